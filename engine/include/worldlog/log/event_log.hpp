@@ -1,0 +1,169 @@
+// The event log: durable, append-only streams of events in one RocksDB database.
+//
+// Every event belongs to a stream (a zone, in the reference game) and gets a gap-free per-stream
+// seq and a gap-free global position; positions are handed out in commit order. Appends from
+// many threads are merged into one synced RocksDB write (group commit) and complete only once
+// durable. Every record carries the SHA-256 of its stream predecessor, and every record read
+// back is verified before it is handed out. The log knows nothing of games.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <worldlog/log/event.hpp>
+#include <worldlog/log/types.hpp>
+#include <worldlog/status.hpp>
+
+namespace worldlog::log {
+
+enum class Durability {
+  sync,     ///< fsync the WAL once per group-committed batch (survives power loss)
+  buffered, ///< write the WAL without fsync (survives a process crash, not power loss)
+};
+
+struct Options {
+  bool create_if_missing = true;           ///< create an empty log if `dir` holds none
+  Durability durability = Durability::sync; ///< when an append counts as durable
+  std::size_t max_batch_events = 16384;    ///< events merged into one write, at most
+  std::size_t max_payload_bytes = 1 << 20; ///< larger payloads are an invalid_argument
+  std::size_t max_events_per_append = 65536; ///< larger appends are an invalid_argument
+  std::size_t max_queued_events = 1 << 20;  ///< appends beyond this backlog are overloaded
+};
+
+/// Which subscription buffer to use and how large; see `Subscription`.
+struct SubscribeOptions {
+  std::size_t buffer_events = 4096; ///< live events held for a slow subscriber, at most
+};
+
+class Subscription;
+
+/// Called once with the outcome of an asynchronous append, on the log's commit thread: keep it
+/// short (post to your own executor; see worldlog/log/async.hpp for Asio completion tokens).
+using AppendHandler = std::function<void(Result<AppendResult>)>;
+
+/// Called for each event of a scan, in order; return false to stop early. The view is valid
+/// only during the call.
+using EventVisitor = std::function<bool(const EventView&)>;
+
+class EventLog {
+public:
+  /// Opens (or, with `create_if_missing`, creates) the log in `dir`, recovering stream heads
+  /// and the global position. Errors: incompatible_format when `dir` was written by a newer
+  /// format version or is not a worldlog log; io_error when RocksDB cannot open it.
+  [[nodiscard]] static Result<std::unique_ptr<EventLog>> open(const std::filesystem::path& dir,
+                                                              const Options& options = {});
+
+  /// Completes in-flight appends, then closes the database.
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // ---- appends ------------------------------------------------------------------------------
+
+  /// Appends `events` to `stream` atomically (all or none) if the stream's last seq equals
+  /// `expected_seq` (0 for a new stream, `any_seq` to skip the check), and waits until they are
+  /// durable. Errors: conflict (names stream, expected and actual seq); invalid_argument (empty
+  /// append, oversized payload, wall time earlier than the stream's last); overloaded (more than
+  /// `max_queued_events` waiting); io_error (the log refuses appends until reopened); closed.
+  [[nodiscard]] Result<AppendResult> append(StreamId stream, Seq expected_seq,
+                                            std::span<const NewEvent> events);
+
+  /// The same as `append`, but returns at once; `done` runs on the commit thread when the
+  /// events are durable or the append failed. Safe to call from any thread.
+  void append_async(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
+                    AppendHandler done);
+
+  // ---- reads (every record is verified; a bad one is a corruption error) ---------------------
+
+  /// Events of `stream` with seq >= `from`, oldest first, at most `limit`.
+  [[nodiscard]] Result<std::vector<Event>> read_stream(StreamId stream, Seq from,
+                                                       std::size_t limit) const;
+  /// Events of `stream` with seq <= `from` (`end_seq` = newest), newest first, at most `limit`.
+  [[nodiscard]] Result<std::vector<Event>> read_stream_backward(StreamId stream, Seq from,
+                                                                std::size_t limit) const;
+  /// Events of the whole log with position >= `from`, in position order, at most `limit`.
+  [[nodiscard]] Result<std::vector<Event>> read_all(Position from, std::size_t limit) const;
+  /// Events caused by `actor` with position >= `from`, in position order, at most `limit`.
+  [[nodiscard]] Result<std::vector<Event>> read_actor(Actor actor, Position from,
+                                                      std::size_t limit) const;
+  /// The first event of `stream` whose wall time is >= `wall_time_us` (a binary search over
+  /// the stream's seqs), or nullopt when every event is earlier.
+  [[nodiscard]] Result<std::optional<Event>> find_at_time(StreamId stream,
+                                                          std::int64_t wall_time_us) const;
+
+  /// Zero-copy forms of read_stream and read_all for folds and catch-up: `visit` sees each
+  /// event in order until it returns false or `limit` events were seen.
+  [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
+                                   const EventVisitor& visit) const;
+  [[nodiscard]] Status scan_all(Position from, std::size_t limit,
+                                const EventVisitor& visit) const;
+
+  // ---- heads and integrity -------------------------------------------------------------------
+
+  /// The last durable seq of `stream` (0 if it has no events).
+  [[nodiscard]] Seq head(StreamId stream) const;
+  /// The last durable position of the log (0 if empty).
+  [[nodiscard]] Position last_position() const;
+  /// Every stream with at least one event, in ascending order.
+  [[nodiscard]] std::vector<StreamId> streams() const;
+
+  /// Recomputes `stream`'s hash chain from seq 1: each record's hash, each predecessor link,
+  /// and the seq/position fields against the keys. Returns the number of events checked, or a
+  /// corruption error naming the first bad seq.
+  [[nodiscard]] Result<std::uint64_t> verify(StreamId stream) const;
+
+  // ---- snapshots (opaque bytes, e.g. a zone's folded state) ----------------------------------
+
+  /// Stores `bytes` as the snapshot of `stream` after `seq`, then deletes all but the newest
+  /// `keep_last` snapshots of the stream. REQUIRES: keep_last >= 1.
+  [[nodiscard]] Status put_snapshot(StreamId stream, Seq seq, std::string_view bytes,
+                                    std::size_t keep_last = 3);
+  struct Snapshot {
+    Seq seq = 0;       ///< the snapshot reflects the stream after this seq
+    std::string bytes; ///< as given to put_snapshot
+  };
+  /// The newest snapshot of `stream` taken at or before `seq`, or nullopt if none.
+  [[nodiscard]] Result<std::optional<Snapshot>> latest_snapshot(StreamId stream,
+                                                                Seq at_or_before = end_seq) const;
+
+  // ---- subscriptions -------------------------------------------------------------------------
+
+  /// Events of `stream` with seq > `after`, first from storage (catch-up) then as they commit.
+  [[nodiscard]] std::unique_ptr<Subscription> subscribe_stream(StreamId stream, Seq after,
+                                                               SubscribeOptions options = {});
+  /// Events of the whole log with position > `after`, catch-up then live.
+  [[nodiscard]] std::unique_ptr<Subscription> subscribe_all(Position after,
+                                                            SubscribeOptions options = {});
+
+  struct Impl;
+
+private:
+  explicit EventLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// A catch-up-then-live feed of events, delivered exactly once and in order. Live events are
+/// held in a bounded buffer; when a subscriber is too slow and the buffer fills, `next` reports
+/// fell_behind once and the subscription continues from storage after the last delivered event,
+/// so nothing is skipped and memory stays bounded. Not thread-safe: one consumer per object.
+/// REQUIRES: destroyed before the EventLog that made it.
+class Subscription {
+public:
+  virtual ~Subscription() = default;
+
+  /// The next event, waiting up to `timeout` for one (nullopt when none came). Errors:
+  /// fell_behind (once per overflow; call again to continue), corruption, closed.
+  [[nodiscard]] virtual Result<std::optional<Event>> next(std::chrono::milliseconds timeout) = 0;
+  /// Seq (stream subscriptions) or position (whole-log ones) of the last delivered event.
+  [[nodiscard]] virtual std::uint64_t last_delivered() const = 0;
+};
+
+} // namespace worldlog::log

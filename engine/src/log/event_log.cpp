@@ -1,0 +1,299 @@
+// Opening, recovery, heads, verification and snapshots. Appends are in group_commit.cpp,
+// reads in reads.cpp, subscriptions in subscriptions.cpp.
+#include <worldlog/log/event_log.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include "log/event_log_impl.hpp"
+#include "log/format.hpp"
+
+namespace worldlog::log {
+namespace {
+
+rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
+
+rocksdb::Options db_options(const Options& options) {
+  rocksdb::Options db;
+  db.create_if_missing = options.create_if_missing;
+  db.create_missing_column_families = options.create_if_missing;
+  db.IncreaseParallelism(2);
+  db.max_background_jobs = 2;
+  return db;
+}
+
+rocksdb::ColumnFamilyOptions cf_options(std::size_t block_cache_bytes, bool compress) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+  table.block_size = 16 * 1024;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.write_buffer_size = 64 << 20;
+  cf.compression = compress ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  return cf;
+}
+
+Result<std::uint32_t> read_format_version(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta,
+                                          const std::filesystem::path& dir) {
+  std::string value;
+  const auto status =
+      db.Get(rocksdb::ReadOptions(), meta, format::format_version_key.data(), &value);
+  if (status.IsNotFound()) {
+    return make_error(Errc::incompatible_format,
+                      "{} holds a RocksDB database without a worldlog format version", dir.string());
+  }
+  if (!status.ok()) return storage_error(status, "reading the format version");
+  if (value.size() != 4) {
+    return make_error(Errc::incompatible_format, "{}: malformed format version ({} bytes)",
+                      dir.string(), value.size());
+  }
+  std::uint32_t version = 0;
+  for (const char byte : value) version = (version << 8) | static_cast<std::uint8_t>(byte);
+  return version;
+}
+
+} // namespace
+
+Error storage_error(const rocksdb::Status& status, std::string_view what) {
+  return make_error(status.IsCorruption() ? Errc::corruption : Errc::io_error, "{}: {}", what,
+                    status.ToString());
+}
+
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventLog::~EventLog() = default;
+
+EventLog::Impl::~Impl() {
+  {
+    std::lock_guard lock(queue_mutex);
+    stopping = true;
+  }
+  queue_ready.notify_all();
+  if (committer.joinable()) committer.join();
+  {
+    std::lock_guard lock(state_mutex);
+    for (const auto& buffer : live) {
+      std::lock_guard buffer_lock(buffer->mutex);
+      buffer->closed = true;
+      buffer->ready.notify_all();
+    }
+    live.clear();
+  }
+  if (db) {
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    db->Close().PermitUncheckedError();
+  }
+}
+
+Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& dir,
+                                                 const Options& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+
+  const bool exists = std::filesystem::exists(dir / "CURRENT");
+  if (!exists && !options.create_if_missing) {
+    return make_error(Errc::not_found, "no event log at {}", dir.string());
+  }
+  const std::vector<std::string> known = {rocksdb::kDefaultColumnFamilyName, format::events_cf,
+                                          format::positions_cf, format::actors_cf,
+                                          format::snapshots_cf};
+  if (exists) {
+    std::vector<std::string> present;
+    const auto listed = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &present);
+    if (!listed.ok()) return storage_error(listed, fmt::format("listing {}", dir.string()));
+    for (const auto& name : present) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        return make_error(Errc::incompatible_format,
+                          "{} has column family '{}', unknown to this format (version {})",
+                          dir.string(), name, format::format_version);
+      }
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : known) {
+    // Records and snapshots are most of the bytes and worth compressing; index entries are
+    // small and hot.
+    const bool bulky = name == format::events_cf || name == format::snapshots_cf;
+    descriptors.emplace_back(name, cf_options(bulky ? 256 << 20 : 64 << 20, bulky));
+  }
+  rocksdb::DB* raw = nullptr;
+  const auto opened =
+      rocksdb::DB::Open(db_options(options), dir.string(), descriptors, &impl->handles, &raw);
+  if (!opened.ok()) return storage_error(opened, fmt::format("opening {}", dir.string()));
+  impl->db.reset(raw);
+  impl->meta_cf = impl->handles[0];
+  impl->events_cf = impl->handles[1];
+  impl->positions_cf = impl->handles[2];
+  impl->actors_cf = impl->handles[3];
+  impl->snapshots_cf = impl->handles[4];
+
+  if (!exists) {
+    std::string version(4, '\0');
+    for (int i = 0; i < 4; ++i) {
+      version[static_cast<std::size_t>(i)] =
+          static_cast<char>(format::format_version >> (8 * (3 - i)));
+    }
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    const auto put = impl->db->Put(write, impl->meta_cf, format::format_version_key.data(), version);
+    if (!put.ok()) return storage_error(put, "writing the format version");
+  }
+  auto version = read_format_version(*impl->db, impl->meta_cf, dir);
+  if (!version.ok()) return std::move(version).error();
+  if (*version > format::format_version) {
+    return make_error(Errc::incompatible_format,
+                      "{} was written by format version {}; this worldlog reads up to {}",
+                      dir.string(), *version, format::format_version);
+  }
+
+  // Recover the global position and each stream's head. The head's hash is taken from the
+  // stored prefix without verifying it, so one bad record does not stop the log from opening:
+  // reads and verify() report it.
+  std::unique_ptr<rocksdb::Iterator> positions(
+      impl->db->NewIterator(rocksdb::ReadOptions(), impl->positions_cf));
+  positions->SeekToLast();
+  if (positions->Valid()) impl->pending_position = format::get_u64(positions->key().data());
+  if (!positions->status().ok()) return storage_error(positions->status(), "recovering positions");
+
+  std::unique_ptr<rocksdb::Iterator> events(
+      impl->db->NewIterator(rocksdb::ReadOptions(), impl->events_cf));
+  for (events->SeekToFirst(); events->Valid();) {
+    const StreamId stream = format::get_u64(events->key().data());
+    events->SeekForPrev(slice(format::stream_seq_key(stream, ~Seq{0})));
+    StreamHead head;
+    head.seq = format::get_u64(events->key().data() + 8);
+    const auto record = events->value();
+    if (record.size() > format::hash_size) {
+      std::memcpy(head.hash.data(), record.data(), format::hash_size);
+      const std::string aligned(record.data(), record.size());
+      if (format::verify_record(aligned, stream, head.seq).ok()) {
+        head.wall_time_us = format::wall_time_of(aligned);
+      }
+    }
+    impl->pending_heads[stream] = head;
+    impl->durable_heads[stream] = head.seq;
+    if (stream == ~StreamId{0}) break;
+    events->Seek(slice(format::stream_seq_key(stream + 1, 0)));
+  }
+  if (!events->status().ok()) return storage_error(events->status(), "recovering stream heads");
+  impl->durable_position = impl->pending_position;
+
+  impl->committer = std::thread([raw_impl = impl.get()] { raw_impl->run_committer(); });
+  return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+Seq EventLog::head(StreamId stream) const {
+  std::lock_guard lock(impl_->state_mutex);
+  const auto it = impl_->durable_heads.find(stream);
+  return it == impl_->durable_heads.end() ? 0 : it->second;
+}
+
+Position EventLog::last_position() const {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->durable_position;
+}
+
+std::vector<StreamId> EventLog::streams() const {
+  std::lock_guard lock(impl_->state_mutex);
+  std::vector<StreamId> ids;
+  ids.reserve(impl_->durable_heads.size());
+  for (const auto& [stream, seq] : impl_->durable_heads) ids.push_back(stream);
+  return ids;
+}
+
+Result<std::uint64_t> EventLog::verify(StreamId stream) const {
+  Hash expected_prev{};
+  Seq expected_seq = 1;
+  Position last_position = 0;
+  std::optional<Error> broken;
+  auto status = impl_->scan_stream(stream, 1, ~std::size_t{0}, [&](const EventView& event) {
+    if (event.seq() != expected_seq) {
+      broken = make_error(Errc::corruption, "stream {} seq {}: missing (next stored seq is {})",
+                          stream, expected_seq, event.seq());
+    } else if (event.prev_hash() != expected_prev) {
+      broken = make_error(Errc::corruption,
+                          "stream {} seq {}: predecessor hash {} does not match seq {} ({})",
+                          stream, event.seq(), to_hex(event.prev_hash()), expected_seq - 1,
+                          to_hex(expected_prev));
+    } else if (event.position() <= last_position) {
+      broken = make_error(Errc::corruption,
+                          "stream {} seq {}: position {} does not follow position {}", stream,
+                          event.seq(), event.position(), last_position);
+    }
+    expected_prev = event.hash();
+    last_position = event.position();
+    ++expected_seq;
+    return !broken;
+  });
+  if (!status.ok()) return std::move(status).error();
+  if (broken) return std::move(*broken);
+  const Seq head = this->head(stream);
+  if (expected_seq - 1 < head) {
+    return make_error(Errc::corruption, "stream {} seq {}: missing (stream head is {})", stream,
+                      expected_seq, head);
+  }
+  return expected_seq - 1;
+}
+
+Status EventLog::put_snapshot(StreamId stream, Seq seq, std::string_view bytes,
+                              std::size_t keep_last) {
+  assert(keep_last >= 1);
+  // Snapshots carry their own hash like records do, so a damaged one is reported rather than
+  // silently restored.
+  std::string value(format::hash_size, '\0');
+  const Hash hash = format::sha256(bytes);
+  std::memcpy(value.data(), hash.data(), hash.size());
+  value.append(bytes);
+
+  rocksdb::WriteBatch batch;
+  auto status = batch.Put(impl_->snapshots_cf, slice(format::stream_seq_key(stream, seq)), value);
+  // A stream keeps a handful of snapshots, so listing them all is cheap.
+  std::vector<Seq> seqs{seq};
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->snapshots_cf));
+  for (it->Seek(slice(format::stream_seq_key(stream, 0)));
+       it->Valid() && format::get_u64(it->key().data()) == stream; it->Next()) {
+    const Seq stored = format::get_u64(it->key().data() + 8);
+    if (stored != seq) seqs.push_back(stored);
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "listing snapshots");
+  std::sort(seqs.begin(), seqs.end(), std::greater<>());
+  for (std::size_t i = keep_last; i < seqs.size(); ++i) {
+    status = batch.Delete(impl_->snapshots_cf, slice(format::stream_seq_key(stream, seqs[i])));
+  }
+  rocksdb::WriteOptions write;
+  write.sync = impl_->options.durability == Durability::sync;
+  status = impl_->db->Write(write, &batch);
+  if (!status.ok()) return storage_error(status, fmt::format("storing snapshot of stream {}", stream));
+  return {};
+}
+
+Result<std::optional<EventLog::Snapshot>> EventLog::latest_snapshot(StreamId stream,
+                                                                    Seq at_or_before) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->snapshots_cf));
+  it->SeekForPrev(slice(format::stream_seq_key(stream, at_or_before)));
+  if (!it->status().ok()) return storage_error(it->status(), "reading snapshots");
+  if (!it->Valid() || format::get_u64(it->key().data()) != stream) {
+    return std::optional<Snapshot>{};
+  }
+  const Seq seq = format::get_u64(it->key().data() + 8);
+  const auto value = it->value();
+  if (value.size() < format::hash_size ||
+      format::sha256(std::string_view(value.data() + format::hash_size,
+                                      value.size() - format::hash_size)) !=
+          *reinterpret_cast<const Hash*>(value.data())) {
+    return make_error(Errc::corruption, "snapshot of stream {} at seq {}: hash mismatch", stream,
+                      seq);
+  }
+  return std::optional<Snapshot>(
+      Snapshot{seq, std::string(value.data() + format::hash_size, value.size() - format::hash_size)});
+}
+
+} // namespace worldlog::log

@@ -1,0 +1,104 @@
+// EventLog's private state, shared by the files of engine/src/log/.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include <worldlog/log/event_log.hpp>
+
+namespace worldlog::log {
+
+/// What the log knows of a stream's newest record.
+struct StreamHead {
+  Seq seq = 0;
+  Hash hash{};                 ///< hash of record `seq` (all zero before the first)
+  std::int64_t wall_time_us = 0;
+};
+
+/// An append on its way to the commit thread; the records are already encoded by the caller.
+struct AppendRequest {
+  StreamId stream = 0;
+  Seq expected_seq = 0;
+  std::vector<std::string> records; ///< encoded, sealed at commit
+  std::vector<Actor> actors;        ///< actor of each record, for the actor index
+  AppendHandler done;
+};
+
+/// A committed event on its way to live subscribers.
+struct Committed {
+  StreamId stream;
+  Seq seq;
+  Position position;
+  const std::string* record; ///< valid during publish only
+};
+
+/// The bounded buffer of one live subscription, filled by the commit thread.
+struct LiveBuffer {
+  std::optional<StreamId> stream; ///< only this stream's events; nullopt = whole log
+  std::size_t capacity = 0;
+
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<Event> events;  ///< guarded by mutex
+  bool overflowed = false;   ///< guarded by mutex; events were dropped after the buffered ones
+  bool closed = false;       ///< guarded by mutex; the log is closing
+};
+
+struct EventLog::Impl {
+  Options options;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* events_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* positions_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* actors_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_cf = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles; ///< all of the above, owned; closed last
+
+  // ---- commit thread (group_commit.cpp) ----
+  std::mutex queue_mutex;
+  std::condition_variable queue_ready;
+  std::deque<AppendRequest> queue;  ///< guarded by queue_mutex
+  std::size_t queued_events = 0;    ///< guarded by queue_mutex
+  bool stopping = false;            ///< guarded by queue_mutex
+  std::optional<Error> failure;     ///< guarded by queue_mutex; sticky after a failed write
+  /// Heads including batches not yet durable. Touched only by the commit thread.
+  std::unordered_map<StreamId, StreamHead> pending_heads;
+  Position pending_position = 0;    ///< touched only by the commit thread
+  std::thread committer;
+
+  // ---- durable state, visible to readers and subscribers ----
+  mutable std::mutex state_mutex;
+  std::map<StreamId, Seq> durable_heads;      ///< guarded by state_mutex
+  Position durable_position = 0;              ///< guarded by state_mutex
+  std::vector<std::shared_ptr<LiveBuffer>> live; ///< guarded by state_mutex
+
+  ~Impl();
+
+  void submit(AppendRequest request);
+  void run_committer();
+  void commit(std::vector<AppendRequest>& batch);
+  /// Makes a durable batch visible: heads, position, live subscribers. Commit thread only.
+  void publish(const std::vector<Committed>& committed);
+
+  void unregister_live(const LiveBuffer* buffer);
+
+  [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
+                                   const EventVisitor& visit) const;
+  [[nodiscard]] Status scan_all(Position from, std::size_t limit,
+                                const EventVisitor& visit) const;
+  [[nodiscard]] Result<std::optional<Event>> get(StreamId stream, Seq seq) const;
+};
+
+/// Converts a failed RocksDB status into an io_error (or corruption) naming `what`.
+[[nodiscard]] Error storage_error(const rocksdb::Status& status, std::string_view what);
+
+} // namespace worldlog::log

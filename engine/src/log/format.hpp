@@ -1,0 +1,109 @@
+// The on-disk format of the event log: column families, key encodings and the record layout.
+//
+// Keys are big-endian so that RocksDB's bytewise order is numeric order.
+//
+//   column family  key                                   value
+//   default        "format_version"                      u32 (big-endian)
+//   events         stream u64 | seq u64                  record (below)
+//   positions      position u64                          stream u64 | seq u64
+//   actors         kind u8 | actor id u64 | position u64 stream u64 | seq u64
+//   snapshots      stream u64 | seq u64                  opaque snapshot bytes
+//
+// The records are keyed by stream, so a stream fold is one range scan. The whole-log order is
+// a range scan of `positions` that walks one cursor per stream forward in step: since each
+// stream's positions rise with its seqs, every stream cursor only ever moves to its next key,
+// and no read is a point lookup per event.
+//
+// A record is the 32-byte SHA-256 of the envelope followed by the envelope, a FlatBuffer with
+// file identifier "WLEV" (schemas/envelope.fbs). The envelope holds the previous record's
+// hash, so the hash covers the record and its predecessor: a tamper-evident chain per stream.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <worldlog/log/types.hpp>
+#include <worldlog/status.hpp>
+
+namespace worldlog::log::format {
+
+/// Version of this layout. A log whose version is higher was written by a newer worldlog.
+inline constexpr std::uint32_t format_version = 1;
+/// Version of the envelope schema written into each record.
+inline constexpr std::uint16_t schema_version = 1;
+
+inline constexpr std::string_view format_version_key = "format_version";
+inline constexpr const char* events_cf = "events";
+inline constexpr const char* positions_cf = "positions";
+inline constexpr const char* actors_cf = "actors";
+inline constexpr const char* snapshots_cf = "snapshots";
+
+inline constexpr std::size_t hash_size = 32;
+
+inline void put_u64(char* out, std::uint64_t value) noexcept {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+}
+
+[[nodiscard]] inline std::uint64_t get_u64(const char* in) noexcept {
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<std::uint8_t>(in[i]);
+  return value;
+}
+
+/// stream | seq: the key of a record (events) or of a snapshot (snapshots); also the value of
+/// the positions and actors indexes.
+using StreamSeqKey = std::array<char, 16>;
+[[nodiscard]] inline StreamSeqKey stream_seq_key(StreamId stream, Seq seq) noexcept {
+  StreamSeqKey key;
+  put_u64(key.data(), stream);
+  put_u64(key.data() + 8, seq);
+  return key;
+}
+
+using PositionKey = std::array<char, 8>;
+[[nodiscard]] inline PositionKey position_key(Position position) noexcept {
+  PositionKey key;
+  put_u64(key.data(), position);
+  return key;
+}
+
+using ActorKey = std::array<char, 17>;
+[[nodiscard]] inline ActorKey actor_key(Actor actor, Position position) noexcept {
+  ActorKey key;
+  key[0] = static_cast<char>(actor.kind);
+  put_u64(key.data() + 1, actor.id);
+  put_u64(key.data() + 9, position);
+  return key;
+}
+
+[[nodiscard]] inline std::string_view as_view(std::span<const char> bytes) noexcept {
+  return {bytes.data(), bytes.size()};
+}
+
+/// SHA-256 of `bytes`.
+[[nodiscard]] Hash sha256(std::string_view bytes) noexcept;
+
+/// Encodes `event` as a record of `stream` with seq, position and predecessor hash still to be
+/// filled in by `seal`. Runs on the appending thread, off the commit path.
+[[nodiscard]] std::string encode(StreamId stream, const NewEvent& event);
+
+/// Fills in the commit-time fields of an encoded record and its hash prefix; returns the hash.
+Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_time_us,
+          const Hash& prev_hash) noexcept;
+
+/// The wall time an encoded (not yet sealed) record carries.
+[[nodiscard]] std::int64_t wall_time_of(std::string_view record) noexcept;
+
+/// Checks that `record` is a well-formed envelope whose hash prefix matches its bytes and whose
+/// stream and seq are those of its key. Errors: corruption, naming stream and seq.
+/// REQUIRES: `record.data()` is 8-byte aligned (FlatBuffers reads scalars in place).
+[[nodiscard]] Status verify_record(std::string_view record, StreamId stream, Seq seq);
+
+} // namespace worldlog::log::format

@@ -1,0 +1,216 @@
+// Group commit. Appending threads encode their records (off the commit path) and queue them;
+// one commit thread takes everything queued, checks expected seqs, seals the records (seq,
+// position, predecessor hash, own hash) and writes them with their index entries in a single
+// RocksDB WriteBatch with a single WAL sync. While it syncs, new appends queue up and form the
+// next batch, so the number of syncs falls as the load rises.
+#include <chrono>
+#include <future>
+
+#include <rocksdb/write_batch.h>
+
+#include "log/event_log_impl.hpp"
+#include "log/format.hpp"
+
+namespace worldlog::log {
+namespace {
+
+rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status validate(StreamId stream, std::span<const NewEvent> events, const Options& options) {
+  if (events.empty()) {
+    return make_error(Errc::invalid_argument, "append to stream {} has no events", stream);
+  }
+  if (events.size() > options.max_events_per_append) {
+    return make_error(Errc::invalid_argument, "append to stream {} has {} events; the limit is {}",
+                      stream, events.size(), options.max_events_per_append);
+  }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].payload.size() > options.max_payload_bytes) {
+      return make_error(Errc::invalid_argument,
+                        "append to stream {}: event {} has a {}-byte payload; the limit is {}",
+                        stream, i, events[i].payload.size(), options.max_payload_bytes);
+    }
+    if (events[i].wall_time_us < 0) {
+      return make_error(Errc::invalid_argument, "append to stream {}: event {} has wall time {}",
+                        stream, i, events[i].wall_time_us);
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+void EventLog::append_async(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
+                            AppendHandler done) {
+  if (auto valid = validate(stream, events, impl_->options); !valid.ok()) {
+    done(std::move(valid).error());
+    return;
+  }
+  AppendRequest request{stream, expected_seq, {}, {}, std::move(done)};
+  request.records.reserve(events.size());
+  request.actors.reserve(events.size());
+  for (const auto& event : events) {
+    request.records.push_back(format::encode(stream, event));
+    request.actors.push_back(event.actor);
+  }
+  impl_->submit(std::move(request));
+}
+
+Result<AppendResult> EventLog::append(StreamId stream, Seq expected_seq,
+                                      std::span<const NewEvent> events) {
+  std::promise<Result<AppendResult>> outcome;
+  auto future = outcome.get_future();
+  append_async(stream, expected_seq, events,
+               [&outcome](Result<AppendResult> result) { outcome.set_value(std::move(result)); });
+  return future.get();
+}
+
+void EventLog::Impl::submit(AppendRequest request) {
+  std::unique_lock lock(queue_mutex);
+  std::optional<Error> refusal;
+  if (stopping) {
+    refusal = make_error(Errc::closed, "the log is closing");
+  } else if (failure) {
+    refusal = *failure;
+  } else if (queued_events + request.records.size() > options.max_queued_events) {
+    refusal = make_error(Errc::overloaded, "append to stream {}: {} events already queued",
+                         request.stream, queued_events);
+  }
+  if (refusal) {
+    lock.unlock();
+    request.done(std::move(*refusal));
+    return;
+  }
+  queued_events += request.records.size();
+  queue.push_back(std::move(request));
+  lock.unlock();
+  queue_ready.notify_one();
+}
+
+void EventLog::Impl::run_committer() {
+  std::vector<AppendRequest> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex);
+      queue_ready.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (queue.empty()) return; // stopping, and everything queued is committed
+      // Whole appends only, so each stays atomic; at least one even if it is larger.
+      std::size_t events = 0;
+      while (!queue.empty() &&
+             (batch.empty() || events + queue.front().records.size() <= options.max_batch_events)) {
+        events += queue.front().records.size();
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      queued_events -= events;
+    }
+    commit(batch);
+    batch.clear();
+  }
+}
+
+void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
+  rocksdb::WriteBatch write_batch;
+  std::vector<Result<AppendResult>> results;
+  results.reserve(batch.size());
+  std::vector<Committed> committed;
+  const std::int64_t now = now_us();
+  const Position first_position = pending_position;
+
+  std::vector<std::int64_t> wall_times;
+  for (auto& request : batch) {
+    const auto found = pending_heads.find(request.stream);
+    StreamHead head = found != pending_heads.end() ? found->second : StreamHead{};
+    if (request.expected_seq != any_seq && request.expected_seq != head.seq) {
+      results.emplace_back(make_error(Errc::conflict, "stream {} expected seq {}, actual seq {}",
+                                      request.stream, request.expected_seq, head.seq));
+      continue;
+    }
+    // Wall times never run backwards within a stream, so time lookups can binary-search.
+    // Events without one are stamped with the commit time.
+    wall_times.clear();
+    std::optional<Error> backwards;
+    for (std::size_t i = 0; i < request.records.size() && !backwards; ++i) {
+      const std::int64_t last = wall_times.empty() ? head.wall_time_us : wall_times.back();
+      const std::int64_t given = format::wall_time_of(request.records[i]);
+      if (given != 0 && given < last) {
+        backwards = make_error(Errc::invalid_argument,
+                               "append to stream {}: event {} has wall time {}, before {}",
+                               request.stream, i, given, last);
+      }
+      wall_times.push_back(given != 0 ? given : std::max(now, last));
+    }
+    if (backwards) {
+      results.emplace_back(std::move(*backwards));
+      continue;
+    }
+
+    AppendResult result{request.stream, head.seq + 1, 0, pending_position + 1, 0};
+    for (std::size_t i = 0; i < request.records.size(); ++i) {
+      auto& record = request.records[i];
+      const Seq seq = ++head.seq;
+      const Position position = ++pending_position;
+      head.hash = format::seal(record, seq, position, wall_times[i], head.hash);
+      head.wall_time_us = wall_times[i];
+
+      const auto key = format::stream_seq_key(request.stream, seq);
+      (void)write_batch.Put(events_cf, slice(key), record);
+      (void)write_batch.Put(positions_cf, slice(format::position_key(position)), slice(key));
+      (void)write_batch.Put(actors_cf, slice(format::actor_key(request.actors[i], position)),
+                            slice(key));
+      committed.push_back({request.stream, seq, position, &record});
+    }
+    pending_heads[request.stream] = head;
+    result.last_seq = head.seq;
+    result.last_position = pending_position;
+    results.emplace_back(result);
+  }
+
+  if (write_batch.Count() > 0) {
+    rocksdb::WriteOptions write;
+    write.sync = options.durability == Durability::sync;
+    if (const auto status = db->Write(write, &write_batch); !status.ok()) {
+      // The batch may or may not be on disk; the in-memory heads can no longer be trusted.
+      // Refuse all further appends: reopening recovers the truth from the log.
+      Error error = storage_error(status, fmt::format("committing positions {}..{}",
+                                                      first_position + 1, pending_position));
+      {
+        std::lock_guard lock(queue_mutex);
+        failure = error;
+      }
+      for (auto& request : batch) request.done(error);
+      return;
+    }
+    publish(committed);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+void EventLog::Impl::publish(const std::vector<Committed>& committed) {
+  std::lock_guard lock(state_mutex);
+  for (const auto& event : committed) durable_heads[event.stream] = event.seq;
+  durable_position = committed.back().position;
+  for (const auto& buffer : live) {
+    std::lock_guard buffer_lock(buffer->mutex);
+    bool delivered = false;
+    for (const auto& event : committed) {
+      if (buffer->stream && *buffer->stream != event.stream) continue;
+      if (buffer->overflowed) break;
+      if (buffer->events.size() >= buffer->capacity) {
+        buffer->overflowed = true;
+        break;
+      }
+      buffer->events.emplace_back(*event.record);
+      delivered = true;
+    }
+    if (delivered || buffer->overflowed) buffer->ready.notify_one();
+  }
+}
+
+} // namespace worldlog::log

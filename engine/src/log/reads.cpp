@@ -1,0 +1,243 @@
+// Reads. Every record is verified (FlatBuffers verifier, hash, key) before a caller sees it.
+#include <algorithm>
+#include <cstring>
+
+#include "log/event_log_impl.hpp"
+#include "log/format.hpp"
+
+namespace worldlog::log {
+namespace {
+
+rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
+
+/// A RocksDB snapshot released on scope exit, so that the several iterators of one read agree.
+class ReadSnapshot {
+public:
+  explicit ReadSnapshot(rocksdb::DB& db) : db_(db), snapshot_(db.GetSnapshot()) {
+    options_.snapshot = snapshot_;
+  }
+  ~ReadSnapshot() { db_.ReleaseSnapshot(snapshot_); }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+  [[nodiscard]] const rocksdb::ReadOptions& options() const { return options_; }
+
+private:
+  rocksdb::DB& db_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions options_;
+};
+
+/// Copies a value into a reusable heap buffer: RocksDB values sit at any offset inside a
+/// block, and FlatBuffers reads scalars in place, so they must be 8-byte aligned.
+std::string_view aligned(const rocksdb::Slice& value, std::string& buffer) {
+  buffer.assign(value.data(), value.size());
+  return buffer;
+}
+
+/// Walks the records of the whole log in position order. Each stream gets a cursor that only
+/// ever steps forward, because a stream's positions rise with its seqs; a step that misses its
+/// key (another reader's view, a deleted record) falls back to a seek.
+class StreamCursors {
+public:
+  StreamCursors(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* events,
+                const rocksdb::ReadOptions& options)
+      : db_(db), events_(events), options_(options) {}
+
+  /// The iterator positioned at (stream, seq), or null when that record does not exist.
+  rocksdb::Iterator* find(StreamId stream, Seq seq) {
+    // A log with more live streams than this reuses cursors by seeking; memory stays bounded.
+    constexpr std::size_t max_cursors = 1024;
+    auto& cursor = cursors_[stream];
+    if (!cursor) {
+      if (cursors_.size() > max_cursors) {
+        cursors_.clear();
+        return find(stream, seq);
+      }
+      cursor.reset(db_.NewIterator(options_, events_));
+    }
+    const auto key = format::stream_seq_key(stream, seq);
+    const rocksdb::Slice target = slice(key);
+    if (cursor->Valid() && cursor->key().compare(target) < 0) cursor->Next();
+    if (!cursor->Valid() || cursor->key() != target) cursor->Seek(target);
+    return cursor->Valid() && cursor->key() == target ? cursor.get() : nullptr;
+  }
+
+private:
+  rocksdb::DB& db_;
+  rocksdb::ColumnFamilyHandle* events_;
+  const rocksdb::ReadOptions& options_;
+  std::unordered_map<StreamId, std::unique_ptr<rocksdb::Iterator>> cursors_;
+};
+
+Status missing(StreamId stream, Seq seq, Position position) {
+  return make_error(Errc::corruption, "stream {} seq {}: record of position {} is missing", stream,
+                    seq, position);
+}
+
+} // namespace
+
+Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
+                                   const EventVisitor& visit) const {
+  const auto upper = format::stream_seq_key(stream + 1, 0);
+  const rocksdb::Slice upper_bound = slice(upper);
+  rocksdb::ReadOptions read;
+  if (stream != ~StreamId{0}) read.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, events_cf));
+  std::string buffer;
+  std::size_t seen = 0;
+  for (it->Seek(slice(format::stream_seq_key(stream, from))); it->Valid() && seen < limit;
+       it->Next(), ++seen) {
+    const Seq seq = format::get_u64(it->key().data() + 8);
+    const auto record = aligned(it->value(), buffer);
+    if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
+    if (!visit(EventView(record))) return {};
+  }
+  if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading stream {}", stream));
+  return {};
+}
+
+Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVisitor& visit) const {
+  const ReadSnapshot snapshot(*db);
+  std::unique_ptr<rocksdb::Iterator> positions(db->NewIterator(snapshot.options(), positions_cf));
+  StreamCursors cursors(*db, events_cf, snapshot.options());
+  std::string buffer;
+  std::size_t seen = 0;
+  for (positions->Seek(slice(format::position_key(from))); positions->Valid() && seen < limit;
+       positions->Next(), ++seen) {
+    const Position position = format::get_u64(positions->key().data());
+    if (positions->value().size() != 16) {
+      return make_error(Errc::corruption, "position {}: malformed index entry", position);
+    }
+    const StreamId stream = format::get_u64(positions->value().data());
+    const Seq seq = format::get_u64(positions->value().data() + 8);
+    auto* record_it = cursors.find(stream, seq);
+    if (record_it == nullptr) return missing(stream, seq, position);
+    const auto record = aligned(record_it->value(), buffer);
+    if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
+    const EventView event(record);
+    if (event.position() != position) {
+      return make_error(Errc::corruption, "stream {} seq {}: record says position {}, index {}",
+                        stream, seq, event.position(), position);
+    }
+    if (!visit(event)) return {};
+  }
+  if (!positions->status().ok()) return storage_error(positions->status(), "reading the log");
+  return {};
+}
+
+Result<std::optional<Event>> EventLog::Impl::get(StreamId stream, Seq seq) const {
+  std::string value;
+  const auto status =
+      db->Get(rocksdb::ReadOptions(), events_cf, slice(format::stream_seq_key(stream, seq)), &value);
+  if (status.IsNotFound()) return std::optional<Event>{};
+  if (!status.ok()) {
+    return storage_error(status, fmt::format("reading stream {} seq {}", stream, seq));
+  }
+  if (auto valid = format::verify_record(value, stream, seq); !valid.ok()) {
+    return std::move(valid).error();
+  }
+  return std::optional<Event>(Event(std::move(value)));
+}
+
+namespace {
+
+EventVisitor collect_into(std::vector<Event>& events) {
+  return [&events](const EventView& event) {
+    events.emplace_back(std::string(event.record()));
+    return true;
+  };
+}
+
+} // namespace
+
+Status EventLog::scan_stream(StreamId stream, Seq from, std::size_t limit,
+                             const EventVisitor& visit) const {
+  return impl_->scan_stream(stream, from, limit, visit);
+}
+
+Status EventLog::scan_all(Position from, std::size_t limit, const EventVisitor& visit) const {
+  return impl_->scan_all(from, limit, visit);
+}
+
+Result<std::vector<Event>> EventLog::read_stream(StreamId stream, Seq from,
+                                                 std::size_t limit) const {
+  std::vector<Event> events;
+  if (auto status = impl_->scan_stream(stream, from, limit, collect_into(events)); !status.ok()) {
+    return std::move(status).error();
+  }
+  return events;
+}
+
+Result<std::vector<Event>> EventLog::read_all(Position from, std::size_t limit) const {
+  std::vector<Event> events;
+  if (auto status = impl_->scan_all(from, limit, collect_into(events)); !status.ok()) {
+    return std::move(status).error();
+  }
+  return events;
+}
+
+Result<std::vector<Event>> EventLog::read_stream_backward(StreamId stream, Seq from,
+                                                          std::size_t limit) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(),
+                                                               impl_->events_cf));
+  std::vector<Event> events;
+  std::string buffer;
+  for (it->SeekForPrev(slice(format::stream_seq_key(stream, from)));
+       it->Valid() && events.size() < limit && format::get_u64(it->key().data()) == stream;
+       it->Prev()) {
+    const Seq seq = format::get_u64(it->key().data() + 8);
+    const auto record = aligned(it->value(), buffer);
+    if (auto status = format::verify_record(record, stream, seq); !status.ok()) {
+      return std::move(status).error();
+    }
+    events.emplace_back(std::string(record));
+  }
+  if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading stream {}", stream));
+  return events;
+}
+
+Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
+                                                std::size_t limit) const {
+  const auto upper = format::actor_key({actor.kind, actor.id}, ~Position{0});
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(),
+                                                               impl_->actors_cf));
+  std::vector<Event> events;
+  for (it->Seek(slice(format::actor_key(actor, from)));
+       it->Valid() && events.size() < limit && it->key().compare(slice(upper)) <= 0; it->Next()) {
+    if (it->value().size() != 16) {
+      return make_error(Errc::corruption, "actor {}: malformed index entry", actor);
+    }
+    const StreamId stream = format::get_u64(it->value().data());
+    const Seq seq = format::get_u64(it->value().data() + 8);
+    auto event = impl_->get(stream, seq);
+    if (!event.ok()) return std::move(event).error();
+    if (!*event) return missing(stream, seq, format::get_u64(it->key().data() + 9)).error();
+    events.push_back(std::move(**event));
+  }
+  if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading actor {}", actor));
+  return events;
+}
+
+Result<std::optional<Event>> EventLog::find_at_time(StreamId stream,
+                                                    std::int64_t wall_time_us) const {
+  // Lower bound over seqs [1, head]: the first seq whose wall time is >= the one asked for.
+  Seq low = 1;
+  Seq high = head(stream) + 1;
+  std::optional<Event> found;
+  while (low < high) {
+    const Seq mid = low + (high - low) / 2;
+    auto event = impl_->get(stream, mid);
+    if (!event.ok()) return std::move(event).error();
+    if (!*event) return missing(stream, mid, 0).error();
+    if ((*event)->wall_time_us() >= wall_time_us) {
+      high = mid;
+      found = std::move(*event);
+    } else {
+      low = mid + 1;
+    }
+  }
+  return found;
+}
+
+} // namespace worldlog::log
