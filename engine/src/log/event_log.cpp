@@ -34,7 +34,10 @@ rocksdb::ColumnFamilyOptions cf_options(std::size_t block_cache_bytes, bool comp
   table.block_size = 16 * 1024;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.write_buffer_size = 64 << 20;
-  cf.compression = compress ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  // Recent data is what catch-up and zone restarts read, and CPU is scarcer than disk on a
+  // game server: only the bottommost level, where old events settle, is compressed.
+  cf.compression = rocksdb::kNoCompression;
+  cf.bottommost_compression = compress ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
   return cf;
 }
 

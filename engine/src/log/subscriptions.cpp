@@ -21,6 +21,7 @@ public:
   }
 
   Result<std::optional<Event>> next(std::chrono::milliseconds timeout) override {
+    bool waited = false;
     for (;;) {
       if (!pending_.empty()) {
         Event event = std::move(pending_.front());
@@ -32,15 +33,18 @@ public:
         if (!pending_.empty() || !try_go_live()) continue;
       }
       std::unique_lock lock(live_->mutex);
-      if (live_->events.empty() && !live_->overflowed && !live_->closed) {
+      if (live_->events.empty() && !live_->overflowed && !live_->closed && !waited) {
+        waited = true;
         live_->ready.wait_for(lock, timeout, [this] {
           return !live_->events.empty() || live_->overflowed || live_->closed;
         });
       }
-      if (!live_->events.empty()) {
+      while (!live_->events.empty()) {
         Event event = std::move(live_->events.front());
         live_->events.pop_front();
-        return deliver(std::move(event));
+        // A batch is readable from RocksDB a moment before the commit thread publishes it,
+        // so catch-up may already have delivered the first live events.
+        if (key_of(event) > last_) return deliver(std::move(event));
       }
       if (live_->closed) return make_error(Errc::closed, "the log was closed");
       if (live_->overflowed) {
@@ -52,15 +56,19 @@ public:
                           "continuing from storage",
                           stream_ ? "seq" : "position", last_, options_.buffer_events);
       }
-      return std::optional<Event>{}; // timed out
+      if (waited) return std::optional<Event>{}; // timed out
     }
   }
 
   [[nodiscard]] std::uint64_t last_delivered() const override { return last_; }
 
 private:
+  [[nodiscard]] std::uint64_t key_of(const Event& event) const {
+    return stream_ ? event.seq() : event.position();
+  }
+
   Result<std::optional<Event>> deliver(Event event) {
-    last_ = stream_ ? event.seq() : event.position();
+    last_ = key_of(event);
     return std::optional<Event>(std::move(event));
   }
 
