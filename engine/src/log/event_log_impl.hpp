@@ -80,7 +80,11 @@ struct EventLog::Impl {
   std::map<StreamId, Seq> durable_heads;      ///< guarded by state_mutex
   Position durable_position = 0;              ///< guarded by state_mutex
   std::vector<std::shared_ptr<LiveBuffer>> live; ///< guarded by state_mutex
+  bool closed = false;                        ///< guarded by state_mutex; EventLog is gone
 
+  /// Stops the commit thread after it drained the queue and closes live subscriptions.
+  void shut_down();
+  /// Closes the database: the last owner (the EventLog or a subscription) is gone.
   ~Impl();
 
   void submit(AppendRequest request);

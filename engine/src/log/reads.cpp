@@ -70,6 +70,11 @@ private:
   std::unordered_map<StreamId, std::unique_ptr<rocksdb::Iterator>> cursors_;
 };
 
+Status missing_seq(StreamId stream, Seq expected, Seq found) {
+  return make_error(Errc::corruption, "stream {} seq {}: missing (next stored seq is {})", stream,
+                    expected, found);
+}
+
 Status missing(StreamId stream, Seq seq, Position position) {
   return make_error(Errc::corruption, "stream {} seq {}: record of position {} is missing", stream,
                     seq, position);
@@ -85,15 +90,27 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
   if (stream != ~StreamId{0}) read.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, events_cf));
   std::string buffer;
+  // Seqs are gap-free, so a scan expects each one in turn: a deleted record is an error, not
+  // a silent hole in somebody's fold.
+  Seq expected = std::max<Seq>(from, 1);
   std::size_t seen = 0;
-  for (it->Seek(slice(format::stream_seq_key(stream, from))); it->Valid() && seen < limit;
-       it->Next(), ++seen) {
+  for (it->Seek(slice(format::stream_seq_key(stream, expected))); it->Valid() && seen < limit;
+       it->Next(), ++expected, ++seen) {
     const Seq seq = format::get_u64(it->key().data() + 8);
+    if (seq != expected) return missing_seq(stream, expected, seq);
     const auto record = aligned(it->value(), buffer);
     if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
     if (!visit(EventView(record))) return {};
   }
   if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading stream {}", stream));
+  if (seen < limit) {
+    std::lock_guard lock(state_mutex);
+    const auto head = durable_heads.find(stream);
+    if (head != durable_heads.end() && expected <= head->second) {
+      return make_error(Errc::corruption, "stream {} seq {}: missing (stream head is {})", stream,
+                        expected, head->second);
+    }
+  }
   return {};
 }
 

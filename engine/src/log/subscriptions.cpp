@@ -12,12 +12,12 @@ namespace {
 
 class CatchUpSubscription final : public Subscription {
 public:
-  CatchUpSubscription(EventLog::Impl& log, std::optional<StreamId> stream, std::uint64_t after,
-                      SubscribeOptions options)
-      : log_(log), stream_(stream), last_(after), options_(options) {}
+  CatchUpSubscription(std::shared_ptr<EventLog::Impl> log, std::optional<StreamId> stream,
+                      std::uint64_t after, SubscribeOptions options)
+      : log_(std::move(log)), stream_(stream), last_(after), options_(options) {}
 
   ~CatchUpSubscription() override {
-    if (live_) log_.unregister_live(live_.get());
+    if (live_) log_->unregister_live(live_.get());
   }
 
   Result<std::optional<Event>> next(std::chrono::milliseconds timeout) override {
@@ -30,7 +30,10 @@ public:
       }
       if (!live_) {
         if (auto status = catch_up(); !status.ok()) return std::move(status).error();
-        if (!pending_.empty() || !try_go_live()) continue;
+        if (!pending_.empty()) continue;
+        auto live = try_go_live();
+        if (!live.ok()) return std::move(live).error();
+        if (!*live) continue;
       }
       std::unique_lock lock(live_->mutex);
       if (live_->events.empty() && !live_->overflowed && !live_->closed && !waited) {
@@ -49,7 +52,7 @@ public:
       if (live_->closed) return make_error(Errc::closed, "the log was closed");
       if (live_->overflowed) {
         lock.unlock();
-        log_.unregister_live(live_.get());
+        log_->unregister_live(live_.get());
         live_.reset();
         return make_error(Errc::fell_behind,
                           "subscriber fell behind after {} {} (live buffer of {} events); "
@@ -79,30 +82,31 @@ private:
       pending_.emplace_back(std::string(event.record()));
       return true;
     };
-    return stream_ ? log_.scan_stream(*stream_, last_ + 1, chunk, collect)
-                   : log_.scan_all(last_ + 1, chunk, collect);
+    return stream_ ? log_->scan_stream(*stream_, last_ + 1, chunk, collect)
+                   : log_->scan_all(last_ + 1, chunk, collect);
   }
 
   /// Registers the live buffer if nothing after `last_` is durable; false means read more.
-  bool try_go_live() {
+  Result<bool> try_go_live() {
     auto buffer = std::make_shared<LiveBuffer>();
     buffer->stream = stream_;
     buffer->capacity = std::max<std::size_t>(options_.buffer_events, 1);
-    std::lock_guard lock(log_.state_mutex);
-    const std::uint64_t durable = stream_ ? head_of(*stream_) : log_.durable_position;
+    std::lock_guard lock(log_->state_mutex);
+    if (log_->closed) return make_error(Errc::closed, "the log was closed");
+    const std::uint64_t durable = stream_ ? head_of(*stream_) : log_->durable_position;
     if (durable > last_) return false;
-    log_.live.push_back(buffer);
+    log_->live.push_back(buffer);
     live_ = std::move(buffer);
     return true;
   }
 
   /// REQUIRES: log_.state_mutex is held.
   [[nodiscard]] Seq head_of(StreamId stream) const {
-    const auto it = log_.durable_heads.find(stream);
-    return it == log_.durable_heads.end() ? 0 : it->second;
+    const auto it = log_->durable_heads.find(stream);
+    return it == log_->durable_heads.end() ? 0 : it->second;
   }
 
-  EventLog::Impl& log_;
+  std::shared_ptr<EventLog::Impl> log_;
   const std::optional<StreamId> stream_; ///< nullopt: the whole log
   std::uint64_t last_;                   ///< seq or position of the last delivered event
   const SubscribeOptions options_;
@@ -119,11 +123,11 @@ void EventLog::Impl::unregister_live(const LiveBuffer* buffer) {
 
 std::unique_ptr<Subscription> EventLog::subscribe_stream(StreamId stream, Seq after,
                                                          SubscribeOptions options) {
-  return std::make_unique<CatchUpSubscription>(*impl_, stream, after, options);
+  return std::make_unique<CatchUpSubscription>(impl_, stream, after, options);
 }
 
 std::unique_ptr<Subscription> EventLog::subscribe_all(Position after, SubscribeOptions options) {
-  return std::make_unique<CatchUpSubscription>(*impl_, std::nullopt, after, options);
+  return std::make_unique<CatchUpSubscription>(impl_, std::nullopt, after, options);
 }
 
 } // namespace worldlog::log

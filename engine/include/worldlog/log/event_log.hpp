@@ -61,7 +61,7 @@ public:
   [[nodiscard]] static Result<std::unique_ptr<EventLog>> open(const std::filesystem::path& dir,
                                                               const Options& options = {});
 
-  /// Completes in-flight appends, then closes the database.
+  /// Completes in-flight appends, then closes the database (once no subscription holds it).
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
@@ -146,15 +146,16 @@ public:
   struct Impl;
 
 private:
-  explicit EventLog(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit EventLog(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_; ///< shared with subscriptions, which may outlive the log
 };
 
 /// A catch-up-then-live feed of events, delivered exactly once and in order. Live events are
 /// held in a bounded buffer; when a subscriber is too slow and the buffer fills, `next` reports
 /// fell_behind once and the subscription continues from storage after the last delivered event,
 /// so nothing is skipped and memory stays bounded. Not thread-safe: one consumer per object.
-/// REQUIRES: destroyed before the EventLog that made it.
+/// A subscription that outlives its EventLog reports closed, and keeps the database files
+/// open until it is destroyed.
 class Subscription {
 public:
   virtual ~Subscription() = default;
