@@ -78,6 +78,13 @@ void EventLog::Impl::shut_down() {
   }
   queue_ready.notify_all();
   if (committer.joinable()) committer.join();
+  {
+    std::lock_guard lock(index_mutex);
+    index_stopping = true;
+  }
+  index_work.notify_all();
+  index_progress.notify_all();
+  if (indexer.joinable()) indexer.join();
   std::lock_guard lock(state_mutex);
   closed = true;
   for (const auto& buffer : live) {
@@ -188,8 +195,10 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   }
   if (!events->status().ok()) return storage_error(events->status(), "recovering stream heads");
   impl->durable_position = impl->pending_position;
+  if (auto status = impl->recover_actor_index(); !status.ok()) return std::move(status).error();
 
   impl->committer = std::thread([raw_impl = impl.get()] { raw_impl->run_committer(); });
+  impl->indexer = std::thread([raw_impl = impl.get()] { raw_impl->run_indexer(); });
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
 

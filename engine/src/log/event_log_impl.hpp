@@ -33,12 +33,21 @@ struct AppendRequest {
   AppendHandler done;
 };
 
-/// A committed event on its way to live subscribers.
+/// A committed event on its way to live subscribers and the actor index.
 struct Committed {
   StreamId stream;
   Seq seq;
   Position position;
+  Actor actor;
   const std::string* record; ///< valid during publish only
+};
+
+/// An entry of the actor index, on its way to the indexer thread.
+struct ActorEntry {
+  Actor actor;
+  Position position;
+  StreamId stream;
+  Seq seq;
 };
 
 /// The bounded buffer of one live subscription, filled by the commit thread.
@@ -81,6 +90,24 @@ struct EventLog::Impl {
   Position durable_position = 0;              ///< guarded by state_mutex
   std::vector<std::shared_ptr<LiveBuffer>> live; ///< guarded by state_mutex
   bool closed = false;                        ///< guarded by state_mutex; EventLog is gone
+
+  // ---- actor index, built just behind the commit (actor_index.cpp) ----
+  std::mutex index_mutex;
+  std::condition_variable index_work;      ///< wakes the indexer
+  std::condition_variable index_progress;  ///< wakes readers waiting for the index
+  std::vector<ActorEntry> index_queue;     ///< guarded by index_mutex
+  Position indexed_position = 0;           ///< guarded by index_mutex; actors holds all up to it
+  std::optional<Error> index_failure;      ///< guarded by index_mutex; sticky
+  bool index_stopping = false;             ///< guarded by index_mutex
+  std::thread indexer;
+
+  /// Indexes the events past the stored watermark (lost in a crash), before threads start.
+  [[nodiscard]] Status recover_actor_index();
+  void run_indexer();
+  /// Hands a durable batch to the indexer. Commit thread only.
+  void index_behind(const std::vector<Committed>& committed);
+  /// Waits until the actor index covers `position`.
+  [[nodiscard]] Status wait_indexed(Position position);
 
   /// Stops the commit thread after it drained the queue and closes live subscriptions.
   void shut_down();

@@ -4,6 +4,7 @@
 //
 //   column family  key                                   value
 //   default        "format_version"                      u32 (big-endian)
+//                  "actor_index_position"                u64: actors holds every event up to it
 //   events         stream u64 | seq u64                  record (below)
 //   positions      position u64                          stream u64 | seq u64
 //   actors         kind u8 | actor id u64 | position u64 stream u64 | seq u64
@@ -13,6 +14,10 @@
 // a range scan of `positions` that walks one cursor per stream forward in step: since each
 // stream's positions rise with its seqs, every stream cursor only ever moves to its next key,
 // and no read is a point lookup per event.
+//
+// The actors index is written just behind the commit, by its own thread and without a sync,
+// together with its watermark: it costs the commit path nothing, and whatever of it a crash
+// loses is rebuilt from the positions index on open.
 //
 // A record is the 32-byte SHA-256 of the envelope followed by the envelope, a FlatBuffer with
 // file identifier "WLEV" (schemas/envelope.fbs). The envelope holds the previous record's
@@ -37,6 +42,7 @@ inline constexpr std::uint32_t format_version = 1;
 inline constexpr std::uint16_t schema_version = 1;
 
 inline constexpr std::string_view format_version_key = "format_version";
+inline constexpr std::string_view actor_index_position_key = "actor_index_position";
 inline constexpr const char* events_cf = "events";
 inline constexpr const char* positions_cf = "positions";
 inline constexpr const char* actors_cf = "actors";

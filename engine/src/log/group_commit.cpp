@@ -1,8 +1,9 @@
 // Group commit. Appending threads encode their records (off the commit path) and queue them;
 // one commit thread takes everything queued, checks expected seqs, seals the records (seq,
-// position, predecessor hash, own hash) and writes them with their index entries in a single
-// RocksDB WriteBatch with a single WAL sync. While it syncs, new appends queue up and form the
-// next batch, so the number of syncs falls as the load rises.
+// position, predecessor hash, own hash) and writes them with their positions index entries in
+// a single RocksDB WriteBatch with a single WAL sync. While it syncs, new appends queue up and
+// form the next batch, so the number of syncs falls as the load rises. The actor index is
+// written just behind the commit (actor_index.cpp).
 #include <chrono>
 #include <future>
 
@@ -162,9 +163,7 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
       const auto key = format::stream_seq_key(request.stream, seq);
       (void)write_batch.Put(events_cf, slice(key), record);
       (void)write_batch.Put(positions_cf, slice(format::position_key(position)), slice(key));
-      (void)write_batch.Put(actors_cf, slice(format::actor_key(request.actors[i], position)),
-                            slice(key));
-      committed.push_back({request.stream, seq, position, &record});
+      committed.push_back({request.stream, seq, position, request.actors[i], &record});
     }
     pending_heads[request.stream] = head;
     result.last_seq = head.seq;
@@ -188,6 +187,7 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
       return;
     }
     publish(committed);
+    index_behind(committed);
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }

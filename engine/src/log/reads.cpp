@@ -226,6 +226,10 @@ Result<std::vector<Event>> EventLog::read_stream_backward(StreamId stream, Seq f
 
 Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
                                                 std::size_t limit) const {
+  // The index is written just behind the commit: let it catch up with what is durable now.
+  if (auto indexed = impl_->wait_indexed(last_position()); !indexed.ok()) {
+    return std::move(indexed).error();
+  }
   const auto upper = format::actor_key({actor.kind, actor.id}, ~Position{0});
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(),
                                                                impl_->actors_cf));

@@ -1,0 +1,108 @@
+// The actor index (who did what), written just behind the commit. Each durable batch is handed
+// to an indexer thread that writes its entries and the index's watermark in one unsynced
+// WriteBatch. A crash may lose the newest entries, never a prefix, and the watermark says
+// where they stop: open re-indexes the events past it from the positions index.
+#include <rocksdb/write_batch.h>
+
+#include "log/event_log_impl.hpp"
+#include "log/format.hpp"
+
+namespace worldlog::log {
+namespace {
+
+rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
+
+/// Adds `entries` and the watermark `through` to `batch`.
+void add_entries(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* actors_cf,
+                 rocksdb::ColumnFamilyHandle* meta_cf, std::span<const ActorEntry> entries,
+                 Position through) {
+  for (const auto& entry : entries) {
+    (void)batch.Put(actors_cf, slice(format::actor_key(entry.actor, entry.position)),
+                    slice(format::stream_seq_key(entry.stream, entry.seq)));
+  }
+  (void)batch.Put(meta_cf, format::actor_index_position_key.data(),
+                  slice(format::position_key(through)));
+}
+
+} // namespace
+
+Status EventLog::Impl::recover_actor_index() {
+  std::string stored;
+  const auto read = db->Get(rocksdb::ReadOptions(), meta_cf,
+                            format::actor_index_position_key.data(), &stored);
+  if (!read.ok() && !read.IsNotFound()) return storage_error(read, "reading the actor index mark");
+  Position through = stored.size() == 8 ? format::get_u64(stored.data()) : 0;
+
+  std::vector<ActorEntry> entries;
+  const auto flush = [&]() -> Status {
+    rocksdb::WriteBatch batch;
+    add_entries(batch, actors_cf, meta_cf, entries, through);
+    if (const auto status = db->Write(rocksdb::WriteOptions(), &batch); !status.ok()) {
+      return storage_error(status, "rebuilding the actor index");
+    }
+    entries.clear();
+    return {};
+  };
+  Status flushed;
+  auto scanned = scan_all(through + 1, ~std::size_t{0}, [&](const EventView& event) {
+    entries.push_back({event.actor(), event.position(), event.stream(), event.seq()});
+    through = event.position();
+    if (entries.size() == 4096) flushed = flush();
+    return flushed.ok();
+  });
+  if (!scanned.ok()) return scanned;
+  if (!flushed.ok()) return flushed;
+  if (!entries.empty()) {
+    if (auto status = flush(); !status.ok()) return status;
+  }
+  indexed_position = through;
+  return {};
+}
+
+void EventLog::Impl::index_behind(const std::vector<Committed>& committed) {
+  {
+    std::lock_guard lock(index_mutex);
+    for (const auto& event : committed) {
+      index_queue.push_back({event.actor, event.position, event.stream, event.seq});
+    }
+  }
+  index_work.notify_one();
+}
+
+void EventLog::Impl::run_indexer() {
+  std::vector<ActorEntry> entries;
+  for (;;) {
+    {
+      std::unique_lock lock(index_mutex);
+      index_work.wait(lock, [this] { return index_stopping || !index_queue.empty(); });
+      if (index_queue.empty()) return; // stopping, and everything handed over is indexed
+      entries.swap(index_queue);
+    }
+    const Position through = entries.back().position;
+    rocksdb::WriteBatch batch;
+    add_entries(batch, actors_cf, meta_cf, entries, through);
+    const auto status = db->Write(rocksdb::WriteOptions(), &batch);
+    entries.clear();
+    {
+      std::lock_guard lock(index_mutex);
+      if (status.ok()) {
+        indexed_position = through;
+      } else if (!index_failure) {
+        index_failure = storage_error(status, "writing the actor index");
+      }
+    }
+    index_progress.notify_all();
+  }
+}
+
+Status EventLog::Impl::wait_indexed(Position position) {
+  std::unique_lock lock(index_mutex);
+  index_progress.wait(lock, [&] {
+    return indexed_position >= position || index_failure || index_stopping;
+  });
+  if (index_failure) return *index_failure;
+  if (indexed_position < position) return make_error(Errc::closed, "the log is closing");
+  return {};
+}
+
+} // namespace worldlog::log
