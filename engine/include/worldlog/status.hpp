@@ -54,10 +54,9 @@ template <typename... Args>
 }
 
 /// A T or an Error. Accessing the wrong alternative is a bug and asserts.
-template <typename T>
-class [[nodiscard]] Result {
+template <typename T> class [[nodiscard]] Result {
 public:
-  Result(T value) : value_(std::move(value)) {} // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
   Result(Error error) : value_(std::move(error)) {} // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const noexcept { return value_.index() == 0; }
@@ -116,15 +115,13 @@ private:
 
 } // namespace worldlog
 
-template <>
-struct fmt::formatter<worldlog::Errc> : fmt::formatter<std::string_view> {
+template <> struct fmt::formatter<worldlog::Errc> : fmt::formatter<std::string_view> {
   auto format(worldlog::Errc code, format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(worldlog::to_string(code), ctx);
   }
 };
 
-template <>
-struct fmt::formatter<worldlog::Error> : fmt::formatter<std::string_view> {
+template <> struct fmt::formatter<worldlog::Error> : fmt::formatter<std::string_view> {
   auto format(const worldlog::Error& error, format_context& ctx) const {
     return fmt::format_to(ctx.out(), "{}: {}", error.code(), error.message());
   }

@@ -28,8 +28,8 @@ void add_entries(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* actors
 
 Status EventLog::Impl::recover_actor_index() {
   std::string stored;
-  const auto read = db->Get(rocksdb::ReadOptions(), meta_cf,
-                            format::actor_index_position_key.data(), &stored);
+  const auto read =
+      db->Get(rocksdb::ReadOptions(), meta_cf, format::actor_index_position_key.data(), &stored);
   if (!read.ok() && !read.IsNotFound()) return storage_error(read, "reading the actor index mark");
   Position through = stored.size() == 8 ? format::get_u64(stored.data()) : 0;
 
@@ -97,9 +97,8 @@ void EventLog::Impl::run_indexer() {
 
 Status EventLog::Impl::wait_indexed(Position position) {
   std::unique_lock lock(index_mutex);
-  index_progress.wait(lock, [&] {
-    return indexed_position >= position || index_failure || index_stopping;
-  });
+  index_progress.wait(
+      lock, [&] { return indexed_position >= position || index_failure || index_stopping; });
   if (index_failure) return *index_failure;
   if (indexed_position < position) return make_error(Errc::closed, "the log is closing");
   return {};

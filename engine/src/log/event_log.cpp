@@ -48,7 +48,8 @@ Result<std::uint32_t> read_format_version(rocksdb::DB& db, rocksdb::ColumnFamily
       db.Get(rocksdb::ReadOptions(), meta, format::format_version_key.data(), &value);
   if (status.IsNotFound()) {
     return make_error(Errc::incompatible_format,
-                      "{} holds a RocksDB database without a worldlog format version", dir.string());
+                      "{} holds a RocksDB database without a worldlog format version",
+                      dir.string());
   }
   if (!status.ok()) return storage_error(status, "reading the format version");
   if (value.size() != 4) {
@@ -56,7 +57,8 @@ Result<std::uint32_t> read_format_version(rocksdb::DB& db, rocksdb::ColumnFamily
                       dir.string(), value.size());
   }
   std::uint32_t version = 0;
-  for (const char byte : value) version = (version << 8) | static_cast<std::uint8_t>(byte);
+  for (const char byte : value)
+    version = (version << 8) | static_cast<std::uint8_t>(byte);
   return version;
 }
 
@@ -97,7 +99,8 @@ void EventLog::Impl::shut_down() {
 
 EventLog::Impl::~Impl() {
   if (db) {
-    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    for (auto* handle : handles)
+      db->DestroyColumnFamilyHandle(handle);
     db->Close().PermitUncheckedError();
   }
 }
@@ -116,7 +119,8 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
                                           format::snapshots_cf};
   if (exists) {
     std::vector<std::string> present;
-    const auto listed = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &present);
+    const auto listed =
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &present);
     if (!listed.ok()) return storage_error(listed, fmt::format("listing {}", dir.string()));
     for (const auto& name : present) {
       if (std::find(known.begin(), known.end(), name) == known.end()) {
@@ -153,7 +157,8 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     }
     rocksdb::WriteOptions write;
     write.sync = true;
-    const auto put = impl->db->Put(write, impl->meta_cf, format::format_version_key.data(), version);
+    const auto put =
+        impl->db->Put(write, impl->meta_cf, format::format_version_key.data(), version);
     if (!put.ok()) return storage_error(put, "writing the format version");
   }
   auto version = read_format_version(*impl->db, impl->meta_cf, dir);
@@ -217,7 +222,8 @@ std::vector<StreamId> EventLog::streams() const {
   std::lock_guard lock(impl_->state_mutex);
   std::vector<StreamId> ids;
   ids.reserve(impl_->durable_heads.size());
-  for (const auto& [stream, seq] : impl_->durable_heads) ids.push_back(stream);
+  for (const auto& [stream, seq] : impl_->durable_heads)
+    ids.push_back(stream);
   return ids;
 }
 
@@ -228,14 +234,13 @@ Result<std::uint64_t> EventLog::verify(StreamId stream) const {
   std::optional<Error> broken;
   auto status = impl_->scan_stream(stream, 1, ~std::size_t{0}, [&](const EventView& event) {
     if (event.prev_hash() != expected_prev) {
-      broken = make_error(Errc::corruption,
-                          "stream {} seq {}: predecessor hash {} does not match seq {} ({})",
-                          stream, event.seq(), to_hex(event.prev_hash()), expected_seq - 1,
-                          to_hex(expected_prev));
+      broken = make_error(
+          Errc::corruption, "stream {} seq {}: predecessor hash {} does not match seq {} ({})",
+          stream, event.seq(), to_hex(event.prev_hash()), expected_seq - 1, to_hex(expected_prev));
     } else if (event.position() <= last_position) {
-      broken = make_error(Errc::corruption,
-                          "stream {} seq {}: position {} does not follow position {}", stream,
-                          event.seq(), event.position(), last_position);
+      broken =
+          make_error(Errc::corruption, "stream {} seq {}: position {} does not follow position {}",
+                     stream, event.seq(), event.position(), last_position);
     }
     expected_prev = event.hash();
     last_position = event.position();
@@ -276,7 +281,8 @@ Status EventLog::put_snapshot(StreamId stream, Seq seq, std::string_view bytes,
   rocksdb::WriteOptions write;
   write.sync = impl_->options.durability == Durability::sync;
   status = impl_->db->Write(write, &batch);
-  if (!status.ok()) return storage_error(status, fmt::format("storing snapshot of stream {}", stream));
+  if (!status.ok())
+    return storage_error(status, fmt::format("storing snapshot of stream {}", stream));
   return {};
 }
 
@@ -292,14 +298,14 @@ Result<std::optional<EventLog::Snapshot>> EventLog::latest_snapshot(StreamId str
   const Seq seq = format::get_u64(it->key().data() + 8);
   const auto value = it->value();
   if (value.size() < format::hash_size ||
-      format::sha256(std::string_view(value.data() + format::hash_size,
-                                      value.size() - format::hash_size)) !=
+      format::sha256(
+          std::string_view(value.data() + format::hash_size, value.size() - format::hash_size)) !=
           *reinterpret_cast<const Hash*>(value.data())) {
     return make_error(Errc::corruption, "snapshot of stream {} at seq {}: hash mismatch", stream,
                       seq);
   }
-  return std::optional<Snapshot>(
-      Snapshot{seq, std::string(value.data() + format::hash_size, value.size() - format::hash_size)});
+  return std::optional<Snapshot>(Snapshot{
+      seq, std::string(value.data() + format::hash_size, value.size() - format::hash_size)});
 }
 
 } // namespace worldlog::log

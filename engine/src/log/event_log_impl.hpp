@@ -20,7 +20,7 @@ namespace worldlog::log {
 /// What the log knows of a stream's newest record.
 struct StreamHead {
   Seq seq = 0;
-  Hash hash{};                 ///< hash of record `seq` (all zero before the first)
+  Hash hash{}; ///< hash of record `seq` (all zero before the first)
   std::int64_t wall_time_us = 0;
 };
 
@@ -57,9 +57,9 @@ struct LiveBuffer {
 
   std::mutex mutex;
   std::condition_variable ready;
-  std::deque<Event> events;  ///< guarded by mutex
-  bool overflowed = false;   ///< guarded by mutex; events were dropped after the buffered ones
-  bool closed = false;       ///< guarded by mutex; the log is closing
+  std::deque<Event> events; ///< guarded by mutex
+  bool overflowed = false;  ///< guarded by mutex; events were dropped after the buffered ones
+  bool closed = false;      ///< guarded by mutex; the log is closing
 };
 
 struct EventLog::Impl {
@@ -75,30 +75,30 @@ struct EventLog::Impl {
   // ---- commit thread (group_commit.cpp) ----
   std::mutex queue_mutex;
   std::condition_variable queue_ready;
-  std::deque<AppendRequest> queue;  ///< guarded by queue_mutex
-  std::size_t queued_events = 0;    ///< guarded by queue_mutex
-  bool stopping = false;            ///< guarded by queue_mutex
-  std::optional<Error> failure;     ///< guarded by queue_mutex; sticky after a failed write
+  std::deque<AppendRequest> queue; ///< guarded by queue_mutex
+  std::size_t queued_events = 0;   ///< guarded by queue_mutex
+  bool stopping = false;           ///< guarded by queue_mutex
+  std::optional<Error> failure;    ///< guarded by queue_mutex; sticky after a failed write
   /// Heads including batches not yet durable. Touched only by the commit thread.
   std::unordered_map<StreamId, StreamHead> pending_heads;
-  Position pending_position = 0;    ///< touched only by the commit thread
+  Position pending_position = 0; ///< touched only by the commit thread
   std::thread committer;
 
   // ---- durable state, visible to readers and subscribers ----
   mutable std::mutex state_mutex;
-  std::map<StreamId, Seq> durable_heads;      ///< guarded by state_mutex
-  Position durable_position = 0;              ///< guarded by state_mutex
+  std::map<StreamId, Seq> durable_heads;         ///< guarded by state_mutex
+  Position durable_position = 0;                 ///< guarded by state_mutex
   std::vector<std::shared_ptr<LiveBuffer>> live; ///< guarded by state_mutex
-  bool closed = false;                        ///< guarded by state_mutex; EventLog is gone
+  bool closed = false;                           ///< guarded by state_mutex; EventLog is gone
 
   // ---- actor index, built just behind the commit (actor_index.cpp) ----
   std::mutex index_mutex;
-  std::condition_variable index_work;      ///< wakes the indexer
-  std::condition_variable index_progress;  ///< wakes readers waiting for the index
-  std::vector<ActorEntry> index_queue;     ///< guarded by index_mutex
-  Position indexed_position = 0;           ///< guarded by index_mutex; actors holds all up to it
-  std::optional<Error> index_failure;      ///< guarded by index_mutex; sticky
-  bool index_stopping = false;             ///< guarded by index_mutex
+  std::condition_variable index_work;     ///< wakes the indexer
+  std::condition_variable index_progress; ///< wakes readers waiting for the index
+  std::vector<ActorEntry> index_queue;    ///< guarded by index_mutex
+  Position indexed_position = 0;          ///< guarded by index_mutex; actors holds all up to it
+  std::optional<Error> index_failure;     ///< guarded by index_mutex; sticky
+  bool index_stopping = false;            ///< guarded by index_mutex
   std::thread indexer;
 
   /// Indexes the events past the stored watermark (lost in a crash), before threads start.
@@ -124,8 +124,7 @@ struct EventLog::Impl {
 
   [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
                                    const EventVisitor& visit) const;
-  [[nodiscard]] Status scan_all(Position from, std::size_t limit,
-                                const EventVisitor& visit) const;
+  [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit) const;
   [[nodiscard]] Result<std::optional<Event>> get(StreamId stream, Seq seq) const;
 };
 

@@ -78,7 +78,8 @@ Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_tim
   envelope->mutate_position(position);
   envelope->mutate_wall_time_us(wall_time_us);
   auto* prev = envelope->mutable_prev_hash()->mutable_bytes();
-  for (std::size_t i = 0; i < hash_size; ++i) prev->Mutate(i, prev_hash[i]);
+  for (std::size_t i = 0; i < hash_size; ++i)
+    prev->Mutate(i, prev_hash[i]);
   const Hash hash = sha256(std::string_view(record).substr(hash_size));
   std::memcpy(record.data(), hash.data(), hash_size);
   return hash;
@@ -90,8 +91,8 @@ std::int64_t wall_time_of(std::string_view record) noexcept {
 
 Status verify_record(std::string_view record, StreamId stream, Seq seq) {
   if (record.size() <= hash_size) {
-    return make_error(Errc::corruption, "stream {} seq {}: record of {} bytes is truncated",
-                      stream, seq, record.size());
+    return make_error(Errc::corruption, "stream {} seq {}: record of {} bytes is truncated", stream,
+                      seq, record.size());
   }
   const std::string_view envelope = record.substr(hash_size);
   flatbuffers::Verifier verifier(envelope_bytes(record), envelope.size());

@@ -59,7 +59,8 @@ inline void put_u64(char* out, std::uint64_t value) noexcept {
 
 [[nodiscard]] inline std::uint64_t get_u64(const char* in) noexcept {
   std::uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<std::uint8_t>(in[i]);
+  for (int i = 0; i < 8; ++i)
+    value = (value << 8) | static_cast<std::uint8_t>(in[i]);
   return value;
 }
 

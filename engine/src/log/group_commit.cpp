@@ -177,24 +177,27 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
     if (const auto status = db->Write(write, &write_batch); !status.ok()) {
       // The batch may or may not be on disk; the in-memory heads can no longer be trusted.
       // Refuse all further appends: reopening recovers the truth from the log.
-      Error error = storage_error(status, fmt::format("committing positions {}..{}",
-                                                      first_position + 1, pending_position));
+      Error error = storage_error(
+          status, fmt::format("committing positions {}..{}", first_position + 1, pending_position));
       {
         std::lock_guard lock(queue_mutex);
         failure = error;
       }
-      for (auto& request : batch) request.done(error);
+      for (auto& request : batch)
+        request.done(error);
       return;
     }
     publish(committed);
     index_behind(committed);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    batch[i].done(std::move(results[i]));
 }
 
 void EventLog::Impl::publish(const std::vector<Committed>& committed) {
   std::lock_guard lock(state_mutex);
-  for (const auto& event : committed) durable_heads[event.stream] = event.seq;
+  for (const auto& event : committed)
+    durable_heads[event.stream] = event.seq;
   durable_position = committed.back().position;
   for (const auto& buffer : live) {
     std::lock_guard buffer_lock(buffer->mutex);

@@ -112,7 +112,8 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
     if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
     if (!visit(EventView(record))) return {};
   }
-  if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading stream {}", stream));
+  if (!it->status().ok())
+    return storage_error(it->status(), fmt::format("reading stream {}", stream));
   if (seen < limit) {
     std::lock_guard lock(state_mutex);
     const auto head = durable_heads.find(stream);
@@ -155,8 +156,8 @@ Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVis
 
 Result<std::optional<Event>> EventLog::Impl::get(StreamId stream, Seq seq) const {
   std::string value;
-  const auto status =
-      db->Get(rocksdb::ReadOptions(), events_cf, slice(format::stream_seq_key(stream, seq)), &value);
+  const auto status = db->Get(rocksdb::ReadOptions(), events_cf,
+                              slice(format::stream_seq_key(stream, seq)), &value);
   if (status.IsNotFound()) return std::optional<Event>{};
   if (!status.ok()) {
     return storage_error(status, fmt::format("reading stream {} seq {}", stream, seq));
@@ -206,8 +207,8 @@ Result<std::vector<Event>> EventLog::read_all(Position from, std::size_t limit) 
 
 Result<std::vector<Event>> EventLog::read_stream_backward(StreamId stream, Seq from,
                                                           std::size_t limit) const {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(),
-                                                               impl_->events_cf));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->events_cf));
   std::vector<Event> events;
   std::string buffer;
   for (it->SeekForPrev(slice(format::stream_seq_key(stream, from)));
@@ -220,7 +221,8 @@ Result<std::vector<Event>> EventLog::read_stream_backward(StreamId stream, Seq f
     }
     events.emplace_back(std::string(record));
   }
-  if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading stream {}", stream));
+  if (!it->status().ok())
+    return storage_error(it->status(), fmt::format("reading stream {}", stream));
   return events;
 }
 
@@ -231,8 +233,8 @@ Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
     return std::move(indexed).error();
   }
   const auto upper = format::actor_key({actor.kind, actor.id}, ~Position{0});
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(),
-                                                               impl_->actors_cf));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->actors_cf));
   std::vector<Event> events;
   for (it->Seek(slice(format::actor_key(actor, from)));
        it->Valid() && events.size() < limit && it->key().compare(slice(upper)) <= 0; it->Next()) {
@@ -246,7 +248,8 @@ Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
     if (!*event) return missing(stream, seq, format::get_u64(it->key().data() + 9)).error();
     events.push_back(std::move(**event));
   }
-  if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading actor {}", actor));
+  if (!it->status().ok())
+    return storage_error(it->status(), fmt::format("reading actor {}", actor));
   return events;
 }
 

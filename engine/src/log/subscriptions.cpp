@@ -110,8 +110,8 @@ private:
   const std::optional<StreamId> stream_; ///< nullopt: the whole log
   std::uint64_t last_;                   ///< seq or position of the last delivered event
   const SubscribeOptions options_;
-  std::deque<Event> pending_;            ///< read from storage, not yet delivered
-  std::shared_ptr<LiveBuffer> live_;     ///< set while live
+  std::deque<Event> pending_;        ///< read from storage, not yet delivered
+  std::shared_ptr<LiveBuffer> live_; ///< set while live
 };
 
 } // namespace

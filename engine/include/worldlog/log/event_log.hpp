@@ -30,12 +30,12 @@ enum class Durability {
 };
 
 struct Options {
-  bool create_if_missing = true;           ///< create an empty log if `dir` holds none
-  Durability durability = Durability::sync; ///< when an append counts as durable
-  std::size_t max_batch_events = 16384;    ///< events merged into one write, at most
-  std::size_t max_payload_bytes = 1 << 20; ///< larger payloads are an invalid_argument
+  bool create_if_missing = true;             ///< create an empty log if `dir` holds none
+  Durability durability = Durability::sync;  ///< when an append counts as durable
+  std::size_t max_batch_events = 16384;      ///< events merged into one write, at most
+  std::size_t max_payload_bytes = 1 << 20;   ///< larger payloads are an invalid_argument
   std::size_t max_events_per_append = 65536; ///< larger appends are an invalid_argument
-  std::size_t max_queued_events = 1 << 20;  ///< appends beyond this backlog are overloaded
+  std::size_t max_queued_events = 1 << 20;   ///< appends beyond this backlog are overloaded
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.
@@ -103,8 +103,7 @@ public:
   /// event in order until it returns false or `limit` events were seen.
   [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
                                    const EventVisitor& visit) const;
-  [[nodiscard]] Status scan_all(Position from, std::size_t limit,
-                                const EventVisitor& visit) const;
+  [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit) const;
 
   // ---- heads and integrity -------------------------------------------------------------------
 

@@ -39,14 +39,14 @@ using Hash = std::array<std::uint8_t, 32>;
 /// One event as a caller hands it to `EventLog::append`. The log assigns stream, seq,
 /// position and predecessor hash; everything else is recorded as given.
 struct NewEvent {
-  std::uint32_t payload_type = 0;   ///< game-model tag for `payload`
-  std::string payload;              ///< opaque bytes (the model's own FlatBuffer, usually)
-  Actor actor;                      ///< who caused it
-  std::uint64_t tick = 0;           ///< simulation tick of the stream
-  std::int64_t wall_time_us = 0;    ///< µs since the epoch; 0 = stamped by the log at commit
-  std::uint64_t command_id = 0;     ///< client-chosen id of the producing command (0 = none)
-  std::uint64_t causation = 0;      ///< position of the causing event (0 = none)
-  std::uint32_t rules_version = 0;  ///< version of the rules that decided it
+  std::uint32_t payload_type = 0;  ///< game-model tag for `payload`
+  std::string payload;             ///< opaque bytes (the model's own FlatBuffer, usually)
+  Actor actor;                     ///< who caused it
+  std::uint64_t tick = 0;          ///< simulation tick of the stream
+  std::int64_t wall_time_us = 0;   ///< µs since the epoch; 0 = stamped by the log at commit
+  std::uint64_t command_id = 0;    ///< client-chosen id of the producing command (0 = none)
+  std::uint64_t causation = 0;     ///< position of the causing event (0 = none)
+  std::uint32_t rules_version = 0; ///< version of the rules that decided it
 };
 
 /// Where an append landed: seqs [first_seq, last_seq] at positions [first_position, ...].
@@ -61,8 +61,7 @@ struct AppendResult {
 
 } // namespace worldlog::log
 
-template <>
-struct fmt::formatter<worldlog::log::ActorKind> : fmt::formatter<std::string_view> {
+template <> struct fmt::formatter<worldlog::log::ActorKind> : fmt::formatter<std::string_view> {
   auto format(worldlog::log::ActorKind kind, format_context& ctx) const {
     constexpr std::string_view names[] = {"system", "player", "mob", "service"};
     const auto index = static_cast<std::size_t>(kind);
@@ -70,8 +69,7 @@ struct fmt::formatter<worldlog::log::ActorKind> : fmt::formatter<std::string_vie
   }
 };
 
-template <>
-struct fmt::formatter<worldlog::log::Actor> : fmt::formatter<std::string_view> {
+template <> struct fmt::formatter<worldlog::log::Actor> : fmt::formatter<std::string_view> {
   auto format(const worldlog::log::Actor& actor, format_context& ctx) const {
     return fmt::format_to(ctx.out(), "{}:{}", actor.kind, actor.id);
   }
