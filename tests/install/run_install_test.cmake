@@ -1,0 +1,50 @@
+# The install test, run by CTest as `cmake -P`: installs the build tree into a fresh prefix,
+# then configures, builds and runs tests/install/consumer against that prefix only. It proves
+# that `find_package(worldlog)` and `worldlog::engine` work for an embedder (as fmt's
+# find-package test does). Any failing step fails the test.
+#
+# Inputs (-D): BINARY_DIR (the worldlog build tree), SOURCE_DIR (the consumer project),
+# WORK_DIR (scratch, wiped first), CXX_COMPILER, BUILD_TYPE, and optionally CXX_FLAGS and
+# LINKER_FLAGS (for sanitizer builds).
+cmake_minimum_required(VERSION 3.22)
+
+foreach(input BINARY_DIR SOURCE_DIR WORK_DIR CXX_COMPILER)
+  if(NOT DEFINED ${input})
+    message(FATAL_ERROR "run_install_test.cmake needs -D${input}=...")
+  endif()
+endforeach()
+
+set(prefix ${WORK_DIR}/prefix)
+set(consumer_build ${WORK_DIR}/build)
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+function(run step)
+  message(STATUS "${step}: ${ARGN}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "${step} failed: ${result}")
+  endif()
+endfunction()
+
+run("install" ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
+
+# Only the fresh prefix may satisfy find_package(worldlog): no package registry, and the
+# consumer's cache is checked below.
+run("configure consumer"
+    ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${consumer_build} -G Ninja
+    -DCMAKE_PREFIX_PATH=${prefix}
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+    -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+    -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+    "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
+
+file(STRINGS ${consumer_build}/CMakeCache.txt found_dir REGEX "^worldlog_DIR:")
+string(FIND "${found_dir}" "${prefix}/" at)
+if(NOT at GREATER -1)
+  message(FATAL_ERROR "the consumer found worldlog outside the test prefix: ${found_dir}")
+endif()
+
+run("build consumer" ${CMAKE_COMMAND} --build ${consumer_build})
+run("run consumer" ${consumer_build}/consumer)
