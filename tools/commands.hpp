@@ -1,0 +1,45 @@
+// The subcommands of the `worldlog` command line, and the two helpers they share.
+//
+// Each add_X_command registers one subcommand (its options and its callback) on the app it is
+// given, so main.cpp only lists them. A callback that fails prints its error to stderr and
+// throws CLI::RuntimeError, which main turns into a non-zero exit without printing more.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <system_error>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <worldlog/log/event_log.hpp>
+
+namespace worldlog::tools {
+
+void add_events_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
+/// Registers `append` under the app given, which is the `bench` group.
+void add_bench_append_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+
+/// Prints "worldlog: <message>" to stderr and ends the subcommand with exit status 1.
+[[noreturn]] inline void fail(std::string_view message) {
+  fmt::print(stderr, "worldlog: {}\n", message);
+  throw CLI::RuntimeError(1);
+}
+
+/// Opens the log in `dir` for reading; a missing directory or a directory that holds no log is
+/// an error, never a new empty log.
+[[nodiscard]] inline std::unique_ptr<log::EventLog>
+open_existing_log(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    fail(fmt::format("no worldlog data at {}: not a directory", dir.string()));
+  }
+  auto opened = log::EventLog::open(dir, {.create_if_missing = false});
+  if (!opened) fail(fmt::format("cannot open the log at {}: {}", dir.string(), opened.error()));
+  return std::move(opened).value();
+}
+
+} // namespace worldlog::tools

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for worldlog and builds it. Idempotent: a second run installs
+# nothing, configures nothing and rebuilds only what changed.
+#
+#   tools/setup.sh               install packages, configure and build into build/
+#   tools/setup.sh demo [ARGS]   ... then run `build/worldlog demo ARGS`
+#   tools/setup.sh test          ... then run the tests, and again under ASan+UBSan (clang 14)
+#
+# CMAKE_BUILD_PARALLEL_LEVEL limits the build jobs on a shared machine.
+set -euo pipefail
+
+caller_dir=$PWD
+cd "$(dirname "$0")/.."
+root_dir=$PWD
+
+packages=(
+  build-essential cmake ninja-build g++ clang-14 pkg-config git
+  librocksdb-dev flatbuffers-compiler libflatbuffers-dev
+  libboost1.81-dev libboost-json1.81-dev libfmt-dev libcli11-dev libspdlog-dev libssl-dev
+  doctest-dev
+)
+
+usage() {
+  sed -n '2,10s/^# \{0,1\}//p' "$0"
+}
+
+install_packages() {
+  local missing=()
+  local package
+  for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$package")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    return
+  fi
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+  fi
+  echo "setup: installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    "${missing[@]}"
+}
+
+# build DIR [CMAKE_ARGS...]: configure DIR once (its CMakeCache.txt is the marker), then build.
+build() {
+  local dir=$1
+  shift
+  if [[ ! -f $dir/CMakeCache.txt ]]; then
+    cmake -S . -B "$dir" -G Ninja "$@"
+  fi
+  cmake --build "$dir"
+}
+
+command=${1:-build}
+if [[ $# -gt 0 ]]; then
+  shift
+fi
+
+case $command in
+  build | demo | test) ;;
+  -h | --help | help)
+    usage
+    exit 0
+    ;;
+  *)
+    echo "setup: unknown command '$command'" >&2
+    usage >&2
+    exit 2
+    ;;
+esac
+
+install_packages
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+case $command in
+  demo)
+    # From the caller's directory, so that `--data DIR` and the default ./worldlog-data are
+    # where the caller expects them.
+    cd "$caller_dir"
+    exec "$root_dir/build/worldlog" demo "$@"
+    ;;
+  test)
+    ctest --test-dir build --output-on-failure -j2
+    # Debug keeps the assertions on; clang 14 proves the code builds with it, too.
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
+      -DWORLDLOG_SANITIZE=ON
+    ctest --test-dir build-asan --output-on-failure -j2
+    ;;
+esac
