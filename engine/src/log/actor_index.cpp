@@ -10,8 +10,6 @@
 namespace worldlog::log {
 namespace {
 
-rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
-
 /// Adds `entries` and the watermark `through` to `batch`.
 void add_entries(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* actors_cf,
                  rocksdb::ColumnFamilyHandle* meta_cf, std::span<const ActorEntry> entries,

@@ -16,8 +16,6 @@
 namespace worldlog::log {
 namespace {
 
-rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
-
 rocksdb::Options db_options(const Options& options) {
   rocksdb::Options db;
   db.create_if_missing = options.create_if_missing;

@@ -128,6 +128,11 @@ struct EventLog::Impl {
   [[nodiscard]] Result<std::optional<Event>> get(StreamId stream, Seq seq) const;
 };
 
+/// A RocksDB view of an encoded key (format.hpp).
+[[nodiscard]] inline rocksdb::Slice slice(std::span<const char> bytes) {
+  return {bytes.data(), bytes.size()};
+}
+
 /// Converts a failed RocksDB status into an io_error (or corruption) naming `what`.
 [[nodiscard]] Error storage_error(const rocksdb::Status& status, std::string_view what);
 

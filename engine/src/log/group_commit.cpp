@@ -15,8 +15,6 @@
 namespace worldlog::log {
 namespace {
 
-rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
-
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())

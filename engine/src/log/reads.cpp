@@ -8,8 +8,6 @@
 namespace worldlog::log {
 namespace {
 
-rocksdb::Slice slice(std::span<const char> bytes) { return {bytes.data(), bytes.size()}; }
-
 /// Options for scans. A fold or a catch-up reads each block once; putting those blocks in the
 /// block cache costs more than it saves and evicts the blocks point lookups need (measured:
 /// a one-stream scan of fresh data goes from 1.4 M to 1.8 M events/s).
