@@ -208,6 +208,16 @@ TEST_CASE("reading across a deleted record is an error and not a silent gap") {
   CHECK(error_code(read) == Errc::corruption);
 }
 
+TEST_CASE("reading backward across a deleted record names the missing seq") {
+  DamagedLog damaged;
+  damaged.delete_record();
+  auto log = damaged.reopen();
+  check_names_bad_seq(log->read_stream_backward(stream_a, log::end_seq, everything));
+  auto above = log->read_stream_backward(stream_a, log::end_seq, events_per_stream - bad_seq);
+  REQUIRE_OK(above);
+  CHECK(seqs_of(above.value()) == std::vector<std::uint64_t>{8, 7, 6});
+}
+
 TEST_SUITE_END();
 
 } // namespace

@@ -78,14 +78,9 @@ private:
   std::unordered_map<StreamId, std::unique_ptr<rocksdb::Iterator>> cursors_;
 };
 
-Status missing_seq(StreamId stream, Seq expected, Seq found) {
-  return make_error(Errc::corruption, "stream {} seq {}: missing (next stored seq is {})", stream,
-                    expected, found);
-}
-
-Status missing(StreamId stream, Seq seq, Position position) {
-  return make_error(Errc::corruption, "stream {} seq {}: record of position {} is missing", stream,
-                    seq, position);
+/// A record that must exist (seqs are gap-free) is not there; `why` says how we know.
+Error missing(StreamId stream, Seq seq, std::string_view why) {
+  return make_error(Errc::corruption, "stream {} seq {}: missing ({})", stream, seq, why);
 }
 
 } // namespace
@@ -105,7 +100,9 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
   for (it->Seek(slice(format::stream_seq_key(stream, expected))); it->Valid() && seen < limit;
        it->Next(), ++expected, ++seen) {
     const Seq seq = format::get_u64(it->key().data() + 8);
-    if (seq != expected) return missing_seq(stream, expected, seq);
+    if (seq != expected) {
+      return missing(stream, expected, fmt::format("next stored seq is {}", seq));
+    }
     const auto record = aligned(it->value(), buffer);
     if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
     if (!visit(EventView(record))) return {};
@@ -116,8 +113,7 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
     std::lock_guard lock(state_mutex);
     const auto head = durable_heads.find(stream);
     if (head != durable_heads.end() && expected <= head->second) {
-      return make_error(Errc::corruption, "stream {} seq {}: missing (stream head is {})", stream,
-                        expected, head->second);
+      return missing(stream, expected, fmt::format("stream head is {}", head->second));
     }
   }
   return {};
@@ -138,7 +134,9 @@ Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVis
     const StreamId stream = format::get_u64(positions->value().data());
     const Seq seq = format::get_u64(positions->value().data() + 8);
     auto* record_it = cursors.find(stream, seq);
-    if (record_it == nullptr) return missing(stream, seq, position);
+    if (record_it == nullptr) {
+      return missing(stream, seq, fmt::format("indexed at position {}", position));
+    }
     const auto record = aligned(record_it->value(), buffer);
     if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
     const EventView event(record);
@@ -209,10 +207,16 @@ Result<std::vector<Event>> EventLog::read_stream_backward(StreamId stream, Seq f
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->events_cf));
   std::vector<Event> events;
   std::string buffer;
-  for (it->SeekForPrev(slice(format::stream_seq_key(stream, from)));
-       it->Valid() && events.size() < limit && format::get_u64(it->key().data()) == stream;
-       it->Prev()) {
-    const Seq seq = format::get_u64(it->key().data() + 8);
+  // As forward scans do, expect every seq down from the start: a deleted record is an error.
+  const Seq head = this->head(stream);
+  Seq expected = std::min(from, head);
+  for (it->SeekForPrev(slice(format::stream_seq_key(stream, expected)));
+       expected > 0 && events.size() < limit; it->Prev(), --expected) {
+    const bool ours = it->Valid() && format::get_u64(it->key().data()) == stream;
+    const Seq seq = ours ? format::get_u64(it->key().data() + 8) : 0;
+    if (seq != expected) {
+      return missing(stream, expected, fmt::format("stream head is {}", head));
+    }
     const auto record = aligned(it->value(), buffer);
     if (auto status = format::verify_record(record, stream, seq); !status.ok()) {
       return std::move(status).error();
@@ -243,7 +247,10 @@ Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
     const Seq seq = format::get_u64(it->value().data() + 8);
     auto event = impl_->get(stream, seq);
     if (!event.ok()) return std::move(event).error();
-    if (!*event) return missing(stream, seq, format::get_u64(it->key().data() + 9)).error();
+    if (!*event) {
+      return missing(stream, seq,
+                     fmt::format("indexed at position {}", format::get_u64(it->key().data() + 9)));
+    }
     events.push_back(std::move(**event));
   }
   if (!it->status().ok())
@@ -261,7 +268,7 @@ Result<std::optional<Event>> EventLog::find_at_time(StreamId stream,
     const Seq mid = low + (high - low) / 2;
     auto event = impl_->get(stream, mid);
     if (!event.ok()) return std::move(event).error();
-    if (!*event) return missing(stream, mid, 0).error();
+    if (!*event) return missing(stream, mid, fmt::format("stream head is {}", head(stream)));
     if ((*event)->wall_time_us() >= wall_time_us) {
       high = mid;
       found = std::move(*event);
