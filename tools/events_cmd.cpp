@@ -39,17 +39,6 @@ std::string iso8601_utc(std::int64_t wall_time_us) {
                      clock.subseconds().count());
 }
 
-std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = digits[byte >> 4];
-    out[2 * i + 1] = digits[byte & 0xf];
-  }
-  return out;
-}
-
 void print_line(const log::EventView& event) {
   fmt::print("{:>10}  stream {:<6} seq {:<8} {}  {:<14} cmd {:<10} type {:<4} {:>6} B  {}\n",
              event.position(), event.stream(), event.seq(), iso8601_utc(event.wall_time_us()),
@@ -76,7 +65,7 @@ boost::json::object to_json(const log::EventView& event) {
   object["hash"] = log::to_hex(event.hash());
   object["payload_type"] = event.payload_type();
   object["payload_size"] = event.payload().size();
-  object["payload"] = hex(event.payload());
+  object["payload"] = log::to_hex(event.payload());
   return object;
 }
 

@@ -15,14 +15,19 @@ const schema::Event* envelope(std::string_view record) noexcept {
 
 } // namespace
 
-std::string to_hex(const Hash& hash) {
+std::string to_hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string hex(hash.size() * 2, '0');
-  for (std::size_t i = 0; i < hash.size(); ++i) {
-    hex[2 * i] = digits[hash[i] >> 4];
-    hex[2 * i + 1] = digits[hash[i] & 0xf];
+  std::string hex(bytes.size() * 2, '0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto byte = static_cast<std::uint8_t>(bytes[i]);
+    hex[2 * i] = digits[byte >> 4];
+    hex[2 * i + 1] = digits[byte & 0xf];
   }
   return hex;
+}
+
+std::string to_hex(const Hash& hash) {
+  return to_hex(std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
 }
 
 StreamId EventView::stream() const noexcept { return envelope(record_)->stream(); }

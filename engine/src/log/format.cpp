@@ -41,6 +41,19 @@ Hash sha256(std::string_view bytes) noexcept {
   return hash;
 }
 
+std::string hash_prefixed(std::string_view bytes) {
+  const Hash hash = sha256(bytes);
+  std::string value(reinterpret_cast<const char*>(hash.data()), hash.size());
+  value.append(bytes);
+  return value;
+}
+
+bool hash_prefix_matches(std::string_view value) noexcept {
+  if (value.size() < hash_size) return false;
+  const Hash hash = sha256(value.substr(hash_size));
+  return std::memcmp(hash.data(), value.data(), hash_size) == 0;
+}
+
 std::string encode(StreamId stream, const NewEvent& event) {
   thread_local flatbuffers::FlatBufferBuilder builder(256 + event.payload.size());
   builder.Clear();
@@ -100,11 +113,9 @@ Status verify_record(std::string_view record, StreamId stream, Seq seq) {
     return make_error(Errc::corruption, "stream {} seq {}: envelope fails the FlatBuffers verifier",
                       stream, seq);
   }
-  const Hash hash = sha256(envelope);
-  if (std::memcmp(hash.data(), record.data(), hash_size) != 0) {
+  if (!hash_prefix_matches(record)) {
     return make_error(Errc::corruption, "stream {} seq {}: hash mismatch (stored {}, computed {})",
-                      stream, seq, to_hex(*reinterpret_cast<const Hash*>(record.data())),
-                      to_hex(hash));
+                      stream, seq, to_hex(record.substr(0, hash_size)), to_hex(sha256(envelope)));
   }
   const auto* event = schema::GetEvent(envelope_bytes(record));
   if (event->stream() != stream || event->seq() != seq) {

@@ -97,6 +97,11 @@ using ActorKey = std::array<char, 17>;
 /// SHA-256 of `bytes`.
 [[nodiscard]] Hash sha256(std::string_view bytes) noexcept;
 
+/// `bytes` behind its SHA-256: how records and snapshots are stored.
+[[nodiscard]] std::string hash_prefixed(std::string_view bytes);
+/// Whether `value` is a hash prefix followed by bytes that hash to it.
+[[nodiscard]] bool hash_prefix_matches(std::string_view value) noexcept;
+
 /// Encodes `event` as a record of `stream` with seq, position and predecessor hash still to be
 /// filled in by `seal`. Runs on the appending thread, off the commit path.
 [[nodiscard]] std::string encode(StreamId stream, const NewEvent& event);

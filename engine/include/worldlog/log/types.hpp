@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -34,6 +35,8 @@ struct Actor {
 /// SHA-256 digest; the link of each stream's tamper-evident chain.
 using Hash = std::array<std::uint8_t, 32>;
 
+/// Lower-case hex of `bytes` (a payload, say), and of a hash.
+[[nodiscard]] std::string to_hex(std::string_view bytes);
 [[nodiscard]] std::string to_hex(const Hash& hash);
 
 /// One event as a caller hands it to `EventLog::append`. The log assigns stream, seq,
