@@ -30,16 +30,23 @@ const std::uint8_t* envelope_bytes(std::string_view record) noexcept {
 }
 
 } // namespace
+} // namespace worldlog::log::format
+
+namespace worldlog::log {
 
 Hash sha256(std::string_view bytes) noexcept {
-  thread_local DigestContext context;
+  thread_local format::DigestContext context;
   Hash hash{};
   unsigned int size = 0;
-  EVP_DigestInit_ex(context.ctx, sha256_md(), nullptr);
+  EVP_DigestInit_ex(context.ctx, format::sha256_md(), nullptr);
   EVP_DigestUpdate(context.ctx, bytes.data(), bytes.size());
   EVP_DigestFinal_ex(context.ctx, hash.data(), &size);
   return hash;
 }
+
+} // namespace worldlog::log
+
+namespace worldlog::log::format {
 
 std::string hash_prefixed(std::string_view bytes) {
   const Hash hash = sha256(bytes);

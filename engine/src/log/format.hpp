@@ -94,8 +94,7 @@ using ActorKey = std::array<char, 17>;
   return {bytes.data(), bytes.size()};
 }
 
-/// SHA-256 of `bytes`.
-[[nodiscard]] Hash sha256(std::string_view bytes) noexcept;
+using log::sha256;
 
 /// `bytes` behind its SHA-256: how records and snapshots are stored.
 [[nodiscard]] std::string hash_prefixed(std::string_view bytes);

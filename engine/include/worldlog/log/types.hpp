@@ -35,6 +35,9 @@ struct Actor {
 /// SHA-256 digest; the link of each stream's tamper-evident chain.
 using Hash = std::array<std::uint8_t, 32>;
 
+/// SHA-256 of `bytes`: the record hash, and what models use for a canonical state hash.
+[[nodiscard]] Hash sha256(std::string_view bytes) noexcept;
+
 /// Lower-case hex of `bytes` (a payload, say), and of a hash.
 [[nodiscard]] std::string to_hex(std::string_view bytes);
 [[nodiscard]] std::string to_hex(const Hash& hash);
