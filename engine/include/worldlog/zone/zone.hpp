@@ -1,0 +1,608 @@
+// The zone actor: one stream of the log, folded into a live model state, behind a mailbox.
+//
+// Command path (DESIGN.md, "Rules that keep data"):
+//   decide against the in-memory state -> events, or a rejection (recorded as CommandRejected)
+//   -> evolve the in-memory state at once, so the next command sees it
+//   -> append to the log with the expected seq, many commands per append (one append per
+//      mailbox drain), several appends in flight: the zone never waits for an fsync
+//   -> once durable: reply to each sender, broadcast to nearby viewers, start handoffs.
+// If an append fails, the zone fails: every command whose events were not stored gets the
+// error, and the supervisor restarts the zone from its latest snapshot plus the log's tail,
+// which discards the in-memory state that was never made durable.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <worldlog/log/event_log.hpp>
+#include <worldlog/runtime/actor.hpp>
+#include <worldlog/runtime/clock.hpp>
+#include <worldlog/zone/interest.hpp>
+#include <worldlog/zone/model.hpp>
+#include <worldlog/zone/records.hpp>
+
+namespace worldlog::zone {
+
+struct ZoneOptions {
+  std::uint64_t snapshot_every = 10'000;   ///< events between snapshots
+  std::size_t keep_snapshots = 3;          ///< snapshots kept per zone
+  std::int64_t view_radius_mm = 20'000;    ///< viewers farther from an event do not get it
+  std::size_t recent_commands = 65'536;    ///< idempotency window: outcomes remembered
+  std::size_t mailbox_capacity = 65'536;   ///< queued messages; beyond: overloaded
+  std::size_t max_append_events = 4'096;   ///< an append carries at most this many events
+  std::uint64_t handoff_retry_ticks = 100; ///< unfinished handoffs are re-sent this often
+};
+
+/// Answers a command: its outcome once durable, or why it was lost (overloaded, closed, the
+/// append's error). Runs on the log's commit thread or the zone's strand: keep it short and
+/// thread-safe (post to your own executor).
+using Reply = std::function<void(Result<Outcome>)>;
+
+/// An event shown to a viewer. `event` is valid during the sink call only.
+template <typename Event> struct Broadcast {
+  ZoneId zone = 0;
+  log::Seq seq = 0;
+  log::Actor actor;
+  const Event& event;
+  Located where;
+};
+
+/// Where a zone sends what must reach another zone: handoffs. Implemented by ZoneSet.
+template <typename Command> class Router {
+public:
+  virtual ~Router() = default;
+  /// Drives `handoff` on: delivers `arrive` to `handoff.to`, then `complete` back. Safe from
+  /// any thread; delivery may be repeated, the model makes repeats harmless.
+  virtual void route(const Handoff<Command>& handoff) = 0;
+};
+
+/// Counters a zone keeps for summaries and metrics; read them with a call.
+struct ZoneStats {
+  std::uint64_t accepted = 0;           ///< commands accepted (durable or in flight)
+  std::uint64_t rejected = 0;           ///< commands rejected (their CommandRejected recorded)
+  std::uint64_t duplicates = 0;         ///< retried commands answered from the window
+  std::uint64_t events = 0;             ///< events decided by this incarnation
+  std::uint64_t appends = 0;            ///< appends issued
+  std::uint64_t snapshots = 0;          ///< snapshots stored
+  std::uint64_t snapshot_failures = 0;  ///< snapshots the log could not store
+  std::uint64_t recovered_from_seq = 0; ///< the snapshot seq this incarnation started from
+  std::uint64_t replayed_events = 0;    ///< events folded on start after that snapshot
+};
+
+template <GameModel M> class Zone final : public runtime::Actor {
+public:
+  using State = typename M::State;
+  using Command = typename M::Command;
+  using Event = typename M::Event;
+  using Sink = std::function<void(const Broadcast<Event>&)>;
+
+  /// A zone over stream `info.zone` of `log`. REQUIRES: `log`, `clock` and `router` (may be
+  /// null: no handoffs) outlive the zone. The zone recovers in on_start, when started.
+  Zone(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock, ZoneInfo info,
+       ZoneOptions options, Router<Command>* router)
+      : Actor(std::move(executor), {.name = fmt::format("zone-{}", info.zone),
+                                    .mailbox_capacity = options.mailbox_capacity}),
+        log_(log), clock_(clock), info_(info), options_(options), router_(router),
+        state_(M::initial_state(info)), recent_(options.recent_commands),
+        viewers_(options.view_radius_mm) {}
+
+  // ---- messages (safe from any thread) -------------------------------------------------------
+
+  /// Submits `command` from `actor` with the sender's `command_id` (0 = not idempotent).
+  /// `reply` gets the outcome once durable. Errors (also given to `reply`): overloaded, closed.
+  Status submit(log::Actor actor, std::uint64_t command_id, Command command, Reply reply) {
+    auto sent = cast([this, actor, command_id, command = std::move(command), reply]() mutable {
+      handle_command(actor, command_id, command, std::move(reply));
+    });
+    if (!sent.ok() && reply) reply(sent.error());
+    return sent;
+  }
+
+  /// Advances the zone to the clock's current tick: the model acts on its own (mob AI).
+  Status tick() {
+    return cast([this] { handle_tick(); });
+  }
+
+  /// Shows `viewer` (at `at`) every event within the view radius from now on, through `sink`
+  /// (called on the zone's strand: keep it short). The viewer's point then follows the events
+  /// the model locates on it.
+  Status subscribe(EntityId viewer, Point at, Sink sink) {
+    return cast([this, viewer, at, sink = std::move(sink)]() mutable {
+      viewers_.place(viewer, at);
+      sinks_[viewer] = std::move(sink);
+    });
+  }
+  Status unsubscribe(EntityId viewer) {
+    return cast([this, viewer] {
+      viewers_.remove(viewer);
+      sinks_.erase(viewer);
+    });
+  }
+
+  // ---- inspection: only on the zone's strand (inside a message or a call) ---------------------
+
+  [[nodiscard]] const State& state() const noexcept { return state_; }
+  [[nodiscard]] log::Hash state_hash() const { return M::hash(state_); }
+  /// The last seq decided (durable or in flight) and the last seq known durable.
+  [[nodiscard]] log::Seq decided_seq() const noexcept { return decided_seq_; }
+  [[nodiscard]] log::Seq durable_seq() const noexcept { return durable_seq_; }
+  [[nodiscard]] const ZoneStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const ZoneInfo& info() const noexcept { return info_; }
+
+  /// A clean shutdown step: sends what is decided, and once all of it is durable stores a
+  /// snapshot and calls `done` with the outcome (the append's or the snapshot's error). Stop
+  /// the zone after `done`. Errors (also given to `done`): overloaded, closed.
+  Status drain(std::function<void(Status)> done) {
+    auto sent = cast([this, done]() mutable {
+      drained_ = std::move(done);
+      flush();
+      finish_drain();
+    });
+    if (!sent.ok() && done) done(sent.error());
+    return sent;
+  }
+
+protected:
+  /// Commands decided but not sent to the log die with this incarnation: their senders get an
+  /// error (those already sent are answered by the log when their append completes).
+  void on_stop() override {
+    const Error lost = append_error_.value_or(make_error(
+        Errc::closed, "zone {} stopped before the command's events were stored", info_.zone));
+    for (auto& pending : batch_.replies) {
+      if (pending.reply) pending.reply(lost);
+    }
+    batch_ = Batch{};
+    for (auto& [seq, pending] : waiting_) {
+      if (pending.reply) pending.reply(lost);
+    }
+    waiting_.clear();
+    if (drained_) std::exchange(drained_, nullptr)(lost);
+  }
+
+  boost::asio::awaitable<void> on_start() override {
+    if (auto recovered = recover(); !recovered.ok()) fail(recovered.error().to_string());
+    for (const auto& handoff : M::pending_handoffs(state_))
+      start_handoff(handoff);
+    co_return;
+  }
+
+private:
+  struct Pending {
+    Reply reply;
+    Outcome outcome;
+  };
+  struct Shown {
+    log::Seq seq;
+    log::Actor actor;
+    Event event;
+    Located where;
+  };
+  /// One append in flight: its events, and what to do once they are durable.
+  struct Batch {
+    std::vector<log::NewEvent> events;
+    std::vector<Pending> replies;
+    std::vector<Shown> shown;
+    std::vector<Handoff<Command>> handoffs;
+    log::Seq first_seq = 0;
+  };
+
+  // ---- the command path -----------------------------------------------------------------------
+
+  void handle_command(log::Actor actor, std::uint64_t command_id, const Command& command,
+                      Reply reply) {
+    const CommandKey key{actor, command_id};
+    if (command_id != 0) {
+      if (const Outcome* earlier = recent_.find(key)) {
+        ++stats_.duplicates;
+        Outcome outcome = *earlier;
+        outcome.duplicate = true;
+        answer_when_durable(std::move(reply), std::move(outcome));
+        return;
+      }
+    }
+    Context context = context_for(decided_seq_ + 1);
+    Decision<Event> decision = decide_or_fail(actor, command, context, reply);
+    Outcome outcome;
+    if (decision.rejected()) {
+      ++stats_.rejected;
+      const Rejection& rejection = *decision.rejection;
+      const log::Seq seq = add_event(actor, command_id, command_rejected_payload_type,
+                                     encode_command_rejected({rejection.code, rejection.reason,
+                                                              std::string(M::command_name(command)),
+                                                              M::encode_command(command)}),
+                                     context);
+      outcome = Outcome{.accepted = false,
+                        .first_seq = seq,
+                        .last_seq = seq,
+                        .code = rejection.code,
+                        .reason = rejection.reason};
+    } else {
+      ++stats_.accepted;
+      outcome.accepted = true;
+      for (auto& event : decision.events) {
+        const log::Seq seq = add_model_event(actor, command_id, std::move(event), context);
+        if (outcome.first_seq == 0) outcome.first_seq = seq;
+        outcome.last_seq = seq;
+      }
+    }
+    if (command_id != 0) recent_.record(key, outcome);
+    // A command that appended nothing (a repeated handoff arrival) is answered at once: there
+    // is nothing to wait for, and everything it depends on is at least as durable as it will be.
+    if (outcome.last_seq == 0) {
+      if (reply) reply(std::move(outcome));
+    } else {
+      batch_.replies.push_back({std::move(reply), std::move(outcome)});
+    }
+    after_decision();
+  }
+
+  /// The model's decision; if the model throws, the zone fails (its supervisor restarts it) and
+  /// the sender learns that its command was lost with it.
+  Decision<Event> decide_or_fail(log::Actor actor, const Command& command, Context& context,
+                                 const Reply& reply) {
+    try {
+      return M::decide(state_, actor, command, context);
+    } catch (const std::exception& error) {
+      if (reply) {
+        reply(make_error(Errc::closed, "zone {} failed deciding {}: {}", info_.zone,
+                         M::command_name(command), error.what()));
+      }
+      throw;
+    }
+  }
+
+  void handle_tick() {
+    Context context = context_for(decided_seq_ + 1);
+    if (context.tick <= last_tick_) return;
+    last_tick_ = context.tick;
+    for (auto& emitted : M::on_tick(state_, context)) {
+      add_model_event(emitted.actor, 0, std::move(emitted.event), context);
+    }
+    if (options_.handoff_retry_ticks != 0 && context.tick % options_.handoff_retry_ticks == 0) {
+      for (const auto& handoff : M::pending_handoffs(state_))
+        start_handoff(handoff);
+    }
+    after_decision();
+  }
+
+  /// Records a model event: evolve now, append with the next batch.
+  log::Seq add_model_event(log::Actor actor, std::uint64_t command_id, Event event,
+                           const Context& context) {
+    EncodedEvent encoded = M::encode(event);
+    const log::Seq seq =
+        add_event(actor, command_id, encoded.payload_type, std::move(encoded.payload), context);
+    M::evolve(state_, event);
+    if (auto handoff = M::handoff(state_, event)) batch_.handoffs.push_back(std::move(*handoff));
+    if (auto where = M::locate(state_, event)) {
+      batch_.shown.push_back({seq, actor, std::move(event), *where});
+    }
+    return seq;
+  }
+
+  log::Seq add_event(log::Actor actor, std::uint64_t command_id, std::uint32_t payload_type,
+                     std::string payload, const Context& context) {
+    if (batch_.events.empty()) batch_.first_seq = decided_seq_ + 1;
+    // The log requires wall time to be monotone per stream; a clock stepping back must not
+    // fail the zone.
+    last_wall_us_ = std::max({last_wall_us_, context.now_us, std::int64_t{1}});
+    batch_.events.push_back(log::NewEvent{.payload_type = payload_type,
+                                          .payload = std::move(payload),
+                                          .actor = actor,
+                                          .tick = context.tick,
+                                          .wall_time_us = last_wall_us_,
+                                          .command_id = command_id,
+                                          .rules_version = M::rules_version});
+    ++stats_.events;
+    ++events_since_snapshot_;
+    return ++decided_seq_;
+  }
+
+  /// Batches: the append goes out when the mailbox has drained (a flush message queued behind
+  /// the commands already waiting), or at once when the batch is full.
+  void after_decision() {
+    if (batch_.events.size() >= options_.max_append_events) {
+      flush();
+    } else if (!batch_.events.empty() && !flush_queued_) {
+      flush_queued_ = true;
+      resume([this] {
+        flush_queued_ = false;
+        flush();
+      });
+    }
+    if (events_since_snapshot_ >= options_.snapshot_every && !pending_snapshot_) {
+      // Serialised now, while the state is exactly the state after decided_seq_; stored once
+      // that seq is durable, since a snapshot must never be ahead of the log.
+      pending_snapshot_ = make_snapshot();
+      events_since_snapshot_ = 0;
+    }
+  }
+
+  void flush() {
+    if (batch_.events.empty()) return;
+    auto batch = std::make_shared<Batch>(std::move(batch_));
+    batch_ = Batch{};
+    ++stats_.appends;
+    const log::Seq expected = batch->first_seq - 1;
+    auto self = std::static_pointer_cast<Zone>(shared_from_this());
+    log_.append_async(
+        info_.zone, expected, batch->events, [self, batch](Result<log::AppendResult> appended) {
+          // The commit thread: answer senders right away (durability is what
+          // they wait for), then let the zone broadcast on its own strand.
+          if (!appended.ok()) {
+            for (auto& pending : batch->replies) {
+              if (pending.reply) pending.reply(appended.error());
+            }
+            self->resume([self, error = appended.error()] { self->on_append_failed(error); });
+            return;
+          }
+          for (auto& pending : batch->replies) {
+            if (pending.reply) pending.reply(std::move(pending.outcome));
+          }
+          self->resume([self, batch] { self->on_durable(*batch); });
+        });
+  }
+
+  void on_durable(const Batch& batch) {
+    durable_seq_ = std::max(durable_seq_, batch.first_seq + batch.events.size() - 1);
+    for (const Shown& shown : batch.shown)
+      show(shown);
+    for (const auto& handoff : batch.handoffs)
+      start_handoff(handoff);
+    if (pending_snapshot_ && pending_snapshot_->seq <= durable_seq_) {
+      // A snapshot that cannot be stored costs a longer recovery, nothing else: counted, and
+      // the next one is tried after another snapshot_every events.
+      if (!put_snapshot(*pending_snapshot_).ok()) ++stats_.snapshot_failures;
+      pending_snapshot_.reset();
+    }
+    release_waiters();
+    finish_drain();
+  }
+
+  [[noreturn]] void on_append_failed(const Error& error) {
+    append_error_ = error;
+    release_waiters();
+    finish_drain();
+    fail(fmt::format("append to zone {} failed: {}", info_.zone, error));
+  }
+
+  /// A retried command whose original is still in flight is answered when that is durable.
+  void answer_when_durable(Reply reply, Outcome outcome) {
+    if (outcome.last_seq <= durable_seq_) {
+      if (reply) reply(std::move(outcome));
+      return;
+    }
+    waiting_.emplace(outcome.last_seq, Pending{std::move(reply), std::move(outcome)});
+  }
+
+  void release_waiters() {
+    while (!waiting_.empty() && (waiting_.begin()->first <= durable_seq_ || append_error_)) {
+      auto node = waiting_.extract(waiting_.begin());
+      Pending& pending = node.mapped();
+      if (!pending.reply) continue;
+      if (append_error_) {
+        pending.reply(*append_error_);
+      } else {
+        pending.reply(std::move(pending.outcome));
+      }
+    }
+  }
+
+  void finish_drain() {
+    if (!drained_) return;
+    if (append_error_) {
+      std::exchange(drained_, nullptr)(*append_error_);
+    } else if (durable_seq_ == decided_seq_) {
+      std::exchange(drained_, nullptr)(store_snapshot());
+    }
+  }
+
+  // ---- broadcasts and handoffs ----------------------------------------------------------------
+
+  void show(const Shown& shown) {
+    if (sinks_.contains(shown.where.subject)) viewers_.place(shown.where.subject, shown.where.at);
+    const Broadcast<Event> broadcast{info_.zone, shown.seq, shown.actor, shown.event, shown.where};
+    viewers_.for_each_near(shown.where.at, [&](EntityId viewer) {
+      const auto sink = sinks_.find(viewer);
+      if (sink != sinks_.end()) sink->second(broadcast);
+    });
+  }
+
+  void start_handoff(const Handoff<Command>& handoff) {
+    if (router_) router_->route(handoff);
+  }
+
+  // ---- snapshots and recovery -----------------------------------------------------------------
+
+  struct PendingSnapshot {
+    log::Seq seq;
+    std::string bytes;
+  };
+
+  PendingSnapshot make_snapshot() const {
+    ZoneSnapshot snapshot{std::string(M::name), M::rules_version, decided_seq_, M::hash(state_),
+                          M::snapshot(state_)};
+    return {decided_seq_, encode_snapshot(snapshot, recent_)};
+  }
+
+  Status put_snapshot(const PendingSnapshot& snapshot) {
+    auto stored =
+        log_.put_snapshot(info_.zone, snapshot.seq, snapshot.bytes, options_.keep_snapshots);
+    if (stored.ok()) ++stats_.snapshots;
+    return stored;
+  }
+
+  Status store_snapshot() {
+    if (decided_seq_ == 0) return {};
+    events_since_snapshot_ = 0;
+    pending_snapshot_.reset();
+    return put_snapshot(make_snapshot());
+  }
+
+  Context context_for(log::Seq seq) const {
+    const std::int64_t now = clock_.now_us();
+    const std::uint64_t tick =
+        now <= 0 ? 0 : static_cast<std::uint64_t>(now) / std::max<std::uint64_t>(info_.tick_us, 1);
+    // The decision's randomness is a function of where it lands in the log, so the same
+    // inputs give the same events, also after a restart.
+    Rng mixer(info_.seed ^ (info_.zone * 0x9e3779b97f4a7c15ULL));
+    const std::uint64_t seed = mixer.next() ^ (seq * 0xbf58476d1ce4e5b9ULL) ^ tick;
+    return Context{info_, tick, now, Rng(seed)};
+  }
+
+  /// Rebuilds the state: the newest usable snapshot, then a fold of the log after it. A
+  /// snapshot that fails verification, whose hash does not match its state, or that another
+  /// model or rules version wrote is skipped (the fold starts earlier), never trusted.
+  Status recover() {
+    if (auto restored = restore_latest_snapshot(); !restored.ok()) return restored;
+    Status failed;
+    const Status scanned =
+        log_.scan_stream(info_.zone, decided_seq_ + 1, std::numeric_limits<std::size_t>::max(),
+                         [&](const log::EventView& event) {
+                           if (auto folded = fold(event); !folded.ok()) {
+                             failed = std::move(folded);
+                             return false;
+                           }
+                           return true;
+                         });
+    if (!scanned.ok()) return scanned;
+    if (!failed.ok()) return failed;
+    durable_seq_ = decided_seq_;
+    if (decided_seq_ == 0) return append_genesis();
+    return {};
+  }
+
+  Status restore_latest_snapshot() {
+    for (log::Seq before = log::end_seq; before != 0;) {
+      auto stored = log_.latest_snapshot(info_.zone, before);
+      if (!stored.ok()) return stored.error();
+      if (!stored->has_value()) return {};
+      const auto& [seq, bytes] = **stored;
+      before = seq - 1;
+      RecentCommands recent(options_.recent_commands);
+      auto snapshot = decode_snapshot(bytes, recent);
+      if (!snapshot.ok() || snapshot->model != M::name ||
+          snapshot->rules_version != M::rules_version || snapshot->seq != seq) {
+        continue;
+      }
+      auto state = M::restore(snapshot->state);
+      if (!state.ok() || M::hash(*state) != snapshot->state_hash) continue;
+      state_ = std::move(*state);
+      recent_ = std::move(recent);
+      decided_seq_ = seq;
+      stats_.recovered_from_seq = seq;
+      return {};
+    }
+    return {};
+  }
+
+  Status fold(const log::EventView& event) {
+    const CommandKey key{event.actor(), event.command_id()};
+    switch (event.payload_type()) {
+    case genesis_payload_type: {
+      auto genesis = decode_genesis(event.payload());
+      if (!genesis.ok()) return std::move(genesis).error();
+      if (auto same = check_genesis(*genesis); !same.ok()) return same;
+      break;
+    }
+    case command_rejected_payload_type: {
+      auto rejected = decode_command_rejected(event.payload());
+      if (!rejected.ok()) return std::move(rejected).error();
+      if (key.command_id != 0) {
+        recent_.record(key, Outcome{.accepted = false,
+                                    .first_seq = event.seq(),
+                                    .last_seq = event.seq(),
+                                    .code = rejected->code,
+                                    .reason = std::move(rejected->reason)});
+      }
+      break;
+    }
+    default: {
+      auto decoded = M::decode(event.payload_type(), event.payload());
+      if (!decoded.ok()) {
+        return make_error(Errc::corruption, "zone {} seq {}: {}", info_.zone, event.seq(),
+                          decoded.error().message());
+      }
+      M::evolve(state_, *decoded);
+      if (key.command_id != 0) recent_.record_event(key, event.seq());
+    }
+    }
+    decided_seq_ = event.seq();
+    last_wall_us_ = event.wall_time_us();
+    ++stats_.replayed_events;
+    return {};
+  }
+
+  /// A zone must be run with the configuration its stream was created with: another seed or
+  /// zone count would give another map, and the log would no longer replay to this world.
+  Status check_genesis(const Genesis& genesis) const {
+    if (genesis.model != M::name) {
+      return make_error(Errc::incompatible_format, "zone {} was created by model '{}', not '{}'",
+                        info_.zone, genesis.model, M::name);
+    }
+    const ZoneInfo& was = genesis.info;
+    if (was.zone != info_.zone || was.zone_count != info_.zone_count || was.seed != info_.seed ||
+        was.tick_us != info_.tick_us) {
+      return make_error(Errc::invalid_argument,
+                        "zone {} was created as zone {} of {} with seed {} and {} µs ticks; it is "
+                        "now started as zone {} of {} with seed {} and {} µs ticks",
+                        info_.zone, was.zone, was.zone_count, was.seed, was.tick_us, info_.zone,
+                        info_.zone_count, info_.seed, info_.tick_us);
+    }
+    return {};
+  }
+
+  Status append_genesis() {
+    const log::NewEvent genesis{.payload_type = genesis_payload_type,
+                                .payload =
+                                    encode_genesis({std::string(M::name), M::rules_version, info_}),
+                                .actor = {log::ActorKind::system, 0},
+                                .wall_time_us = std::max<std::int64_t>(clock_.now_us(), 1),
+                                .rules_version = M::rules_version};
+    auto appended = log_.append(info_.zone, 0, std::span(&genesis, 1));
+    if (!appended.ok()) return std::move(appended).error();
+    decided_seq_ = durable_seq_ = appended->last_seq;
+    last_wall_us_ = genesis.wall_time_us;
+    return {};
+  }
+
+  log::EventLog& log_;
+  const runtime::Clock& clock_;
+  const ZoneInfo info_;
+  const ZoneOptions options_;
+  Router<Command>* const router_;
+
+  // Everything below is touched only on the zone's strand, except what a Batch carries to the
+  // commit thread (its replies, moved out of the zone).
+  State state_;                   ///< includes decided events that are not yet durable
+  RecentCommands recent_;         ///< idempotency window
+  log::Seq decided_seq_ = 0;      ///< seq of the last event decided
+  log::Seq durable_seq_ = 0;      ///< seq of the last event known durable
+  std::uint64_t last_tick_ = 0;   ///< last tick the model acted on
+  std::int64_t last_wall_us_ = 0; ///< wall time of the last event (kept monotone)
+  std::uint64_t events_since_snapshot_ = 0;
+  std::optional<PendingSnapshot> pending_snapshot_; ///< taken, waiting for its seq to be durable
+  Batch batch_;                                     ///< decided, not yet sent to the log
+  bool flush_queued_ = false;                       ///< a flush message is in the mailbox
+  std::optional<Error> append_error_;        ///< set once an append failed: the zone is failing
+  std::multimap<log::Seq, Pending> waiting_; ///< retried commands waiting for their original
+  std::function<void(Status)> drained_;      ///< drain's callback, waiting for durability
+  InterestGrid viewers_;                     ///< where each subscribed viewer stands
+  std::unordered_map<EntityId, Sink> sinks_; ///< lookups only: the grid decides who is told
+  ZoneStats stats_;
+};
+
+} // namespace worldlog::zone
