@@ -95,6 +95,13 @@ public:
     return std::move(result).value();
   }
 
+  /// Waits until everything zone `z` decided is durable (ticks are not answered to anyone).
+  void settle(zone::ZoneId z) {
+    REQUIRE(eventually([&] {
+      return on_zone(z, [](TallyZone& zone) { return zone.durable_seq() == zone.decided_seq(); });
+    }));
+  }
+
   log::Hash hash(zone::ZoneId z) {
     return on_zone(z, [](TallyZone& zone) { return zone.state_hash(); });
   }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -98,7 +99,8 @@ public:
                                     .mailbox_capacity = options.mailbox_capacity}),
         log_(log), clock_(clock), info_(info), options_(options), router_(router),
         state_(M::initial_state(info)), recent_(options.recent_commands),
-        viewers_(options.view_radius_mm) {}
+        viewers_(
+            std::clamp<std::int64_t>(options.view_radius_mm, 1, InterestGrid::max_view_radius)) {}
 
   // ---- messages (safe from any thread) -------------------------------------------------------
 
@@ -120,7 +122,11 @@ public:
   /// Shows `viewer` (at `at`) every event within the view radius from now on, through `sink`
   /// (called on the zone's strand: keep it short). The viewer's point then follows the events
   /// the model locates on it.
+  /// Errors: invalid_argument for a point beyond InterestGrid::max_coordinate.
   Status subscribe(EntityId viewer, Point at, Sink sink) {
+    if (std::max(std::abs(at.x), std::abs(at.y)) > InterestGrid::max_coordinate) {
+      return make_error(Errc::invalid_argument, "viewer {} at {} is off any zone", viewer, at);
+    }
     return cast([this, viewer, at, sink = std::move(sink)]() mutable {
       viewers_.place(viewer, at);
       sinks_[viewer] = std::move(sink);
@@ -413,7 +419,10 @@ private:
   // ---- broadcasts and handoffs ----------------------------------------------------------------
 
   void show(const Shown& shown) {
-    if (sinks_.contains(shown.where.subject)) viewers_.place(shown.where.subject, shown.where.at);
+    // A point the grid cannot hold is a model bug; it must not take the zone down with it.
+    const Point at = shown.where.at;
+    if (std::max(std::abs(at.x), std::abs(at.y)) > InterestGrid::max_coordinate) return;
+    if (sinks_.contains(shown.where.subject)) viewers_.place(shown.where.subject, at);
     const Broadcast<Event> broadcast{info_.zone, shown.seq, shown.actor, shown.event, shown.where};
     viewers_.for_each_near(shown.where.at, [&](EntityId viewer) {
       const auto sink = sinks_.find(viewer);
