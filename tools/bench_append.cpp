@@ -30,6 +30,7 @@
 #include <worldlog/log/event_log.hpp>
 
 #include "commands.hpp"
+#include "scratch_dir.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -44,31 +45,6 @@ struct BenchOptions {
   unsigned producers = 4;
   bool json = false;
   std::string dir;
-};
-
-/// A fresh, uniquely named directory under `parent`, removed with everything in it at the end.
-class ScratchDir {
-public:
-  explicit ScratchDir(const fs::path& parent) {
-    std::random_device random;
-    path_ = parent / fmt::format("worldlog-bench-{:08x}{:08x}", random(), random());
-    std::error_code ec;
-    if (!fs::create_directories(path_, ec)) {
-      fail(fmt::format("cannot create {}: {}", path_.string(),
-                       ec ? ec.message() : "already exists"));
-    }
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  [[nodiscard]] const fs::path& path() const noexcept { return path_; }
-
-private:
-  fs::path path_;
 };
 
 /// The first error any thread reports; the others stop at their next batch.

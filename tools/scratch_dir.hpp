@@ -1,0 +1,40 @@
+// A fresh, uniquely named directory for a benchmark's log, removed with everything in it at
+// the end.
+#pragma once
+
+#include <filesystem>
+#include <random>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+
+namespace worldlog::tools {
+
+class ScratchDir {
+public:
+  /// Creates `parent`/worldlog-bench-<random>; ends the subcommand with an error if it cannot.
+  explicit ScratchDir(const std::filesystem::path& parent) {
+    std::random_device random;
+    path_ = parent / fmt::format("worldlog-bench-{:08x}{:08x}", random(), random());
+    std::error_code ec;
+    if (!std::filesystem::create_directories(path_, ec)) {
+      fail(fmt::format("cannot create {}: {}", path_.string(),
+                       ec ? ec.message() : "already exists"));
+    }
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+  std::filesystem::path path_;
+};
+
+} // namespace worldlog::tools
