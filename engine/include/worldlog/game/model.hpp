@@ -1,0 +1,96 @@
+// The reference game as a `zone::GameModel`: `worldlog::game::Model`.
+//
+// A small but complete game on fixed-point integers: players walk (speed-checked) on a tiled
+// map with rocks, fight wolves and boars that wander, aggro and chase, gain experience and
+// levels, pick up, drop and use items, chat, complete two quests, and walk east or west into
+// the neighbouring zones. See rules.hpp for every number, map.hpp for the maps.
+//
+// Include this header for the whole public API of the game.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include <worldlog/game/commands.hpp>
+#include <worldlog/game/events.hpp>
+#include <worldlog/game/map.hpp>
+#include <worldlog/game/rules.hpp>
+#include <worldlog/game/state.hpp>
+#include <worldlog/log/types.hpp>
+#include <worldlog/status.hpp>
+#include <worldlog/zone/model.hpp>
+
+namespace worldlog::game {
+
+struct Model {
+  using State = game::State;
+  using Command = game::Command;
+  using Event = game::Event;
+  using Decision = zone::Decision<Event>;
+  using Emitted = zone::Emitted<Event>;
+  using Handoff = zone::Handoff<Command>;
+
+  static constexpr std::string_view name = "worldlog.reference";
+  static constexpr std::uint32_t rules_version = 1;
+
+  /// The zone before its first event: its map, no players, no mobs (the first ticks spawn
+  /// them).
+  [[nodiscard]] static State initial_state(const zone::ZoneInfo& info);
+
+  /// What `command` from `actor` does now. Rejections carry a `Reject` code and a reason that
+  /// names what was wrong. Draws from `context.rng` only for what it records (damage, loot).
+  [[nodiscard]] static Decision decide(const State& state, const log::Actor& actor,
+                                       const Command& command, zone::Context& context);
+
+  /// What the world does by itself at `context.tick`: player respawns and item despawns (as
+  /// the system actor), mob spawns and mob AI (as the mob). Cheap when nothing is due: mobs
+  /// think every `mob_think_ticks`, staggered by spawn point.
+  [[nodiscard]] static std::vector<Emitted> on_tick(const State& state, zone::Context& context);
+
+  /// Applies `event`. Pure; tolerates events about entities it does not know (they change
+  /// nothing), so a damaged log cannot crash a fold.
+  static void evolve(State& state, const Event& event);
+
+  /// FlatBuffers codecs (schemas/game.fbs). decode and decode_command verify the buffer and
+  /// fail with corruption naming the type; decode also for an unknown payload_type.
+  [[nodiscard]] static zone::EncodedEvent encode(const Event& event);
+  [[nodiscard]] static Result<Event> decode(std::uint32_t payload_type, std::string_view bytes);
+  [[nodiscard]] static std::string encode_command(const Command& command);
+  [[nodiscard]] static Result<Command> decode_command(std::string_view bytes);
+
+  /// "Moved", "Attack": the struct's name.
+  [[nodiscard]] static std::string_view event_name(const Event& event) noexcept;
+  [[nodiscard]] static std::string_view command_name(const Command& command) noexcept;
+
+  /// Canonical bytes of `state` (a FlatBuffer written in id order); restore checks them with
+  /// the verifier and rebuilds the state, map and derived indexes included, so that
+  /// restore(snapshot(s)) == s. restore fails with corruption (not a game snapshot, or
+  /// damaged) or incompatible_format (a newer snapshot format).
+  [[nodiscard]] static std::string snapshot(const State& state);
+  [[nodiscard]] static Result<State> restore(std::string_view bytes);
+  /// sha256(snapshot(state)).
+  [[nodiscard]] static log::Hash hash(const State& state);
+  /// The state for tools and tests: players, mobs, items, departures, epochs (no map tiles).
+  [[nodiscard]] static boost::json::value to_json(const State& state);
+
+  /// The subject of `event` and where it is after it; nullopt for HandoffCompleted.
+  [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
+  /// For a Departed event: the handoff to deliver (arrive in `to`, then complete here).
+  [[nodiscard]] static std::optional<Handoff> handoff(const State& state, const Event& event);
+  /// Every departure not yet completed, by (entity, epoch).
+  [[nodiscard]] static std::vector<Handoff> pending_handoffs(const State& state);
+};
+
+static_assert(zone::GameModel<Model>);
+
+/// A rejection's code as this model's Reject.
+[[nodiscard]] inline Reject reject_of(const zone::Rejection& rejection) noexcept {
+  return static_cast<Reject>(rejection.code);
+}
+
+} // namespace worldlog::game

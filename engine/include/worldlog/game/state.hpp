@@ -1,0 +1,111 @@
+// The folded world of one zone: players, mobs, ground items and handoffs in flight.
+//
+// Everything is in ordered containers keyed by id, so iteration order (and with it the
+// snapshot, the hash and every decision that loops) is the same on every run. Bots, tools and
+// tests read the state directly; only `Model::evolve` changes it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <worldlog/game/map.hpp>
+#include <worldlog/game/rules.hpp>
+#include <worldlog/zone/model.hpp>
+
+namespace worldlog::game {
+
+/// Items carried, by kind (a kind with no items has no entry).
+using Inventory = std::map<ItemKind, std::uint32_t>;
+
+struct Player {
+  EntityId id = 0;
+  Point at;
+  std::int32_t hp = max_hp_at(1);
+  std::int32_t max_hp = max_hp_at(1);
+  std::uint32_t level = 1;
+  std::uint64_t xp = 0; ///< total experience
+  bool dead = false;
+  std::uint64_t respawn_tick = 0;     ///< when dead: the tick it respawns at
+  std::uint64_t last_move_tick = 0;   ///< the tick its movement allowance counts from
+  std::uint64_t next_attack_tick = 0; ///< it may attack at this tick or later
+  Inventory inventory;
+  std::uint32_t quests_done = 0; ///< bit (1 << Quest) per completed quest
+  std::uint32_t wolves_killed = 0;
+  std::uint64_t epoch = 0; ///< ownership epoch: +1 on every zone handoff
+
+  /// Items carried, all kinds together.
+  [[nodiscard]] std::uint32_t carried() const noexcept;
+  /// True when `quest` was completed (in any zone: the record travels with the player).
+  [[nodiscard]] bool done(Quest quest) const noexcept {
+    return (quests_done & (1u << static_cast<unsigned>(quest))) != 0;
+  }
+
+  friend bool operator==(const Player&, const Player&) = default;
+};
+
+struct Mob {
+  EntityId id = 0;
+  MobKind kind = MobKind::wolf;
+  std::uint32_t spawn = 0; ///< its spawn point: index into Map::mob_spawns
+  Point at;
+  std::int32_t hp = 0;
+  bool dead = false;
+  std::uint64_t respawn_tick = 0;     ///< when dead: the earliest tick it respawns at
+  std::uint64_t next_attack_tick = 0; ///< it may bite at this tick or later
+
+  friend bool operator==(const Mob&, const Mob&) = default;
+};
+
+struct GroundItem {
+  ItemId id = 0;
+  ItemKind kind = ItemKind::potion;
+  Point at;
+  std::uint64_t dropped_tick = 0; ///< it vanishes item_lifetime_ticks later
+
+  friend bool operator==(const GroundItem&, const GroundItem&) = default;
+};
+
+/// A player who left through an exit, kept until the destination has taken it.
+struct Departure {
+  Player player; ///< as it left, `at` past the edge it crossed
+  ZoneId to = 0;
+  std::uint64_t epoch = 0;
+
+  friend bool operator==(const Departure&, const Departure&) = default;
+};
+
+struct State {
+  zone::ZoneInfo info;                ///< which zone this is (the map follows from it)
+  Map map;                            ///< map_for(info), kept for the rules' lookups
+  std::map<EntityId, Player> players; ///< players in the zone
+  std::map<EntityId, Mob> mobs;       ///< every mob spawned so far, dead or alive
+  std::map<ItemId, GroundItem> items; ///< items on the ground; ids grow with time
+  ItemId next_item_id = rules.first_item_id;
+  /// Departures not yet completed, by (entity, epoch).
+  std::map<std::pair<EntityId, std::uint64_t>, Departure> departing;
+  /// The highest ownership epoch this zone has seen of each entity that ever crossed into or
+  /// out of it: a repeated arrival at an epoch already seen is recognised and ignored.
+  std::map<EntityId, std::uint64_t> epochs;
+  /// Dead players by (respawn tick, id), so a tick finds the due ones without a scan. Derived
+  /// from `players`: rebuilt on restore, not stored in snapshots.
+  std::set<std::pair<std::uint64_t, EntityId>> respawns;
+
+  /// The player `id`, or nullptr.
+  [[nodiscard]] const Player* player(EntityId id) const noexcept;
+  /// The mob `id` (alive or dead), or nullptr.
+  [[nodiscard]] const Mob* mob(EntityId id) const noexcept;
+  /// The ground item `id`, or nullptr.
+  [[nodiscard]] const GroundItem* item(ItemId id) const noexcept;
+
+  /// Live mobs within `radius_mm` of `at`, nearest first (ties by id).
+  [[nodiscard]] std::vector<const Mob*> mobs_near(Point at, std::int64_t radius_mm) const;
+  /// Ground items within `radius_mm` of `at`, nearest first (ties by id).
+  [[nodiscard]] std::vector<const GroundItem*> items_near(Point at, std::int64_t radius_mm) const;
+
+  friend bool operator==(const State& a, const State& b);
+};
+
+} // namespace worldlog::game

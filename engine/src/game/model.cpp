@@ -1,0 +1,182 @@
+// The small parts of the model: the initial state, names, and where events are seen.
+#include <algorithm>
+#include <array>
+#include <type_traits>
+#include <variant>
+
+#include <worldlog/game/model.hpp>
+
+namespace worldlog::game {
+namespace {
+
+constexpr std::array<std::string_view, std::variant_size_v<Event>> event_names{
+    "Joined",          "Left",       "Moved",    "Attacked",       "Died",        "Respawned",
+    "LevelUp",         "MobSpawned", "MobMoved", "Dropped",        "LootDropped", "PickedUp",
+    "ItemDespawned",   "Used",       "Said",     "QuestCompleted", "Departed",    "Arrived",
+    "HandoffCompleted"};
+
+constexpr std::array<std::string_view, std::variant_size_v<Command>> command_names{
+    "Join", "Leave", "Move", "Attack", "PickUp", "Drop", "Use", "Say", "Arrive", "CompleteHandoff"};
+
+template <typename Names, typename Value>
+std::string_view name_in(const Names& names, Value value) noexcept {
+  const auto index = static_cast<std::size_t>(value);
+  return index < names.size() && !names[index].empty() ? names[index] : "unknown";
+}
+
+/// Where entity `id` stands: a player or mob of the zone (nullopt when neither).
+std::optional<Point> position_of(const State& state, EntityId id) {
+  if (const Player* player = state.player(id)) return player->at;
+  if (const Mob* mob = state.mob(id)) return mob->at;
+  return std::nullopt;
+}
+
+std::optional<zone::Located> at_entity(const State& state, EntityId id) {
+  if (const auto at = position_of(state, id)) return zone::Located{id, *at};
+  return std::nullopt;
+}
+
+/// The handoff of a departure recorded in `from`.
+Model::Handoff handoff_of(ZoneId from, const Departure& departure) {
+  const EntityId entity = departure.player.id;
+  return {from,
+          departure.to,
+          entity,
+          departure.epoch,
+          Arrive{departure.player, departure.epoch, from},
+          CompleteHandoff{entity, departure.epoch}};
+}
+
+} // namespace
+
+std::string_view to_string(Reject reject) noexcept {
+  constexpr std::array<std::string_view, 17> names{"",
+                                                   "not_in_zone",
+                                                   "already_joined",
+                                                   "not_authorized",
+                                                   "dead",
+                                                   "teleport",
+                                                   "blocked",
+                                                   "out_of_bounds",
+                                                   "invalid_coordinates",
+                                                   "unknown_target",
+                                                   "out_of_range",
+                                                   "cooldown",
+                                                   "no_such_item",
+                                                   "inventory_full",
+                                                   "bad_text",
+                                                   "not_usable",
+                                                   "invalid_entity"};
+  return name_in(names, reject);
+}
+
+std::string_view to_string(MobKind kind) noexcept {
+  constexpr std::array<std::string_view, 3> names{"", "wolf", "boar"};
+  return name_in(names, kind);
+}
+
+std::string_view to_string(ItemKind kind) noexcept {
+  constexpr std::array<std::string_view, 3> names{"", "potion", "pelt"};
+  return name_in(names, kind);
+}
+
+std::string_view to_string(Quest quest) noexcept {
+  constexpr std::array<std::string_view, 3> names{"", "reach_waypoint", "kill_wolves"};
+  return name_in(names, quest);
+}
+
+EntityId entity_of(const Command& command) noexcept {
+  return std::visit(
+      [](const auto& c) -> EntityId {
+        if constexpr (std::is_same_v<std::decay_t<decltype(c)>, Arrive>)
+          return c.player.id;
+        else
+          return c.entity;
+      },
+      command);
+}
+
+Model::State Model::initial_state(const zone::ZoneInfo& info) {
+  State state;
+  state.info = info;
+  state.map = map_for(info);
+  return state;
+}
+
+std::string_view Model::event_name(const Event& event) noexcept {
+  return event_names[event.index()];
+}
+
+std::string_view Model::command_name(const Command& command) noexcept {
+  return command_names[command.index()];
+}
+
+std::optional<zone::Located> Model::locate(const State& state, const Event& event) {
+  struct Locate {
+    const State& state;
+
+    std::optional<zone::Located> operator()(const Joined& e) const { return at(e.entity, e.at); }
+    std::optional<zone::Located> operator()(const Left& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const Moved& e) const { return at(e.entity, e.to); }
+    std::optional<zone::Located> operator()(const Attacked& e) const {
+      return at_entity(state, e.attacker);
+    }
+    std::optional<zone::Located> operator()(const Died& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const Respawned& e) const { return at(e.entity, e.at); }
+    std::optional<zone::Located> operator()(const LevelUp& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const MobSpawned& e) const { return at(e.mob, e.at); }
+    std::optional<zone::Located> operator()(const MobMoved& e) const { return at(e.mob, e.to); }
+    std::optional<zone::Located> operator()(const Dropped& e) const { return at(e.entity, e.at); }
+    std::optional<zone::Located> operator()(const LootDropped& e) const { return at(e.mob, e.at); }
+    std::optional<zone::Located> operator()(const PickedUp& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const ItemDespawned& e) const {
+      return at(e.item, e.at);
+    }
+    std::optional<zone::Located> operator()(const Used& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const Said& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const QuestCompleted& e) const {
+      return at_entity(state, e.entity);
+    }
+    std::optional<zone::Located> operator()(const Departed& e) const {
+      // Seen where it crossed the edge, just inside the map.
+      const Map& map = state.map;
+      return at(e.player.id, {std::clamp<std::int64_t>(e.player.at.x, 0, map.width_mm() - 1),
+                              std::clamp<std::int64_t>(e.player.at.y, 0, map.height_mm() - 1)});
+    }
+    std::optional<zone::Located> operator()(const Arrived& e) const {
+      return at(e.player.id, e.player.at);
+    }
+    std::optional<zone::Located> operator()(const HandoffCompleted&) const { return std::nullopt; }
+
+    static std::optional<zone::Located> at(EntityId id, Point p) { return zone::Located{id, p}; }
+  };
+  return std::visit(Locate{state}, event);
+}
+
+std::optional<Model::Handoff> Model::handoff(const State& state, const Event& event) {
+  const auto* departed = std::get_if<Departed>(&event);
+  if (departed == nullptr) return std::nullopt;
+  return handoff_of(state.info.zone, Departure{departed->player, departed->to, departed->epoch});
+}
+
+std::vector<Model::Handoff> Model::pending_handoffs(const State& state) {
+  std::vector<Handoff> pending;
+  pending.reserve(state.departing.size());
+  for (const auto& [key, departure] : state.departing)
+    pending.push_back(handoff_of(state.info.zone, departure));
+  return pending;
+}
+
+} // namespace worldlog::game
