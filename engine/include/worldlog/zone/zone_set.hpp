@@ -46,7 +46,9 @@ public:
   /// REQUIRES: `log` and `clock` outlive the set, and the set outlives its supervisor's run.
   ZoneSet(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock,
           Options options)
-      : executor_(std::move(executor)), log_(log), clock_(clock), options_(std::move(options)) {}
+      : executor_(std::move(executor)), log_(log), clock_(clock), options_(std::move(options)) {
+    for (ZoneId zone = 1; zone <= options_.zones; ++zone) names_.push_back(zone_name(zone));
+  }
 
   /// A fresh "world" supervisor with every zone as a child: start it on its own, or return it
   /// from a ChildSpec's `make` to run the world under a root supervisor.
@@ -71,7 +73,7 @@ public:
       supervisor = supervisor_;
     }
     if (!supervisor || zone == 0 || zone > options_.zones) return nullptr;
-    return std::static_pointer_cast<Zone<M>>(supervisor->child(zone_name(zone)));
+    return std::static_pointer_cast<Zone<M>>(supervisor->child(names_[zone - 1]));
   }
 
   /// Zone::submit on the running incarnation of `zone`. Errors (also given to `reply`):
@@ -156,6 +158,7 @@ private:
   log::EventLog& log_;
   const runtime::Clock& clock_;
   const Options options_;
+  std::vector<std::string> names_; ///< "zone-1", ...: looked up on every submit
   mutable std::mutex mutex_;
   std::shared_ptr<runtime::Supervisor> supervisor_; ///< the newest; guarded by mutex_
 };
