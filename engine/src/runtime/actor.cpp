@@ -111,15 +111,18 @@ void Actor::request_exit(ExitReason reason) {
   asio::post(strand_, [self = shared_from_this()] { self->drain(); });
 }
 
+bool Actor::finish_if_closed(std::unique_lock<std::mutex>& lock) {
+  if (!closed_) return false;
+  ExitReason reason = exit_reason_;
+  lock.unlock();
+  finish(std::move(reason));
+  return true;
+}
+
 void Actor::begin() {
   {
     std::unique_lock lock(mutex_);
-    if (closed_) {
-      ExitReason reason = exit_reason_;
-      lock.unlock();
-      finish(std::move(reason));
-      return;
-    }
+    if (finish_if_closed(lock)) return;
   }
   asio::co_spawn(
       strand_, on_start(),
@@ -138,12 +141,7 @@ void Actor::drain() {
     std::unique_ptr<detail::Message> message;
     {
       std::unique_lock lock(mutex_);
-      if (closed_) {
-        ExitReason reason = exit_reason_;
-        lock.unlock();
-        finish(std::move(reason));
-        return;
-      }
+      if (finish_if_closed(lock)) return;
       if (mailbox_.empty()) {
         scheduled_ = false;
         return;

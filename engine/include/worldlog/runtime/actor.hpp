@@ -159,6 +159,9 @@ private:
   void drain();
   // On the strand: handles one message; false when draining must stop here.
   bool handle(std::unique_ptr<detail::Message> message);
+  // On the strand, holding `lock` on mutex_: when the mailbox is closed, releases the lock,
+  // runs finish() and returns true.
+  bool finish_if_closed(std::unique_lock<std::mutex>& lock);
   // On the strand, once: drops the mailbox and runs the exit sequence.
   void finish(ExitReason reason);
   static asio::awaitable<void> exit_sequence(std::shared_ptr<Actor> self, ExitReason reason);
