@@ -21,6 +21,10 @@ void add_events_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
 /// Registers `append` under the app given, which is the `bench` group.
 void add_bench_append_command(CLI::App& app);
+/// Registers `aoi` under the app given, which is the `bench` group.
+void add_bench_aoi_command(CLI::App& app);
+/// Registers `zone` under the app given, which is the `bench` group.
+void add_bench_zone_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 
 /// Prints "worldlog: <message>" to stderr and ends the subcommand with exit status 1.

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "Measure the engine (programs that print figures)");
   bench->require_subcommand(1);
   worldlog::tools::add_bench_append_command(*bench);
+  worldlog::tools::add_bench_aoi_command(*bench);
+  worldlog::tools::add_bench_zone_command(*bench);
 
   worldlog::tools::add_demo_command(app);
 

@@ -21,7 +21,7 @@ std::shared_ptr<Supervisor> supervise(Pool& pool, Strategy strategy,
   return supervisor;
 }
 
-TEST_CASE("one_for_one restarts only the crashed child; its sibling keeps its id and state") {
+TEST_CASE("one_for_one restarts only the crashed child, and its sibling keeps its id and state") {
   Pool pool;
   ManualClock clock;
   auto supervisor = supervise(pool, Strategy::one_for_one, {"crasher", "sibling"}, clock);

@@ -231,7 +231,7 @@ TEST_CASE("a viewer moved to another cell is seen there and no longer where it w
   CHECK(near(grid, {-5 * radius, 7 * radius}) == Viewers{1, 3});
 }
 
-TEST_CASE("a removed viewer is gone; removing an absent viewer changes nothing") {
+TEST_CASE("a removed viewer is gone, and removing an absent viewer changes nothing") {
   InterestGrid grid(radius);
   grid.place(1, {-10, -10});
   grid.place(2, {10, 10});

@@ -156,6 +156,27 @@ TEST_CASE("a zone that fails is rebuilt from its snapshot and log to the from-sc
   CHECK(world.world().restarts() == 1);
 }
 
+TEST_CASE("commands still queued when a zone fails are answered with an error, not lost") {
+  ZoneWorld world;
+  std::atomic<int> answered = 0;
+  std::atomic<int> lost = 0;
+  auto count = [&](Result<zone::Outcome> outcome) {
+    if (!outcome.ok()) {
+      CHECK(outcome.error().code() == Errc::closed);
+      ++lost;
+    }
+    ++answered;
+  };
+  // Queued back to back: the zone fails on the first, with the others still in its mailbox
+  // (or, if it got to them, it answers them normally).
+  static_cast<void>(world.zones().submit(1, player(1), 0, Tally::Explode{}, count));
+  for (int i = 0; i < 50; ++i) {
+    static_cast<void>(world.zones().submit(1, player(1), 0, add(7, 1), count));
+  }
+  REQUIRE(eventually([&] { return answered == 51; }));
+  CHECK(lost >= 1);
+}
+
 TEST_CASE("a failed append fails the zone, answers its commands with the error, loses nothing") {
   ZoneWorld world;
   REQUIRE_OK(world.submit(1, add(7, 5)));

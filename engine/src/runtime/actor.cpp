@@ -47,7 +47,8 @@ Actor::Actor(Executor executor, ActorOptions options)
 
 Actor::~Actor() {
   // Reached with a non-empty mailbox only when the actor never started or nobody kept it.
-  const Error why = make_error(Errc::closed, "{} was destroyed before handling the call", name());
+  const Error why =
+      make_error(Errc::closed, "{} was destroyed before handling the message", name());
   for (auto& message : mailbox_)
     message->abandon(why);
 }
@@ -197,9 +198,9 @@ void Actor::finish(ExitReason reason) {
   }
   running_.store(false, std::memory_order_release);
   const Error why =
-      reason.failed
-          ? make_error(Errc::closed, "{} failed before handling the call: {}", name(), reason.what)
-          : make_error(Errc::closed, "{} stopped before handling the call", name());
+      reason.failed ? make_error(Errc::closed, "{} failed before handling the message: {}", name(),
+                                 reason.what)
+                    : make_error(Errc::closed, "{} stopped before handling the message", name());
   for (auto& message : dropped)
     message->abandon(why);
   dropped.clear();

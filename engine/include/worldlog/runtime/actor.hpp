@@ -102,6 +102,10 @@ public:
   /// Errors: overloaded when the mailbox is full; closed when the actor is stopped or exited.
   /// Safe from any thread.
   template <typename F> [[nodiscard]] Status cast(F&& fn);
+  /// Like cast, and if the actor exits with the message still queued, `dropped(why)` runs
+  /// instead of `fn` (on the exiting actor's strand), so that a message carrying a promise can
+  /// keep it. Not called when cast itself fails: its result says why.
+  template <typename F, typename D> [[nodiscard]] Status cast(F&& fn, D&& dropped);
 
   /// Runs `fn` on `target` and returns its result (see CallReply) to this actor's coroutine,
   /// which is blocked meanwhile: this actor's mailbox does not advance. `fn` is `R()` or
@@ -209,6 +213,14 @@ template <typename F> Status Actor::cast(F&& fn) {
   static_assert(std::is_void_v<detail::handler_value_t<Fn>>,
                 "cast takes a void() or asio::awaitable<void>() function");
   return enqueue(std::make_unique<detail::CastMessage<Fn>>(std::forward<F>(fn)));
+}
+
+template <typename F, typename D> Status Actor::cast(F&& fn, D&& dropped) {
+  using Fn = std::decay_t<F>;
+  static_assert(std::is_void_v<detail::handler_value_t<Fn>>,
+                "cast takes a void() or asio::awaitable<void>() function");
+  return enqueue(std::make_unique<detail::CastMessage<Fn, std::decay_t<D>>>(
+      std::forward<F>(fn), std::forward<D>(dropped)));
 }
 
 template <typename F> bool Actor::resume(F&& fn) {

@@ -105,11 +105,15 @@ public:
   // ---- messages (safe from any thread) -------------------------------------------------------
 
   /// Submits `command` from `actor` with the sender's `command_id` (0 = not idempotent).
-  /// `reply` gets the outcome once durable. Errors (also given to `reply`): overloaded, closed.
+  /// `reply` gets the outcome once durable, exactly once: also when the zone fails with the
+  /// command still queued (closed). Errors (also given to `reply`): overloaded, closed.
   Status submit(log::Actor actor, std::uint64_t command_id, Command command, Reply reply) {
-    auto sent = cast([this, actor, command_id, command = std::move(command), reply]() mutable {
-      handle_command(actor, command_id, command, std::move(reply));
-    });
+    auto sent =
+        cast([this, actor, command_id, command = std::move(command),
+              reply]() mutable { handle_command(actor, command_id, command, std::move(reply)); },
+             [reply](const Error& why) {
+               if (reply) reply(why);
+             });
     if (!sent.ok() && reply) reply(sent.error());
     return sent;
   }

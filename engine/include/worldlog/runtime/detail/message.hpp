@@ -99,10 +99,16 @@ private:
   std::shared_ptr<const CallChain> chain_;
 };
 
-/// A fire-and-forget message: `void()` or `asio::awaitable<void>()`.
-template <typename Fn> class CastMessage final : public Message {
+/// A fire-and-forget message: `void()` or `asio::awaitable<void>()`, with an optional
+/// `void(const Error&)` told instead when the message never runs.
+template <typename Fn, typename Dropped = std::nullptr_t> class CastMessage final : public Message {
 public:
-  explicit CastMessage(Fn fn) : fn_(std::move(fn)) {}
+  explicit CastMessage(Fn fn, Dropped dropped = {})
+      : fn_(std::move(fn)), dropped_(std::move(dropped)) {}
+
+  void abandon(const Error& why) noexcept override {
+    if constexpr (!std::is_null_pointer_v<Dropped>) dropped_(why);
+  }
 
   std::optional<asio::awaitable<void>> run(const std::string&) override {
     if constexpr (is_coroutine_v<Fn>) {
@@ -115,6 +121,7 @@ public:
 
 private:
   Fn fn_;
+  Dropped dropped_;
 };
 
 // ---- replies --------------------------------------------------------------------------------

@@ -1,0 +1,385 @@
+// game::World on a real log with a manual clock: presence follows joins, leaves and handoffs and
+// is rebuilt from the zones on a restart; a crashed zone is rebuilt by the world supervisor with
+// its state intact while chat and the other zones carry on; chat delivers to members only,
+// within its limits.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+#include <doctest/doctest.h>
+
+#include <worldlog/game/world.hpp>
+#include <worldlog/runtime/clock.hpp>
+
+#include "support/log_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+namespace worldlog::game {
+namespace {
+
+using namespace std::chrono_literals;
+using worldlog::test::error_code;
+
+/// How long a test waits for what should happen at once; only a broken world waits this long.
+constexpr std::chrono::milliseconds patience = 10s;
+
+/// Waits until `done()` holds, for at most `patience`; returns whether it did.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+/// Holds the threads that wait on it until opened. Opens itself when destroyed, so that a
+/// failed check cannot leave a pool thread blocked (and the pool's join hanging).
+class Gate {
+public:
+  Gate() : opened_(open_.get_future().share()) {}
+  ~Gate() { open(); }
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+
+  void open() {
+    if (!is_open_) open_.set_value();
+    is_open_ = true;
+  }
+  void wait() const { opened_.wait(); }
+
+private:
+  std::promise<void> open_;
+  std::shared_future<void> opened_;
+  bool is_open_ = false; ///< the test's thread only
+};
+
+/// The chat messages a listener heard (on the chat actor's strand).
+class Inbox {
+public:
+  [[nodiscard]] Chat::Listener listener() {
+    return [this](const ChatMessage& message) {
+      const std::lock_guard lock(mutex_);
+      messages_.push_back(message);
+    };
+  }
+  [[nodiscard]] std::vector<std::string> texts() const {
+    const std::lock_guard lock(mutex_);
+    std::vector<std::string> texts;
+    for (const auto& message : messages_)
+      texts.push_back(message.text);
+    return texts;
+  }
+  [[nodiscard]] std::vector<ChatMessage> messages() const {
+    const std::lock_guard lock(mutex_);
+    return messages_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<ChatMessage> messages_; ///< guarded by mutex_
+};
+
+/// A running world over a log in a temp dir; commands wait for their durable outcome.
+class LiveWorld {
+public:
+  explicit LiveWorld(WorldOptions options = {.zones = 3, .seed = 42})
+      : options_(std::move(options)), log_(worldlog::test::open_log(dir_ / "log")) {
+    start();
+  }
+  ~LiveWorld() { stop(); }
+  LiveWorld(const LiveWorld&) = delete;
+  LiveWorld& operator=(const LiveWorld&) = delete;
+
+  /// Starts a new world over the same log (after stop(): a process restart).
+  void start() {
+    world_ = std::make_unique<World>(pool_.get_executor(), *log_, clock_, options_);
+    REQUIRE_OK(world_->start(patience));
+  }
+  /// A clean shutdown, with a snapshot of every zone.
+  void stop() {
+    if (!world_) return;
+    CHECK_OK(world_->shutdown(patience));
+    world_.reset();
+  }
+
+  /// Sends `command` as the player it names and waits for its outcome.
+  Result<zone::Outcome> submit(ZoneId zone, Command command) {
+    const log::Actor actor{log::ActorKind::player, entity_of(command)};
+    auto answered = std::make_shared<std::promise<Result<zone::Outcome>>>();
+    auto future = answered->get_future();
+    static_cast<void>(world_->submit(
+        zone, actor, 0, std::move(command),
+        [answered](Result<zone::Outcome> outcome) { answered->set_value(std::move(outcome)); }));
+    REQUIRE(future.wait_for(patience) == std::future_status::ready);
+    return future.get();
+  }
+  /// Submits and requires acceptance.
+  void require_accepted(ZoneId zone, Command command) {
+    const std::string name(Model::command_name(command));
+    auto outcome = submit(zone, std::move(command));
+    REQUIRE_OK(outcome);
+    REQUIRE_MESSAGE(outcome->accepted, name << " refused: " << outcome->reason);
+  }
+
+  log::Hash hash(ZoneId zone) {
+    auto target = world_->zones().zone(zone);
+    REQUIRE(target != nullptr);
+    auto hash = runtime::call_blocking(
+        *target, [target] { return target->state_hash(); }, patience);
+    REQUIRE_OK(hash);
+    return *hash;
+  }
+  [[nodiscard]] bool in_zone(ZoneId zone, EntityId player) {
+    auto target = world_->zones().zone(zone);
+    REQUIRE(target != nullptr);
+    auto found = runtime::call_blocking(
+        *target, [target, player] { return target->state().player(player) != nullptr; }, patience);
+    REQUIRE_OK(found);
+    return *found;
+  }
+
+  std::optional<ZoneId> presence_of(EntityId player) {
+    auto presence = world_->presence();
+    REQUIRE(presence != nullptr);
+    auto zone = runtime::call_blocking(
+        *presence, [presence, player] { return presence->zone_of(player); }, patience);
+    REQUIRE_OK(zone);
+    return *zone;
+  }
+
+  Status join_channel(const std::string& channel, EntityId player, Inbox& inbox) {
+    return on_chat([&](Chat& chat, Chat::Posted done) {
+      return chat.join(channel, player, inbox.listener(), std::move(done));
+    });
+  }
+  Status post(const std::string& channel, EntityId player, std::string text) {
+    return on_chat([&](Chat& chat, Chat::Posted done) {
+      return chat.post(channel, player, std::move(text), std::move(done));
+    });
+  }
+
+  World& world() { return *world_; }
+  log::EventLog& log() { return *log_; }
+  runtime::ManualClock& clock() { return clock_; }
+
+private:
+  /// Runs `send(chat, done)` and waits until the chat actor called `done`.
+  Status on_chat(const std::function<Status(Chat&, Chat::Posted)>& send) {
+    auto chat = world_->chat();
+    REQUIRE(chat != nullptr);
+    auto told = std::make_shared<std::promise<Status>>();
+    auto future = told->get_future();
+    if (Status sent = send(*chat, [told](Status status) { told->set_value(std::move(status)); });
+        !sent.ok())
+      return sent;
+    REQUIRE(future.wait_for(patience) == std::future_status::ready);
+    return future.get();
+  }
+
+  // Destroyed in a safe order: the world, then the log (whose completions post to the pool),
+  // then the pool.
+  worldlog::test::TempDir dir_;
+  runtime::ManualClock clock_{1'700'000'000'000'000};
+  boost::asio::thread_pool pool_{2};
+  WorldOptions options_;
+  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<World> world_;
+};
+
+TEST_SUITE_BEGIN("game/world");
+
+// ---- presence ------------------------------------------------------------------------------
+
+TEST_CASE("a player who joins is online in that zone, and offline once it leaves") {
+  LiveWorld live;
+  live.require_accepted(2, join(7));
+  CHECK(live.presence_of(7) == ZoneId{2});
+  CHECK(live.presence_of(8) == std::nullopt);
+
+  live.require_accepted(2, leave(7));
+  CHECK(live.presence_of(7) == std::nullopt);
+}
+
+TEST_CASE("presence follows a player who walks through an exit into the next zone") {
+  LiveWorld live;
+  live.require_accepted(1, join(7));
+  // East along the spawn's row, a lane free of rocks, one second (20 ticks) per 5 m.
+  const Map map = map_for({1, 3, 42, 50'000});
+  Point at = map.spawn;
+  while (at.x < map.width_mm()) {
+    live.clock().advance(1s);
+    at = {std::min(at.x + 5000, map.width_mm() + 200), at.y};
+    live.require_accepted(1, move(7, at));
+  }
+  REQUIRE(eventually([&] { return live.presence_of(7) == ZoneId{2}; }));
+  CHECK(live.in_zone(2, 7));
+  CHECK_FALSE(live.in_zone(1, 7));
+}
+
+TEST_CASE("a clean shutdown snapshots every zone at its head, and the next world knows who is on") {
+  LiveWorld live;
+  live.require_accepted(2, join(7));
+  live.require_accepted(3, join(8));
+  live.stop();
+  for (ZoneId zone = 1; zone <= 3; ++zone) {
+    auto snapshot = live.log().latest_snapshot(zone);
+    REQUIRE_OK(snapshot);
+    REQUIRE(snapshot->has_value());
+    CHECK((*snapshot)->seq == live.log().head(zone));
+  }
+
+  live.start();
+  CHECK(live.presence_of(7) == ZoneId{2});
+  CHECK(live.presence_of(8) == ZoneId{3});
+}
+
+// ---- supervision ---------------------------------------------------------------------------
+
+TEST_CASE("a crashed zone is rebuilt with its state intact while chat and the other zones go on") {
+  Inbox first_inbox;
+  Inbox second_inbox;
+  LiveWorld live({.zones = 3, .seed = 42, .zone = {.snapshot_every = 4}});
+  live.require_accepted(1, join(1));
+  live.require_accepted(2, join(2));
+  const Point spawn = map_for({1, 3, 42, 50'000}).spawn;
+  for (int step = 1; step <= 5; ++step) { // a snapshot and a tail to recover from
+    live.clock().advance(1s);
+    live.require_accepted(1, move(1, {spawn.x + 1000 * step, spawn.y}));
+  }
+  REQUIRE_OK(live.join_channel("world", 1, first_inbox));
+  REQUIRE_OK(live.join_channel("world", 2, second_inbox));
+
+  const log::Hash before = live.hash(1);
+  const auto crashed = live.world().zones().zone(1);
+  const auto chat = live.world().chat();
+  const auto presence = live.world().presence();
+  const auto supervisor = live.world().world_supervisor();
+  REQUIRE(supervisor != nullptr);
+
+  // Hold the world supervisor, so that zone 1 stays down while the test looks around.
+  Gate hold;
+  std::promise<void> holding;
+  REQUIRE_OK(supervisor->cast([&hold, &holding] {
+    holding.set_value();
+    hold.wait();
+  }));
+  REQUIRE(holding.get_future().wait_for(patience) == std::future_status::ready);
+  REQUIRE_OK(crashed->cast([] { throw std::runtime_error("zone 1 fails on purpose"); }));
+  REQUIRE(eventually([&] { return crashed->exited(); }));
+
+  // Zone 1 is down and not restarted yet: it refuses. Everything else carries on.
+  CHECK(error_code(live.submit(1, say(1, "anyone?"))) == Errc::closed);
+  live.require_accepted(2, say(2, "zone 2 is fine"));
+  REQUIRE_OK(live.post("world", 2, "chat is fine"));
+  CHECK(first_inbox.texts() == std::vector<std::string>{"chat is fine"});
+  CHECK(live.presence_of(1) == ZoneId{1});
+
+  hold.open();
+  REQUIRE(eventually([&] {
+    const auto now = live.world().zones().zone(1);
+    return now != nullptr && now != crashed && now->running();
+  }));
+  CHECK(live.hash(1) == before);
+  CHECK(supervisor->restarts() == 1);
+  CHECK(live.world().root().restarts() == 0);
+  CHECK(live.world().chat() == chat);
+  CHECK(live.world().presence() == presence);
+  CHECK(live.presence_of(1) == ZoneId{1});
+  CHECK(live.presence_of(2) == ZoneId{2});
+  live.require_accepted(1, say(1, "back"));
+  REQUIRE_OK(live.post("world", 1, "me too"));
+  CHECK(second_inbox.texts() == std::vector<std::string>{"chat is fine", "me too"});
+}
+
+// ---- chat ----------------------------------------------------------------------------------
+
+TEST_CASE("chat delivers a post to the members of its channel only") {
+  Inbox one;
+  Inbox two;
+  Inbox trader;
+  LiveWorld live;
+  REQUIRE_OK(live.join_channel("world", 1, one));
+  REQUIRE_OK(live.join_channel("world", 2, two));
+  REQUIRE_OK(live.join_channel("trade", 3, trader));
+
+  REQUIRE_OK(live.post("world", 1, "hello"));
+  REQUIRE_OK(live.post("world", 2, "hi"));
+  const auto heard = two.messages();
+  REQUIRE(heard.size() == 2);
+  CHECK(heard[0].channel == "world");
+  CHECK(heard[0].from == 1);
+  CHECK(heard[0].text == "hello");
+  CHECK(heard[1].number == heard[0].number + 1);
+  CHECK(one.texts() == std::vector<std::string>{"hello", "hi"});
+  CHECK(trader.messages().empty());
+
+  CHECK(error_code(live.post("world", 3, "let me in")) == Errc::not_found);
+  CHECK(error_code(live.post("nowhere", 1, "anyone?")) == Errc::not_found);
+  CHECK(one.messages().size() == 2);
+}
+
+TEST_CASE("chat refuses empty and oversized messages and bad channel names") {
+  Inbox inbox;
+  LiveWorld live({.zones = 1, .seed = 42, .chat = {.max_channel_name = 8, .max_text = 10}});
+  REQUIRE_OK(live.join_channel("world", 1, inbox));
+  CHECK_OK(live.post("world", 1, std::string(10, 'a')));
+  CHECK(error_code(live.post("world", 1, std::string(11, 'a'))) == Errc::invalid_argument);
+  CHECK(error_code(live.post("world", 1, "")) == Errc::invalid_argument);
+  CHECK(error_code(live.join_channel("", 1, inbox)) == Errc::invalid_argument);
+  CHECK(error_code(live.join_channel("123456789", 1, inbox)) == Errc::invalid_argument);
+  CHECK(inbox.texts() == std::vector<std::string>{std::string(10, 'a')});
+}
+
+TEST_CASE("chat limits each player's messages per second, also across leaving and rejoining") {
+  Inbox inbox;
+  LiveWorld live({.zones = 1, .seed = 42, .chat = {.messages_per_second = 3}});
+  REQUIRE_OK(live.join_channel("world", 1, inbox));
+  REQUIRE_OK(live.join_channel("world", 2, inbox));
+  for (int i = 0; i < 3; ++i)
+    REQUIRE_OK(live.post("world", 1, "spam"));
+  CHECK(error_code(live.post("world", 1, "spam")) == Errc::overloaded);
+  CHECK_OK(live.post("world", 2, "not me")); // the limit is per player
+
+  auto chat = live.world().chat();
+  REQUIRE_OK(chat->leave_all(1));
+  REQUIRE_OK(live.join_channel("world", 1, inbox));
+  CHECK(error_code(live.post("world", 1, "spam")) == Errc::overloaded);
+
+  live.clock().advance(1s);
+  CHECK_OK(live.post("world", 1, "a new second"));
+  CHECK(inbox.texts().size() == 5 * 2); // five posts delivered, each heard by both members
+}
+
+TEST_CASE("chat bounds the members of a channel and the number of channels") {
+  Inbox inbox;
+  LiveWorld live({.zones = 1, .seed = 42, .chat = {.max_channels = 2, .max_members = 2}});
+  REQUIRE_OK(live.join_channel("a", 1, inbox));
+  REQUIRE_OK(live.join_channel("a", 2, inbox));
+  CHECK(error_code(live.join_channel("a", 3, inbox)) == Errc::overloaded);
+  CHECK_OK(live.join_channel("a", 2, inbox)); // already a member: no new room needed
+  REQUIRE_OK(live.join_channel("b", 3, inbox));
+  CHECK(error_code(live.join_channel("c", 3, inbox)) == Errc::overloaded);
+
+  // Room comes back as members leave and empty channels go.
+  auto chat = live.world().chat();
+  REQUIRE_OK(chat->leave("a", 1));
+  CHECK_OK(live.join_channel("a", 3, inbox));
+  REQUIRE_OK(chat->leave("b", 3));
+  CHECK_OK(live.join_channel("c", 3, inbox));
+}
+
+TEST_SUITE_END();
+
+} // namespace
+} // namespace worldlog::game
