@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -55,6 +56,11 @@ struct DemoOptions {
   std::uint64_t zones = 4;
   std::uint64_t players = 200;
   std::uint64_t seed = 1;
+  std::optional<std::uint32_t> mobs; ///< mob spawn points per zone; none = the rules' default
+  /// The zones' model config that --mobs asks for (ZoneInfo::model_config).
+  [[nodiscard]] std::string model_config() const {
+    return mobs ? game::model_config(*mobs) : std::string();
+  }
 };
 
 constexpr std::uint64_t tick_us = 50'000;
@@ -153,9 +159,11 @@ public:
   /// Starts the world, plays until the time is up or Ctrl-C, logs everyone out and shuts the
   /// world down. Returns how long play lasted.
   SteadyClock::duration run() {
-    world_ = std::make_unique<game::World>(
-        pool_.get_executor(), log_, clock_,
-        game::WorldOptions{.zones = options_.zones, .seed = options_.seed, .tick_us = tick_us});
+    world_ = std::make_unique<game::World>(pool_.get_executor(), log_, clock_,
+                                           game::WorldOptions{.zones = options_.zones,
+                                                              .seed = options_.seed,
+                                                              .tick_us = tick_us,
+                                                              .mobs = options_.mobs});
     if (Status started = world_->start(); !started.ok())
       fail(fmt::format("the world did not start: {}", started.error()));
     Ticker ticker(std::chrono::microseconds(tick_us), [this] { world_->tick(); });
@@ -217,9 +225,9 @@ private:
     auto chat = world_->chat();
     for (EntityId id = 1; id <= options_.players; ++id) {
       const ZoneId home = (id - 1) % options_.zones + 1;
-      auto seat =
-          std::make_shared<Seat>(id, zone::ZoneInfo{home, options_.zones, options_.seed, tick_us},
-                                 channels[1 + id % (channels.size() - 1)]);
+      auto seat = std::make_shared<Seat>(
+          id, zone::ZoneInfo{home, options_.zones, options_.seed, tick_us, options_.model_config()},
+          channels[1 + id % (channels.size() - 1)]);
       if (chat) {
         // Bots do not read channel chat (no listener); the chat actor still counts deliveries.
         static_cast<void>(chat->join(std::string(channels[0]), id, nullptr));
@@ -474,10 +482,15 @@ void check_same_world(const log::EventLog& log, const DemoOptions& options) {
                        options.data, stream));
     }
     const zone::ZoneInfo& was = genesis->info;
-    if (was.zone_count != options.zones || was.seed != options.seed || was.tick_us != tick_us) {
-      fail(fmt::format("{} holds a world of {} zones with seed {}; run with --zones {} --seed {} "
-                       "to continue it, or use another --data",
-                       options.data, was.zone_count, was.seed, was.zone_count, was.seed));
+    if (was.zone_count != options.zones || was.seed != options.seed || was.tick_us != tick_us ||
+        was.model_config != options.model_config()) {
+      const std::string mobs =
+          was.model_config.empty() ? std::string() : " --" + std::string(was.model_config);
+      fail(fmt::format("{} holds a world of {} zones with seed {}{}; run with --zones {} --seed "
+                       "{}{} to continue it, or use another --data",
+                       options.data, was.zone_count, was.seed,
+                       was.model_config.empty() ? "" : fmt::format(" and {}", was.model_config),
+                       was.zone_count, was.seed, mobs));
     }
   }
 }
@@ -599,6 +612,11 @@ void add_demo_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--seed", options->seed, "World seed (maps, mob spawn points)")
       ->capture_default_str();
+  command
+      ->add_option("--mobs", options->mobs,
+                   "Mob spawn points per zone, two wolves to a boar (default: 8 wolves and 4 "
+                   "boars, the game's rules)")
+      ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{32}));
   command->callback([options] { run_demo(*options); });
 }
 

@@ -1,5 +1,6 @@
 // Maps: a pure function of the zone info, connected, with rocks where they may be and never
 // on the places players and mobs must reach.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -71,6 +72,23 @@ TEST_CASE("every free tile of many maps is reachable from the spawn point") {
       CHECK(rocks_of(map) * 100 <= tiles * 11);
     }
   }
+}
+
+TEST_CASE("a model config sets the mob spawn points per zone and keeps the rest of the map") {
+  zone::ZoneInfo info = default_info;
+  info.model_config = model_config(3);
+  const Map three = map_for(info);
+  const Map standard = map_for(default_info);
+  REQUIRE(three.mob_spawns.size() == 3);
+  CHECK(std::count_if(three.mob_spawns.begin(), three.mob_spawns.end(),
+                      [](const MobSpawn& lair) { return lair.kind == MobKind::wolf; }) == 2);
+  CHECK(three.rocks == standard.rocks);
+  CHECK(three.spawn == standard.spawn);
+  CHECK(three.waypoint == standard.waypoint);
+  info.model_config = model_config(30);
+  CHECK(map_for(info).mob_spawns.size() == 30);
+  info.model_config = model_config(0);
+  CHECK(map_for(info).mob_spawns.empty());
 }
 
 TEST_CASE("the spawn point and waypoint and mob spawns and the edges are free") {

@@ -31,6 +31,16 @@ TEST_CASE("a zone's stream opens with a genesis event recording the model and it
   CHECK(genesis->info.seed == 42);
 }
 
+TEST_CASE("the genesis event keeps the model config, and the config hash covers it") {
+  zone::Genesis genesis{"m", 1, {.zone = 2, .zone_count = 3, .seed = 7, .model_config = "mobs=5"}};
+  auto decoded = zone::decode_genesis(zone::encode_genesis(genesis));
+  REQUIRE_OK(decoded);
+  CHECK(decoded->info.model_config == "mobs=5");
+  zone::Genesis other = genesis;
+  other.info.model_config = "mobs=6";
+  CHECK(other.config_hash() != genesis.config_hash());
+}
+
 TEST_CASE("an accepted command is answered once durable with its seqs") {
   ZoneWorld world;
   auto outcome = world.submit(1, add(7, 5), 100);

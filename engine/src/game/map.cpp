@@ -1,8 +1,11 @@
 #include <worldlog/game/map.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <iterator>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include <worldlog/game/geometry.hpp>
@@ -60,7 +63,30 @@ std::vector<Point> crossings_away(const Map& map, Point from, std::int32_t min_t
   return far.empty() ? all : far;
 }
 
+struct Spawns {
+  std::uint32_t wolves = rules.wolf_spawns;
+  std::uint32_t boars = rules.boar_spawns;
+};
+
+/// The spawn points the zone's model config asks for ("mobs=N": N in all, two wolves to a
+/// boar), or the rules' default. A config without a number there is the default too: the
+/// command line validates what users type.
+Spawns spawns_of(const zone::ZoneInfo& info) {
+  constexpr std::string_view key = "mobs=";
+  const std::string_view config = info.model_config;
+  if (!config.starts_with(key)) return {};
+  std::uint32_t mobs = 0;
+  const auto* end = config.data() + config.size();
+  if (std::from_chars(config.data() + key.size(), end, mobs).ptr != end) return {};
+  const std::uint32_t wolves = (mobs * 2 + 2) / 3;
+  return {wolves, mobs - wolves};
+}
+
 } // namespace
+
+std::string model_config(std::uint32_t mobs_per_zone) {
+  return fmt::format("mobs={}", mobs_per_zone);
+}
 
 Point Map::entry_from(ZoneId from, std::int64_t y) const noexcept {
   const std::int64_t clamped = std::clamp<std::int64_t>(y, 0, height_mm() - 1);
@@ -98,11 +124,11 @@ Map map_for(const zone::ZoneInfo& info) {
   // A partial Fisher-Yates shuffle picks distinct spawn points; wolves first, then boars.
   std::vector<Point> lairs = crossings_away(map, map.spawn, rules.mob_spawn_min_tiles);
   std::erase(lairs, map.waypoint);
-  const std::size_t count =
-      std::min<std::size_t>(lairs.size(), rules.wolf_spawns + rules.boar_spawns);
+  const Spawns spawns = spawns_of(info);
+  const std::size_t count = std::min<std::size_t>(lairs.size(), spawns.wolves + spawns.boars);
   for (std::size_t i = 0; i < count; ++i) {
     std::swap(lairs[i], lairs[i + rng.below(lairs.size() - i)]);
-    const MobKind kind = i < rules.wolf_spawns ? MobKind::wolf : MobKind::boar;
+    const MobKind kind = i < spawns.wolves ? MobKind::wolf : MobKind::boar;
     map.mob_spawns.push_back({lairs[i], kind});
   }
   return map;

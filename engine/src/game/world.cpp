@@ -30,6 +30,7 @@ World::World(runtime::Executor executor, log::EventLog& log, const runtime::Cloc
              {.zones = options_.zones,
               .seed = options_.seed,
               .tick_us = options_.tick_us,
+              .model_config = options_.mobs ? model_config(*options_.mobs) : std::string(),
               .zone = options_.zone,
               .before_arrival = options_.before_arrival,
               .on_arrival =

@@ -40,8 +40,8 @@ bytes_of(flatbuffers::FlatBufferBuilder& builder, std::string_view bytes) {
 
 log::Hash Genesis::config_hash() const {
   // A fixed textual form: the same on every platform, readable in a debugger.
-  return log::sha256(fmt::format("{}|{}|{}|{}|{}|{}", model, rules_version, info.zone,
-                                 info.zone_count, info.seed, info.tick_us));
+  return log::sha256(fmt::format("{}|{}|{}|{}|{}|{}|{}", model, rules_version, info.zone,
+                                 info.zone_count, info.seed, info.tick_us, info.model_config));
 }
 
 std::string encode_genesis(const Genesis& genesis) {
@@ -49,9 +49,10 @@ std::string encode_genesis(const Genesis& genesis) {
   const auto model = builder.CreateString(genesis.model);
   const log::Hash hash = genesis.config_hash();
   const auto config_hash = builder.CreateVector(hash.data(), hash.size());
+  const auto model_config = builder.CreateString(genesis.info.model_config);
   builder.Finish(fbs::CreateZoneGenesis(builder, model, genesis.rules_version, genesis.info.zone,
                                         genesis.info.zone_count, genesis.info.seed,
-                                        genesis.info.tick_us, config_hash));
+                                        genesis.info.tick_us, config_hash, model_config));
   return finished_bytes(builder);
 }
 
@@ -60,7 +61,8 @@ Result<Genesis> decode_genesis(std::string_view payload) {
   if (!table) return make_error(Errc::corruption, "zone genesis event fails verification");
   Genesis genesis{std::string(as_view(table->model())),
                   table->rules_version(),
-                  {table->zone(), table->zone_count(), table->seed(), table->tick_us()}};
+                  {table->zone(), table->zone_count(), table->seed(), table->tick_us(),
+                   std::string(as_view(table->model_config()))}};
   const log::Hash expected = genesis.config_hash();
   const std::string_view stored = as_view(table->config_hash());
   if (stored.size() != expected.size() ||

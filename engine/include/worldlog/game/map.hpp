@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <worldlog/game/rules.hpp>
@@ -70,7 +71,13 @@ struct Map {
   friend bool operator==(const Map&, const Map&) = default;
 };
 
-/// The map of `info.zone`, the same for the same (zone, zone_count, seed) on every platform.
+/// The map of `info.zone`, the same for the same (zone, zone_count, seed, model config) on
+/// every platform.
 [[nodiscard]] Map map_for(const zone::ZoneInfo& info);
+
+/// The model config (ZoneInfo::model_config) for `mobs_per_zone` mob spawn points per zone,
+/// two wolves to a boar; at most as many as the map has room for (dozens). An empty config
+/// means the rules' default, `rules.wolf_spawns + rules.boar_spawns`.
+[[nodiscard]] std::string model_config(std::uint32_t mobs_per_zone);
 
 } // namespace worldlog::game

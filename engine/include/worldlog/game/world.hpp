@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <worldlog/game/chat.hpp>
 #include <worldlog/game/model.hpp>
@@ -29,7 +31,9 @@ struct WorldOptions {
   ZoneId zones = 4;               ///< zones 1..zones, in a row
   std::uint64_t seed = 1;         ///< the world seed (maps, spawns)
   std::uint64_t tick_us = 50'000; ///< tick length (20 Hz)
-  zone::ZoneOptions zone{};       ///< options of every zone
+  /// Mob spawn points per zone (wolves and boars, 2:1); nullopt = the rules' default.
+  std::optional<std::uint32_t> mobs{};
+  zone::ZoneOptions zone{}; ///< options of every zone
   ChatOptions chat{};
   /// Test hooks of the zone set (see ZoneSetOptions); optional.
   std::function<void(const Model::Handoff&)> before_arrival{};

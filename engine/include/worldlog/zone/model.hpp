@@ -74,6 +74,9 @@ struct ZoneInfo {
   ZoneId zone_count = 1;          ///< zones of the world, numbered 1..zone_count
   std::uint64_t seed = 0;         ///< world seed; models derive maps and spawns from it
   std::uint64_t tick_us = 50'000; ///< length of one tick (default 20 Hz)
+  /// The model's own settings, opaque to the zone (the reference game reads "mobs=N"); part
+  /// of the configuration every zone records in its genesis event.
+  std::string model_config{};
 };
 
 /// Everything `decide` and `on_tick` may depend on besides the state and the command. The

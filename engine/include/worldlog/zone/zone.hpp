@@ -568,12 +568,14 @@ private:
     }
     const ZoneInfo& was = genesis.info;
     if (was.zone != info_.zone || was.zone_count != info_.zone_count || was.seed != info_.seed ||
-        was.tick_us != info_.tick_us) {
+        was.tick_us != info_.tick_us || was.model_config != info_.model_config) {
       return make_error(Errc::invalid_argument,
-                        "zone {} was created as zone {} of {} with seed {} and {} µs ticks; it is "
-                        "now started as zone {} of {} with seed {} and {} µs ticks",
-                        info_.zone, was.zone, was.zone_count, was.seed, was.tick_us, info_.zone,
-                        info_.zone_count, info_.seed, info_.tick_us);
+                        "zone {} was created as zone {} of {} with seed {}, {} µs ticks and model "
+                        "config '{}'; it is now started as zone {} of {} with seed {}, {} µs "
+                        "ticks and model config '{}'",
+                        info_.zone, was.zone, was.zone_count, was.seed, was.tick_us,
+                        was.model_config, info_.zone, info_.zone_count, info_.seed, info_.tick_us,
+                        info_.model_config);
     }
     return {};
   }

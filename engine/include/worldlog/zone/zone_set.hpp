@@ -29,6 +29,7 @@ template <typename Command> struct ZoneSetOptions {
   ZoneId zones = 1;               ///< zones 1..zones
   std::uint64_t seed = 0;         ///< the world seed, recorded in each zone's genesis
   std::uint64_t tick_us = 50'000; ///< tick length (20 Hz)
+  std::string model_config{};     ///< the model's own settings (ZoneInfo::model_config)
   ZoneOptions zone{};             ///< options of every zone
   runtime::RestartIntensity restarts{.max_restarts = 10, .within = std::chrono::seconds(10)};
   /// Called after a departure is durable and before its arrival is sent (tests crash here to
@@ -47,7 +48,8 @@ public:
   ZoneSet(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock,
           Options options)
       : executor_(std::move(executor)), log_(log), clock_(clock), options_(std::move(options)) {
-    for (ZoneId zone = 1; zone <= options_.zones; ++zone) names_.push_back(zone_name(zone));
+    for (ZoneId zone = 1; zone <= options_.zones; ++zone)
+      names_.push_back(zone_name(zone));
   }
 
   /// A fresh "world" supervisor with every zone as a child: start it on its own, or return it
@@ -150,7 +152,8 @@ private:
   }
 
   std::shared_ptr<runtime::Actor> make_zone(ZoneId zone) {
-    const ZoneInfo info{zone, options_.zones, options_.seed, options_.tick_us};
+    const ZoneInfo info{zone, options_.zones, options_.seed, options_.tick_us,
+                        options_.model_config};
     return std::make_shared<Zone<M>>(executor_, log_, clock_, info, options_.zone, this);
   }
 
