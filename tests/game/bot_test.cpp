@@ -33,7 +33,7 @@ namespace worldlog::game::test {
 namespace {
 
 constexpr EntityId me = 7;
-constexpr zone::ZoneInfo home{.zone = 2, .zone_count = 3, .seed = 42};
+const zone::ZoneInfo home{.zone = 2, .zone_count = 3, .seed = 42};
 /// No whims in scripted tests: a Say would take the turn the test expects another choice in.
 constexpr BotOptions quiet{.say_percent = 0};
 

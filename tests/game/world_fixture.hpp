@@ -29,7 +29,7 @@ using worldlog::test::error_code;
 using worldlog::test::error_message;
 
 /// Zone 2 of 3, so both exits exist.
-inline constexpr zone::ZoneInfo default_info{.zone = 2, .zone_count = 3, .seed = 42};
+inline const zone::ZoneInfo default_info{.zone = 2, .zone_count = 3, .seed = 42};
 
 inline constexpr log::Actor system_actor{log::ActorKind::system, 0};
 [[nodiscard]] inline log::Actor player_actor(EntityId id) { return {log::ActorKind::player, id}; }
