@@ -20,10 +20,12 @@ namespace worldlog::test {
 namespace asio = boost::asio;
 
 TEST_CASE("a coroutine awaits its append and sees the events durable") {
+  // Declared first, so destroyed last: the log's commit thread may still hold a copy of a
+  // handler's executor until the log is destroyed.
+  asio::io_context io;
   TempDir dir;
   auto log = open_log(dir / "log");
   const std::vector<NewEvent> events = {make_event(1, "a"), make_event(1, "b")};
-  asio::io_context io;
   std::optional<Result<AppendResult>> outcome;
   asio::co_spawn(
       io,
@@ -40,9 +42,11 @@ TEST_CASE("a coroutine awaits its append and sees the events durable") {
 }
 
 TEST_CASE("an async_append callback runs on the handler's strand, not the commit thread") {
+  // Declared first, so destroyed last: the log's commit thread may still hold a copy of a
+  // handler's executor until the log is destroyed.
+  asio::io_context io;
   TempDir dir;
   auto log = open_log(dir / "log");
-  asio::io_context io;
   auto strand = asio::make_strand(io);
   const std::vector<NewEvent> events = {make_event(1, "a")};
   std::thread::id completed_on;
@@ -59,10 +63,12 @@ TEST_CASE("an async_append callback runs on the handler's strand, not the commit
 }
 
 TEST_CASE("async_append with use_future reports a conflict") {
+  // Declared first, so destroyed last: the log's commit thread may still hold a copy of a
+  // handler's executor until the log is destroyed.
+  asio::io_context io;
   TempDir dir;
   auto log = open_log(dir / "log");
   const std::vector<NewEvent> events = {make_event(1, "a")};
-  asio::io_context io;
   auto work = asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
   auto first = log::async_append(*log, 4, 0, events, asio::use_future).get();

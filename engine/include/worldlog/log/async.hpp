@@ -20,7 +20,9 @@ namespace worldlog::log {
 
 /// Appends like `EventLog::append` and completes `token` with `Result<AppendResult>` once the
 /// events are durable (or the append failed). The events are encoded before this returns, so
-/// `events` need not outlive the call. REQUIRES: `log` outlives the operation.
+/// `events` need not outlive the call. REQUIRES: `log` outlives the operation, and the
+/// handler's execution context outlives `log` (the commit thread may hold a copy of the
+/// handler's executor until the log is destroyed).
 template <typename CompletionToken>
 auto async_append(EventLog& log, StreamId stream, Seq expected_seq,
                   std::span<const NewEvent> events, CompletionToken&& token) {
