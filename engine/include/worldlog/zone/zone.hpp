@@ -201,13 +201,15 @@ private:
     Event event;
     Located where;
   };
-  /// One append in flight: its events, and what to do once they are durable.
+  /// One append: its events until it is sent (the log encodes them at once), then what to do
+  /// once they are durable.
   struct Batch {
     std::vector<log::NewEvent> events;
     std::vector<Pending> replies;
     std::vector<Shown> shown;
     std::vector<Handoff<Command>> handoffs;
     log::Seq first_seq = 0;
+    log::Seq last_seq = 0;
   };
 
   // ---- the command path -----------------------------------------------------------------------
@@ -343,13 +345,14 @@ private:
 
   void flush() {
     if (batch_.events.empty()) return;
-    auto batch = std::make_shared<Batch>(std::move(batch_));
-    batch_ = Batch{};
+    const std::vector<log::NewEvent> events = std::exchange(batch_.events, {});
+    batch_.last_seq = decided_seq_;
+    auto batch = std::make_shared<Batch>(std::exchange(batch_, Batch{}));
     ++stats_.appends;
     const log::Seq expected = batch->first_seq - 1;
     auto self = std::static_pointer_cast<Zone>(shared_from_this());
     log_.append_async(
-        info_.zone, expected, batch->events, [self, batch](Result<log::AppendResult> appended) {
+        info_.zone, expected, events, [self, batch](Result<log::AppendResult> appended) {
           // The commit thread: answer senders right away (durability is what
           // they wait for), then let the zone broadcast on its own strand.
           if (!appended.ok()) {
@@ -367,7 +370,7 @@ private:
   }
 
   void on_durable(const Batch& batch) {
-    durable_seq_ = std::max(durable_seq_, batch.first_seq + batch.events.size() - 1);
+    durable_seq_ = std::max(durable_seq_, batch.last_seq);
     for (const Shown& shown : batch.shown)
       show(shown);
     for (const auto& handoff : batch.handoffs)
@@ -382,10 +385,9 @@ private:
     finish_drain();
   }
 
+  /// on_stop then answers everyone still waiting with `error`.
   [[noreturn]] void on_append_failed(const Error& error) {
     append_error_ = error;
-    release_waiters();
-    finish_drain();
     fail(fmt::format("append to zone {} failed: {}", info_.zone, error));
   }
 
@@ -399,23 +401,15 @@ private:
   }
 
   void release_waiters() {
-    while (!waiting_.empty() && (waiting_.begin()->first <= durable_seq_ || append_error_)) {
+    while (!waiting_.empty() && waiting_.begin()->first <= durable_seq_) {
       auto node = waiting_.extract(waiting_.begin());
       Pending& pending = node.mapped();
-      if (!pending.reply) continue;
-      if (append_error_) {
-        pending.reply(*append_error_);
-      } else {
-        pending.reply(std::move(pending.outcome));
-      }
+      if (pending.reply) pending.reply(std::move(pending.outcome));
     }
   }
 
   void finish_drain() {
-    if (!drained_) return;
-    if (append_error_) {
-      std::exchange(drained_, nullptr)(*append_error_);
-    } else if (durable_seq_ == decided_seq_) {
+    if (drained_ && durable_seq_ == decided_seq_) {
       std::exchange(drained_, nullptr)(store_snapshot());
     }
   }
