@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <pthread.h>
+
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -27,6 +29,14 @@ rocksdb::Options db_options(const Options& options) {
   // compaction is a latency spike players feel; background work can wait.
   db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
   db.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH);
+  // Every commit waits for a WAL fdatasync, and on a shared disk that sync queues behind
+  // whatever else is being written back. Two things keep it short: flushes and compactions
+  // start writeback of their files every megabyte instead of leaving tens of megabytes dirty
+  // for one large sync, and WAL files are reused rather than created, so an append
+  // overwrites allocated blocks and its sync has no file-size or extent change to journal.
+  // Measured with `worldlog bench zone` at 100,000 commands/s: p99 from 13-21 ms to 6-8 ms.
+  db.bytes_per_sync = 1 << 20;
+  db.recycle_log_file_num = 4;
   return db;
 }
 
@@ -81,6 +91,9 @@ Result<std::uint32_t> read_format_version(rocksdb::DB& db, rocksdb::ColumnFamily
     version = (version << 8) | static_cast<std::uint8_t>(byte);
   return version;
 }
+
+/// Names the calling thread for top, perf and debuggers (at most 15 characters on Linux).
+void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 } // namespace
 
@@ -224,8 +237,14 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   impl->durable_position = impl->pending_position;
   if (auto status = impl->recover_actor_index(); !status.ok()) return std::move(status).error();
 
-  impl->committer = std::thread([raw_impl = impl.get()] { raw_impl->run_committer(); });
-  impl->indexer = std::thread([raw_impl = impl.get()] { raw_impl->run_indexer(); });
+  impl->committer = std::thread([raw_impl = impl.get()] {
+    name_this_thread("worldlog-commit");
+    raw_impl->run_committer();
+  });
+  impl->indexer = std::thread([raw_impl = impl.get()] {
+    name_this_thread("worldlog-index");
+    raw_impl->run_indexer();
+  });
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
 
