@@ -26,6 +26,14 @@ void add_bench_aoi_command(CLI::App& app);
 /// Registers `zone` under the app given, which is the `bench` group.
 void add_bench_zone_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+/// Registers `bench replay` under the app given, which is the `bench` group.
+void add_bench_replay_command(CLI::App& app);
+/// Registers state, step, verify, diff and bisect under the `replay` group given.
+void add_replay_commands(CLI::App& app);
+/// Registers export and import under the `replay` group given.
+void add_replay_export_commands(CLI::App& app);
+/// Registers the `audit` group and its subcommands.
+void add_audit_commands(CLI::App& app);
 
 /// Prints "worldlog: <message>" to stderr and ends the subcommand with exit status 1.
 [[noreturn]] inline void fail(std::string_view message) {

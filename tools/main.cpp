@@ -19,8 +19,16 @@ int main(int argc, char** argv) {
   worldlog::tools::add_bench_append_command(*bench);
   worldlog::tools::add_bench_aoi_command(*bench);
   worldlog::tools::add_bench_zone_command(*bench);
+  worldlog::tools::add_bench_replay_command(*bench);
 
   worldlog::tools::add_demo_command(app);
+
+  auto* replay =
+      app.add_subcommand("replay", "Rebuild, step through, verify and export past states");
+  replay->require_subcommand(1);
+  worldlog::tools::add_replay_commands(*replay);
+  worldlog::tools::add_replay_export_commands(*replay);
+  worldlog::tools::add_audit_commands(app);
 
   try {
     app.parse(argc, argv);
