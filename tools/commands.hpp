@@ -42,14 +42,15 @@ void add_audit_commands(CLI::App& app);
 }
 
 /// Opens the log in `dir` for reading; a missing directory or a directory that holds no log is
-/// an error, never a new empty log.
+/// an error, never a new empty log. Read-only, so it works beside a server that is writing the
+/// log (the view is the log as of opening) and on a copy, and never changes the files.
 [[nodiscard]] inline std::unique_ptr<log::EventLog>
 open_existing_log(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     fail(fmt::format("no worldlog data at {}: not a directory", dir.string()));
   }
-  auto opened = log::EventLog::open(dir, {.create_if_missing = false});
+  auto opened = log::EventLog::open(dir, {.create_if_missing = false, .read_only = true});
   if (!opened) fail(fmt::format("cannot open the log at {}: {}", dir.string(), opened.error()));
   return std::move(opened).value();
 }

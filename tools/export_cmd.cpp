@@ -1,5 +1,135 @@
+// `worldlog replay export` and `worldlog replay import`: a log as text (JSON Lines, see
+// README.md, "Export format") for a bug report, and an identical log rebuilt from that text.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <worldlog/log/event_log.hpp>
+#include <worldlog/replay/export.hpp>
+
 #include "commands.hpp"
 
 namespace worldlog::tools {
-void add_replay_export_commands(CLI::App&) {} // PLACEHOLDER: replaced by the real subcommand
+namespace {
+
+struct ExportCommand {
+  std::string data;
+  std::vector<log::StreamId> zones;
+  std::string format = "jsonl";
+  std::string out; ///< empty: stdout
+  bool no_decode = false;
+};
+
+struct ImportCommand {
+  std::string data;
+  std::string in; ///< empty: stdin
+};
+
+void run_export(const ExportCommand& options) {
+  const auto log = open_existing_log(options.data);
+  const replay::ExportOptions export_options{
+      .streams = options.zones,
+      .describe = options.no_decode ? replay::EventDescriber() : replay::describe_game_event};
+  std::ofstream file;
+  if (!options.out.empty()) {
+    file.open(options.out, std::ios::binary | std::ios::trunc);
+    if (!file) fail(fmt::format("cannot write {}", options.out));
+  }
+  std::ostream& out = options.out.empty() ? std::cout : file;
+  const auto exported = replay::export_log(*log, out, export_options);
+  if (!exported) {
+    if (!options.out.empty()) {
+      file.close();
+      std::error_code ignored; // a half-written export must not pass for a whole one
+      std::filesystem::remove(options.out, ignored);
+    }
+    fail(fmt::format("export failed: {}", exported.error()));
+  }
+  // stderr: stdout may be the export itself.
+  fmt::print(stderr, "worldlog: exported {} events of zone{} {}{} ({})\n", exported->events,
+             exported->streams.size() == 1 ? "" : "s", fmt::join(exported->streams, ", "),
+             options.out.empty() ? "" : fmt::format(" to {}", options.out),
+             exported->whole_log ? "the whole log"
+                                 : "not the whole log: an import numbers positions afresh");
+}
+
+/// Whether `dir` is missing or an empty directory, the only places import writes a log.
+bool fresh_target(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return !ec;
+  return std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec);
+}
+
+void run_import(const ImportCommand& options) {
+  const std::filesystem::path dir = options.data;
+  if (!fresh_target(dir)) {
+    fail(fmt::format("refusing to import into {}: it exists and is not an empty directory",
+                     dir.string()));
+  }
+  std::ifstream file;
+  if (!options.in.empty()) {
+    file.open(options.in, std::ios::binary);
+    if (!file) fail(fmt::format("cannot read {}", options.in));
+  }
+  std::istream& in = options.in.empty() ? std::cin : file;
+
+  Result<replay::ImportSummary> imported = make_error(Errc::closed, "not imported");
+  {
+    auto opened = log::EventLog::open(dir, {.create_if_missing = true});
+    if (!opened) fail(fmt::format("cannot create a log at {}: {}", dir.string(), opened.error()));
+    imported = replay::import_log(**opened, in);
+  }
+  if (!imported) {
+    // The directory was empty or missing: what is there now is this import's partial log.
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
+      std::filesystem::remove_all(entry.path(), ignored);
+    fail(fmt::format("import failed: {}", imported.error()));
+  }
+  fmt::print("imported {} events of {} {} into {}: {}\n", imported->events,
+             imported->streams.size() == 1 ? "zone" : "zones", fmt::join(imported->streams, ", "),
+             dir.string(),
+             imported->whole_log
+                 ? "every record's position and hash match its line"
+                 : "every event matches its line (a partial export: positions renumbered from 1, "
+                   "so record hashes differ from the source's)");
+}
+
+} // namespace
+
+void add_replay_export_commands(CLI::App& app) {
+  auto export_options = std::make_shared<ExportCommand>();
+  auto* export_command = app.add_subcommand(
+      "export", "Write the log (or some zones) as text, one JSON object per line, for a bug "
+                "report; snapshots are not exported");
+  export_command->add_option("--data", export_options->data, "Directory of the log")->required();
+  export_command->add_option("--zone", export_options->zones,
+                             "Only this zone (repeat for more; default: the whole log)");
+  export_command->add_option("--format", export_options->format, "Text form of the export")
+      ->check(CLI::IsMember({"jsonl"}))
+      ->capture_default_str();
+  export_command->add_option("--out", export_options->out, "Write to FILE (default: stdout)");
+  export_command->add_flag("--no-decode", export_options->no_decode,
+                           "Leave out the decoded \"event\" of each line (payloads stay)");
+  export_command->callback([export_options] { run_export(*export_options); });
+
+  auto import_options = std::make_shared<ImportCommand>();
+  auto* import_command = app.add_subcommand(
+      "import", "Rebuild a log from an export in a new directory, checking every record "
+                "against its line");
+  import_command
+      ->add_option("--data", import_options->data, "Directory of the new log (missing or empty)")
+      ->required();
+  import_command->add_option("--in", import_options->in, "Read FILE (default: stdin)");
+  import_command->callback([import_options] { run_import(*import_options); });
+}
+
 } // namespace worldlog::tools

@@ -54,6 +54,12 @@ public:
     raw.remove(format::events_cf, format::as_view(format::stream_seq_key(stream_a, bad_seq)));
   }
 
+  /// Deletes the positions index entry of stream A seq K (the record stays).
+  void delete_position() {
+    RawDb raw((dir_ / "log").string());
+    raw.remove(format::positions_cf, format::as_view(format::position_key(bad_position_)));
+  }
+
   [[nodiscard]] std::unique_ptr<EventLog> reopen() { return open_log(dir_ / "log"); }
   [[nodiscard]] Position bad_position() const { return bad_position_; }
   [[nodiscard]] Position last_position() const { return last_position_; }
@@ -216,6 +222,25 @@ TEST_CASE("reading backward across a deleted record names the missing seq") {
   auto above = log->read_stream_backward(stream_a, log::end_seq, events_per_stream - bad_seq);
   REQUIRE_OK(above);
   CHECK(seqs_of(above.value()) == std::vector<std::uint64_t>{8, 7, 6});
+}
+
+TEST_CASE("a position deleted from the index is corruption naming it and not a silent gap") {
+  DamagedLog damaged;
+  damaged.delete_position();
+  auto log = damaged.reopen();
+  const std::string name = fmt::format("position {}", damaged.bad_position());
+  for (const Position from : {Position{1}, damaged.bad_position()}) {
+    CAPTURE(from);
+    auto read = log->read_all(from, everything);
+    CHECK(error_code(read) == Errc::corruption);
+    CHECK_MESSAGE(error_message(read).find(name) != std::string::npos, error_message(read));
+  }
+  auto before = log->read_all(1, damaged.bad_position() - 1);
+  REQUIRE_OK(before);
+  CHECK(positions_of(*before) == numbers(1, damaged.bad_position() - 1));
+  auto after = log->read_all(damaged.bad_position() + 1, everything);
+  REQUIRE_OK(after);
+  CHECK(positions_of(*after) == numbers(damaged.bad_position() + 1, damaged.last_position()));
 }
 
 TEST_SUITE_END();

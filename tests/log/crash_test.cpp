@@ -1,7 +1,8 @@
 // Crash safety: a real child process (crash_appender) appends with Durability::sync and is
 // killed with SIGKILL at a random moment, several times over the same directory. After each
 // kill the log must hold every acknowledged event, gap-free, with intact hash chains, and
-// accept appends where it left off.
+// accept appends where it left off. And a read-only log in this process follows the child's
+// log while it appends: the reader beside a running server.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -256,7 +257,84 @@ void check_recovered(const std::filesystem::path& dir, std::size_t stream_count,
   CHECK(*verified == head + 1);
 }
 
+/// Checks what a reader sees of a log that crash_appender keeps writing: everything gap-free
+/// and verified, every ack taken before its last refresh included.
+void check_reader(const EventLog& reader, std::size_t stream_count, const std::vector<Ack>& acks) {
+  Position max_acked = 0;
+  for (const auto& ack : acks)
+    max_acked = std::max(max_acked, ack.last_position);
+  const Position last = reader.last_position();
+  CHECK(last >= max_acked);
+
+  const auto all = read_all_events(reader);
+  CHECK(positions_of(all) == numbers(1, last));
+  std::map<StreamId, std::vector<std::uint64_t>> positions_by_stream;
+  for (const auto& event : all) {
+    positions_by_stream[event.stream()].push_back(event.position());
+    if (event.payload() != crash::event_payload(event.stream(), event.seq())) {
+      FAIL_CHECK(fmt::format("position {} holds stream {} seq {} with payload '{}'",
+                             event.position(), event.stream(), event.seq(), event.payload()));
+    }
+  }
+  for (const StreamId stream : reader.streams()) {
+    CAPTURE(stream);
+    CHECK((stream >= 1 && stream <= stream_count));
+    CHECK(seqs_of(read_stream_all(reader, stream)) == numbers(1, reader.head(stream)));
+    auto verified = reader.verify(stream);
+    CHECK_OK(verified);
+    if (verified.ok()) CHECK(*verified == reader.head(stream));
+    // The writer's index, as far as its indexer got, and the reader's scan past it.
+    auto by_actor = reader.read_actor({ActorKind::service, stream}, 1, everything);
+    CHECK_OK(by_actor);
+    if (by_actor.ok()) CHECK(positions_of(*by_actor) == positions_by_stream[stream]);
+  }
+  for (const auto& ack : acks) {
+    CAPTURE(ack.stream);
+    CAPTURE(ack.last_seq);
+    CHECK(reader.head(ack.stream) >= ack.last_seq);
+  }
+}
+
 TEST_SUITE_BEGIN("log/crash");
+
+TEST_CASE("a reader in another process follows a log that is being appended to") {
+  constexpr std::size_t streams = 3;
+  constexpr std::size_t acks_per_round = 30;
+  TempDir dir;
+  const auto log_dir = dir / "log";
+  Child child({CRASH_APPENDER_PATH, log_dir.string(), std::to_string(streams), "17"});
+  std::vector<Ack> acks;
+  const auto take_acks = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto line = child.read_line(Clock::now() + patience);
+      if (!line) {
+        const std::string why = fmt::format("the child stopped appending; it {}", child.stop());
+        FAIL(why);
+      }
+      if (*line == crash::ready_line) continue;
+      const auto ack = crash::parse_ack(*line);
+      REQUIRE_MESSAGE(ack.has_value(), fmt::format("unexpected line from the child: '{}'", *line));
+      acks.push_back(*ack);
+    }
+  };
+
+  take_acks(acks_per_round);
+  auto reader = open_log(log_dir, log::Options{.read_only = true});
+  check_reader(*reader, streams, acks);
+  for (int round = 1; round <= 4; ++round) {
+    CAPTURE(round);
+    const Position before = reader->last_position();
+    take_acks(acks_per_round);
+    REQUIRE_OK(reader->refresh());
+    CHECK(reader->last_position() > before);
+    check_reader(*reader, streams, acks);
+  }
+  child.kill();
+  const std::string ended = child.wait();
+  CHECK_MESSAGE(ended == fmt::format("killed by signal {}", SIGKILL), ended);
+  REQUIRE_OK(reader->refresh());
+  check_reader(*reader, streams, acks);
+}
 
 TEST_CASE("every acknowledged append survives SIGKILL of the appending process") {
   constexpr std::size_t rounds = 5;

@@ -1,8 +1,13 @@
-// EventLog: appends, reads, optimistic concurrency, atomicity, reopening, indexes and the
-// format version check, each against a real RocksDB in a temporary directory.
+// EventLog: appends, reads, optimistic concurrency, atomicity, reopening, indexes, the format
+// version check and read-only opening beside a writer, each against a real RocksDB in a
+// temporary directory.
+#include <stdlib.h> // setenv, unsetenv
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string>
@@ -699,6 +704,194 @@ TEST_CASE("a log written by a newer format version fails to open with incompatib
   auto opened = log::EventLog::open(dir / "log", fast_options());
   CHECK(error_code(opened) == Errc::incompatible_format);
   CHECK_MESSAGE(error_message(opened).find("99") != std::string::npos, error_message(opened));
+}
+
+TEST_SUITE_END();
+
+// ---- read-only logs: a reader beside the writer, or on a copy ------------------------------
+
+[[nodiscard]] log::Options read_only() { return {.read_only = true}; }
+
+/// The entries of `dir`, recursively, with their sizes: what a reader must leave as it was.
+std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> entries;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    entries.push_back(fmt::format("{} {}", entry.path().lexically_relative(dir).string(),
+                                  entry.is_regular_file() ? entry.file_size() : 0));
+  }
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+/// Points the temporary directory ($TMPDIR) somewhere else while it lives.
+class TmpdirOverride {
+public:
+  explicit TmpdirOverride(const std::filesystem::path& dir) {
+    if (const char* old = std::getenv("TMPDIR")) old_ = old;
+    ::setenv("TMPDIR", dir.c_str(), 1);
+  }
+  ~TmpdirOverride() {
+    if (old_) {
+      ::setenv("TMPDIR", old_->c_str(), 1);
+    } else {
+      ::unsetenv("TMPDIR");
+    }
+  }
+  TmpdirOverride(const TmpdirOverride&) = delete;
+  TmpdirOverride& operator=(const TmpdirOverride&) = delete;
+
+private:
+  std::optional<std::string> old_;
+};
+
+TEST_SUITE_BEGIN("log/read_only");
+
+TEST_CASE("a reader beside an open writer sees the log as of opening until it refreshes") {
+  TempDir dir;
+  auto writer = open_log(dir / "log");
+  const Actor player{ActorKind::player, 3};
+  append_n(*writer, 1, 3, player);
+  append_n(*writer, 2, 2);
+
+  // The writer holds RocksDB's lock on the directory; a reader takes none.
+  auto reader = open_log(dir / "log", read_only());
+  CHECK(reader->streams() == std::vector<StreamId>{1, 2});
+  CHECK(reader->head(1) == 3);
+  CHECK(reader->last_position() == 5);
+  CHECK(positions_of(read_all_events(*reader)) == numbers(1, 5));
+  CHECK(payloads_of(read_stream_all(*reader, 1)) == payloads_of(read_stream_all(*writer, 1)));
+  auto verified = reader->verify(1);
+  REQUIRE_OK(verified);
+  CHECK(*verified == 3);
+
+  append_n(*writer, 1, 2, player);
+  append_n(*writer, 3, 1);
+  CHECK(reader->head(1) == 3);
+  CHECK(reader->last_position() == 5);
+  CHECK(positions_of(read_all_events(*reader)) == numbers(1, 5));
+  CHECK(seqs_of(read_stream_all(*reader, 1)) == numbers(1, 3));
+
+  auto refreshed = reader->refresh();
+  REQUIRE_OK(refreshed);
+  CHECK(reader->streams() == std::vector<StreamId>{1, 2, 3});
+  CHECK(reader->head(1) == 5);
+  CHECK(reader->last_position() == 8);
+  CHECK(positions_of(read_all_events(*reader)) == numbers(1, 8));
+  CHECK(payloads_of(read_stream_all(*reader, 1)) == payloads_of(read_stream_all(*writer, 1)));
+  auto by_player = reader->read_actor(player, 1, everything);
+  REQUIRE_OK(by_player);
+  CHECK(positions_of(*by_player) == std::vector<std::uint64_t>{1, 2, 3, 6, 7});
+  verified = reader->verify(1);
+  REQUIRE_OK(verified);
+  CHECK(*verified == 5);
+
+  auto again = reader->refresh();
+  CHECK_OK(again);
+  CHECK(reader->last_position() == 8);
+}
+
+TEST_CASE("a reader refuses appends and snapshots and a writer refuses refresh") {
+  TempDir dir;
+  {
+    auto writer = open_log(dir / "log");
+    append_n(*writer, 1, 2);
+    REQUIRE_OK(writer->put_snapshot(1, 2, "state"));
+    auto refreshed = writer->refresh();
+    CHECK(error_code(refreshed) == Errc::invalid_argument);
+  }
+  auto reader = open_log(dir / "log", read_only());
+  auto appended = reader->append(1, 2, std::vector<NewEvent>{make_event(1, "more")});
+  CHECK(error_code(appended) == Errc::invalid_argument);
+  CHECK_MESSAGE(error_message(appended).find("read-only") != std::string::npos,
+                error_message(appended));
+  auto stored = reader->put_snapshot(1, 2, "other");
+  CHECK(error_code(stored) == Errc::invalid_argument);
+  CHECK(reader->head(1) == 2);
+
+  auto snapshot = reader->latest_snapshot(1);
+  REQUIRE_OK(snapshot);
+  REQUIRE(snapshot->has_value());
+  CHECK((*snapshot)->bytes == "state");
+}
+
+TEST_CASE("a reader changes nothing in the log's directory and leaves nothing behind") {
+  TempDir dir;
+  {
+    auto writer = open_log(dir / "log");
+    append_n(*writer, 1, 4);
+  }
+  const auto before = listing(dir / "log");
+  std::filesystem::create_directory(dir / "tmp");
+  {
+    const TmpdirOverride tmpdir(dir / "tmp");
+    auto reader = open_log(dir / "log", read_only());
+    CHECK(seqs_of(read_stream_all(*reader, 1)) == numbers(1, 4));
+    REQUIRE_OK(reader->refresh());
+    // Its own directory is gone once it is open, so a reader killed by a signal leaves none.
+    CHECK(std::filesystem::is_empty(dir / "tmp"));
+  }
+  CHECK(listing(dir / "log") == before);
+  CHECK(std::filesystem::is_empty(dir / "tmp"));
+}
+
+TEST_CASE("a read-only open of a directory without a log is not_found and creates nothing") {
+  TempDir dir;
+  auto missing = log::EventLog::open(dir / "nothing", read_only());
+  CHECK(error_code(missing) == Errc::not_found);
+  CHECK_FALSE(std::filesystem::exists(dir / "nothing"));
+
+  std::filesystem::create_directory(dir / "empty");
+  auto empty = log::EventLog::open(dir / "empty", {.create_if_missing = true, .read_only = true});
+  CHECK(error_code(empty) == Errc::not_found);
+  CHECK(std::filesystem::is_empty(dir / "empty"));
+}
+
+TEST_CASE("a reader's read_actor covers the events past the writer's index watermark") {
+  // A reader does not index: what the writer's indexer has not stored yet (it runs just behind
+  // the commit, and a crash loses its newest entries) is found by scanning past the watermark.
+  const Actor actors[] = {{ActorKind::player, 1}, {ActorKind::player, 2}, {ActorKind::mob, 1}};
+  const auto actor_at = [&](Position position) { return actors[(position - 1) % 3]; };
+  constexpr Position events = 12;
+  for (const Position watermark : {Position{12}, Position{5}, Position{0}}) {
+    CAPTURE(watermark);
+    TempDir dir;
+    {
+      auto log = open_log(dir / "log");
+      for (Position position = 1; position <= events; ++position) {
+        append_one(*log, 1 + position % 2, any_seq,
+                   make_event(1, fmt::format("event {}", position), actor_at(position)));
+      }
+    }
+    {
+      RawDb raw((dir / "log").string());
+      for (Position position = watermark + 1; position <= events; ++position) {
+        raw.remove(format::actors_cf,
+                   format::as_view(format::actor_key(actor_at(position), position)));
+      }
+      raw.put("default", format::actor_index_position_key,
+              format::as_view(format::position_key(watermark)));
+    }
+    auto reader = open_log(dir / "log", read_only());
+    for (const Actor& actor : actors) {
+      CAPTURE(actor);
+      std::vector<std::uint64_t> expected;
+      for (Position position = 1; position <= events; ++position) {
+        if (actor_at(position) == actor) expected.push_back(position);
+      }
+      auto found = reader->read_actor(actor, 1, everything);
+      REQUIRE_OK(found);
+      CHECK(positions_of(*found) == expected);
+
+      // From a position and with a limit, on both sides of the watermark.
+      auto later = reader->read_actor(actor, 5, 2);
+      REQUIRE_OK(later);
+      std::vector<std::uint64_t> expected_later;
+      for (const auto position : expected) {
+        if (position >= 5 && expected_later.size() < 2) expected_later.push_back(position);
+      }
+      CHECK(positions_of(*later) == expected_later);
+    }
+  }
 }
 
 TEST_SUITE_END();

@@ -226,6 +226,48 @@ TEST_CASE("a subscription that outlives its log reports closed") {
   CHECK(positions_of(read_all_events(*log)) == numbers(1, 1));
 }
 
+TEST_CASE("a reader's subscriptions deliver what each refresh brings exactly once") {
+  TempDir dir;
+  auto writer = open_log(dir / "log");
+  append_n(*writer, 1, 2);
+  append_n(*writer, 2, 1);
+  auto reader = open_log(dir / "log", {.read_only = true});
+  auto whole = reader->subscribe_all(1);
+  auto stream = reader->subscribe_stream(1, 0);
+  REQUIRE(whole != nullptr);
+  REQUIRE(stream != nullptr);
+  CHECK(positions_of(take(*whole, 2)) == numbers(2, 3));
+  CHECK(seqs_of(take(*stream, 2)) == numbers(1, 2));
+  require_quiet(*whole);
+  require_quiet(*stream);
+
+  // Both are live now; the writer's new events reach them only through refresh.
+  append_n(*writer, 1, 3);
+  append_n(*writer, 2, 2);
+  require_quiet(*whole);
+  require_quiet(*stream);
+  REQUIRE_OK(reader->refresh());
+  CHECK(positions_of(take(*whole, 5)) == numbers(4, 8));
+  const auto live = take(*stream, 3);
+  CHECK(seqs_of(live) == numbers(3, 5));
+  for (const auto& event : live)
+    CHECK(event.payload() == payload_for(1, event.seq()));
+  require_quiet(*whole);
+  require_quiet(*stream);
+
+  // A subscriber with a buffer too small for one refresh falls behind and catches up.
+  auto small = reader->subscribe_all(8, {.buffer_events = 2});
+  REQUIRE(small != nullptr);
+  require_quiet(*small);
+  append_n(*writer, 3, 6);
+  REQUIRE_OK(reader->refresh());
+  std::size_t fell_behind = 0;
+  CHECK(positions_of(take(*small, 6, &fell_behind)) == numbers(9, 14));
+  CHECK(fell_behind == 1);
+  CHECK(positions_of(take(*whole, 6)) == numbers(9, 14));
+  require_quiet(*small);
+}
+
 TEST_SUITE_END();
 
 } // namespace

@@ -24,12 +24,18 @@ void add_entries(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* actors
 
 } // namespace
 
-Status EventLog::Impl::recover_actor_index() {
+Result<Position> EventLog::Impl::stored_actor_index_position() const {
   std::string stored;
   const auto read =
       db->Get(rocksdb::ReadOptions(), meta_cf, format::actor_index_position_key.data(), &stored);
   if (!read.ok() && !read.IsNotFound()) return storage_error(read, "reading the actor index mark");
-  Position through = stored.size() == 8 ? format::get_u64(stored.data()) : 0;
+  return stored.size() == 8 ? format::get_u64(stored.data()) : Position{0};
+}
+
+Status EventLog::Impl::recover_actor_index() {
+  auto stored = stored_actor_index_position();
+  if (!stored.ok()) return std::move(stored).error();
+  Position through = *stored;
 
   std::vector<ActorEntry> entries;
   const auto flush = [&]() -> Status {

@@ -2,11 +2,16 @@
 // reads in reads.cpp, subscriptions in subscriptions.cpp.
 #include <worldlog/log/event_log.hpp>
 
+#include <stdlib.h> // mkdtemp
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include <pthread.h>
 
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -95,6 +100,66 @@ Result<std::uint32_t> read_format_version(rocksdb::DB& db, rocksdb::ColumnFamily
 /// Names the calling thread for top, perf and debuggers (at most 15 characters on Linux).
 void name_this_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
+/// How many times a reader tries to open or catch up before it gives up. The writer deletes
+/// table files that its compactions made obsolete, possibly between the moment a reader reads
+/// the MANIFEST and the moment it opens them; that attempt fails, and RocksDB's advice is to
+/// try again.
+constexpr int reader_attempts = 5;
+
+/// Options of a reader (a secondary instance). It keeps every table file open, since a file
+/// the writer deletes stays readable through a descriptor opened before; it neither flushes
+/// nor compacts, so it needs none of the writer's tuning.
+rocksdb::DBOptions reader_options() {
+  rocksdb::DBOptions db;
+  db.max_open_files = -1;
+  return db;
+}
+
+Result<std::filesystem::path> make_reader_dir() {
+  std::error_code ignored;
+  std::filesystem::path base = std::filesystem::temp_directory_path(ignored);
+  if (base.empty()) base = "/tmp";
+  std::string pattern = (base / "worldlog-reader-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return make_error(Errc::io_error, "creating the reader's directory {}: {}", pattern,
+                      std::strerror(errno));
+  }
+  return std::filesystem::path(pattern);
+}
+
+/// Opens `dir` as a secondary instance. Its own directory, where it creates its info log, is
+/// removed as soon as the instance is open: the log file stays open and written, unlinked, so
+/// nothing is left behind even when the process dies by a signal (SIGPIPE, in
+/// `worldlog events | head`).
+Status open_reader(const std::filesystem::path& dir,
+                   const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors,
+                   std::vector<rocksdb::ColumnFamilyHandle*>& handles, rocksdb::DB*& db) {
+  auto reader_dir = make_reader_dir();
+  if (!reader_dir.ok()) return std::move(reader_dir).error();
+  rocksdb::Status opened;
+  for (int attempt = 0; attempt < reader_attempts; ++attempt) {
+    opened = rocksdb::DB::OpenAsSecondary(reader_options(), dir.string(), reader_dir->string(),
+                                          descriptors, &handles, &db);
+    if (opened.ok()) break;
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(*reader_dir, ignored);
+  if (!opened.ok()) return storage_error(opened, fmt::format("opening {} read-only", dir.string()));
+  return {};
+}
+
+/// The table files of a database's current version, by name.
+std::vector<std::string> table_files(rocksdb::DB& db) {
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db.GetLiveFilesMetaData(&files);
+  std::vector<std::string> names;
+  names.reserve(files.size());
+  for (const auto& file : files)
+    names.push_back(file.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 } // namespace
 
 Error storage_error(const rocksdb::Status& status, std::string_view what) {
@@ -138,13 +203,45 @@ EventLog::Impl::~Impl() {
   }
 }
 
+Result<EventLog::Impl::StoredHeads> EventLog::Impl::read_heads() const {
+  StoredHeads stored;
+  std::unique_ptr<rocksdb::Iterator> positions(
+      db->NewIterator(rocksdb::ReadOptions(), positions_cf));
+  positions->SeekToLast();
+  if (positions->Valid()) stored.last_position = format::get_u64(positions->key().data());
+  if (!positions->status().ok()) return storage_error(positions->status(), "recovering positions");
+
+  // The head's hash is taken from the stored prefix without verifying it, so one bad record
+  // does not stop the log from opening: reads and verify() report it.
+  std::unique_ptr<rocksdb::Iterator> events(db->NewIterator(rocksdb::ReadOptions(), events_cf));
+  for (events->SeekToFirst(); events->Valid();) {
+    const StreamId stream = format::get_u64(events->key().data());
+    events->SeekForPrev(slice(format::stream_seq_key(stream, ~Seq{0})));
+    StreamHead head;
+    head.seq = format::get_u64(events->key().data() + 8);
+    const auto record = events->value();
+    if (record.size() > format::hash_size) {
+      std::memcpy(head.hash.data(), record.data(), format::hash_size);
+      const std::string aligned(record.data(), record.size());
+      if (format::verify_record(aligned, stream, head.seq).ok()) {
+        head.wall_time_us = format::wall_time_of(aligned);
+      }
+    }
+    stored.heads[stream] = head;
+    if (stream == ~StreamId{0}) break;
+    events->Seek(slice(format::stream_seq_key(stream + 1, 0)));
+  }
+  if (!events->status().ok()) return storage_error(events->status(), "recovering stream heads");
+  return stored;
+}
+
 Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& dir,
                                                  const Options& options) {
   auto impl = std::make_shared<Impl>();
   impl->options = options;
 
   const bool exists = std::filesystem::exists(dir / "CURRENT");
-  if (!exists && !options.create_if_missing) {
+  if (!exists && (options.read_only || !options.create_if_missing)) {
     return make_error(Errc::not_found, "no event log at {}", dir.string());
   }
   const std::vector<std::string> known = {rocksdb::kDefaultColumnFamilyName, format::events_cf,
@@ -174,10 +271,18 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     descriptors.emplace_back(name, cf_options(block_cache, bulky, sequential_prefix_of(name)));
   }
   rocksdb::DB* raw = nullptr;
-  const auto opened =
-      rocksdb::DB::Open(db_options(options), dir.string(), descriptors, &impl->handles, &raw);
-  if (!opened.ok()) return storage_error(opened, fmt::format("opening {}", dir.string()));
-  impl->db.reset(raw);
+  if (options.read_only) {
+    auto opened = open_reader(dir, descriptors, impl->handles, raw);
+    if (!opened.ok()) return std::move(opened).error();
+    impl->db.reset(raw);
+    // Opening reads the MANIFEST and then the WAL files, like a catch-up, with the same hole.
+    if (auto caught_up = impl->catch_up(); !caught_up.ok()) return std::move(caught_up).error();
+  } else {
+    const auto opened =
+        rocksdb::DB::Open(db_options(options), dir.string(), descriptors, &impl->handles, &raw);
+    if (!opened.ok()) return storage_error(opened, fmt::format("opening {}", dir.string()));
+    impl->db.reset(raw);
+  }
   impl->meta_cf = impl->handles[0];
   impl->events_cf = impl->handles[1];
   impl->positions_cf = impl->handles[2];
@@ -204,39 +309,19 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
                       dir.string(), *version, format::format_version);
   }
 
-  // Recover the global position and each stream's head. The head's hash is taken from the
-  // stored prefix without verifying it, so one bad record does not stop the log from opening:
-  // reads and verify() report it.
-  std::unique_ptr<rocksdb::Iterator> positions(
-      impl->db->NewIterator(rocksdb::ReadOptions(), impl->positions_cf));
-  positions->SeekToLast();
-  if (positions->Valid()) impl->pending_position = format::get_u64(positions->key().data());
-  if (!positions->status().ok()) return storage_error(positions->status(), "recovering positions");
-
-  std::unique_ptr<rocksdb::Iterator> events(
-      impl->db->NewIterator(rocksdb::ReadOptions(), impl->events_cf));
-  for (events->SeekToFirst(); events->Valid();) {
-    const StreamId stream = format::get_u64(events->key().data());
-    events->SeekForPrev(slice(format::stream_seq_key(stream, ~Seq{0})));
-    StreamHead head;
-    head.seq = format::get_u64(events->key().data() + 8);
-    const auto record = events->value();
-    if (record.size() > format::hash_size) {
-      std::memcpy(head.hash.data(), record.data(), format::hash_size);
-      const std::string aligned(record.data(), record.size());
-      if (format::verify_record(aligned, stream, head.seq).ok()) {
-        head.wall_time_us = format::wall_time_of(aligned);
-      }
-    }
+  auto stored = impl->read_heads();
+  if (!stored.ok()) return std::move(stored).error();
+  for (const auto& [stream, head] : stored->heads) {
     impl->pending_heads[stream] = head;
     impl->durable_heads[stream] = head.seq;
-    if (stream == ~StreamId{0}) break;
-    events->Seek(slice(format::stream_seq_key(stream + 1, 0)));
   }
-  if (!events->status().ok()) return storage_error(events->status(), "recovering stream heads");
-  impl->durable_position = impl->pending_position;
-  if (auto status = impl->recover_actor_index(); !status.ok()) return std::move(status).error();
+  impl->pending_position = stored->last_position;
+  impl->durable_position = stored->last_position;
+  // A reader leaves the index to the writer: read_actor covers the events past its watermark
+  // by scanning them (reads.cpp).
+  if (options.read_only) return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 
+  if (auto status = impl->recover_actor_index(); !status.ok()) return std::move(status).error();
   impl->committer = std::thread([raw_impl = impl.get()] {
     name_this_thread("worldlog-commit");
     raw_impl->run_committer();
@@ -246,6 +331,77 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     raw_impl->run_indexer();
   });
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+Status EventLog::Impl::catch_up() {
+  // A catch-up reads the writer's MANIFEST, then the WAL files it finds. A flush the writer
+  // completes in between may let it recycle or delete a WAL file before the reader finds it,
+  // and then the reader holds those records nowhere: not in a table it knows of, not in a WAL.
+  // The next catch-up reads that flush from the MANIFEST and closes the hole, so catch-ups go
+  // on until one finds no new table file, which proves the one before missed nothing. Each
+  // round has less to read, so this settles at once unless the writer flushes continuously.
+  auto before = table_files(*db);
+  rocksdb::Status status;
+  for (int attempt = 0; attempt < reader_attempts; ++attempt) {
+    status = db->TryCatchUpWithPrimary();
+    if (!status.ok()) continue;
+    auto after = table_files(*db);
+    if (after == before) return {};
+    before = std::move(after);
+  }
+  if (!status.ok()) return storage_error(status, "catching up with the log's writer");
+  return make_error(Errc::io_error,
+                    "catching up with the log's writer: its tables changed in each of {} rounds",
+                    reader_attempts);
+}
+
+Status EventLog::refresh() {
+  if (!impl_->options.read_only) {
+    return make_error(Errc::invalid_argument,
+                      "refresh is for logs opened read-only; this one is its own writer");
+  }
+  std::lock_guard lock(impl_->refresh_mutex);
+  if (auto caught_up = impl_->catch_up(); !caught_up.ok()) return caught_up;
+  return impl_->publish_caught_up();
+}
+
+Status EventLog::Impl::publish_caught_up() {
+  auto stored = read_heads();
+  if (!stored.ok()) return std::move(stored).error();
+  Position from = 0;
+  {
+    // Without live subscribers the new heads are all there is to publish. The check and the
+    // update share the lock a subscriber goes live under, so none can fall in between.
+    std::lock_guard lock(state_mutex);
+    if (live.empty()) {
+      for (const auto& [stream, head] : stored->heads)
+        durable_heads[stream] = head.seq;
+      durable_position = stored->last_position;
+      return {};
+    }
+    from = durable_position + 1;
+  }
+  // Live subscribers get the new events as if the commit thread had just made them durable,
+  // a chunk at a time, so memory stays bounded however far the writer got.
+  constexpr std::size_t chunk = 1024;
+  std::vector<std::string> records;
+  const auto deliver = [&] {
+    std::vector<Committed> committed;
+    committed.reserve(records.size());
+    for (const auto& record : records) {
+      const EventView event(record);
+      committed.push_back({event.stream(), event.seq(), event.position(), event.actor(), &record});
+    }
+    if (!committed.empty()) publish(committed);
+    records.clear();
+  };
+  auto scanned = scan_all(from, ~std::size_t{0}, [&](const EventView& event) {
+    records.emplace_back(event.record());
+    if (records.size() == chunk) deliver();
+    return true;
+  });
+  deliver();
+  return scanned;
 }
 
 Seq EventLog::head(StreamId stream) const {
@@ -297,6 +453,10 @@ Result<std::uint64_t> EventLog::verify(StreamId stream) const {
 Status EventLog::put_snapshot(StreamId stream, Seq seq, std::string_view bytes,
                               std::size_t keep_last) {
   assert(keep_last >= 1);
+  if (impl_->options.read_only) {
+    return make_error(Errc::invalid_argument,
+                      "snapshot of stream {} at seq {}: the log was opened read-only", stream, seq);
+  }
   // Snapshots carry their own hash like records do, so a damaged one is reported rather than
   // silently restored.
   rocksdb::WriteBatch batch;

@@ -71,6 +71,8 @@ struct EventLog::Impl {
   rocksdb::ColumnFamilyHandle* actors_cf = nullptr;
   rocksdb::ColumnFamilyHandle* snapshots_cf = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles; ///< all of the above, owned; closed last
+  /// Read-only logs: one catch-up at a time, so that live subscribers see each event once.
+  std::mutex refresh_mutex;
 
   // ---- commit thread (group_commit.cpp) ----
   std::mutex queue_mutex;
@@ -103,11 +105,25 @@ struct EventLog::Impl {
 
   /// Indexes the events past the stored watermark (lost in a crash), before threads start.
   [[nodiscard]] Status recover_actor_index();
+  /// The watermark as stored: the actor index holds every event up to it.
+  [[nodiscard]] Result<Position> stored_actor_index_position() const;
   void run_indexer();
   /// Hands a durable batch to the indexer. Commit thread only.
   void index_behind(const std::vector<Committed>& committed);
   /// Waits until the actor index covers `position`.
   [[nodiscard]] Status wait_indexed(Position position);
+
+  /// Every stream's newest record and the last position, as stored.
+  struct StoredHeads {
+    std::map<StreamId, StreamHead> heads;
+    Position last_position = 0;
+  };
+  [[nodiscard]] Result<StoredHeads> read_heads() const;
+  /// Read-only logs: reads what the writer wrote since the last catch-up into RocksDB's view.
+  [[nodiscard]] Status catch_up();
+  /// Read-only logs: makes what the last catch-up read visible (heads, position, live
+  /// subscribers). REQUIRES: refresh_mutex is held.
+  [[nodiscard]] Status publish_caught_up();
 
   /// Stops the commit thread after it drained the queue and closes live subscriptions.
   void shut_down();

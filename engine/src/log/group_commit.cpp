@@ -47,6 +47,11 @@ Status validate(StreamId stream, std::span<const NewEvent> events, const Options
 
 void EventLog::append_async(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
                             AppendHandler done) {
+  if (impl_->options.read_only) {
+    done(make_error(Errc::invalid_argument, "append to stream {}: the log was opened read-only",
+                    stream));
+    return;
+  }
   if (auto valid = validate(stream, events, impl_->options); !valid.ok()) {
     done(std::move(valid).error());
     return;

@@ -18,13 +18,17 @@ rocksdb::ReadOptions scan_options() {
 }
 
 /// A RocksDB snapshot released on scope exit, so that the several iterators of one read agree.
+/// A reader (a secondary instance) has no snapshots, and needs none: its view changes only
+/// when it catches up, and a later view holds everything an earlier one did.
 class ReadSnapshot {
 public:
-  explicit ReadSnapshot(rocksdb::DB& db)
-      : db_(db), snapshot_(db.GetSnapshot()), options_(scan_options()) {
+  ReadSnapshot(rocksdb::DB& db, bool read_only)
+      : db_(db), snapshot_(read_only ? nullptr : db.GetSnapshot()), options_(scan_options()) {
     options_.snapshot = snapshot_;
   }
-  ~ReadSnapshot() { db_.ReleaseSnapshot(snapshot_); }
+  ~ReadSnapshot() {
+    if (snapshot_ != nullptr) db_.ReleaseSnapshot(snapshot_);
+  }
   ReadSnapshot(const ReadSnapshot&) = delete;
   ReadSnapshot& operator=(const ReadSnapshot&) = delete;
 
@@ -87,6 +91,14 @@ Error missing(StreamId stream, Seq seq, std::string_view why) {
 
 Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
                                    const EventVisitor& visit) const {
+  // The head is read before the iterator is made, so the iterator holds at least every seq up
+  // to it: a head read afterwards could be newer than the iterator's view.
+  Seq head = 0;
+  {
+    std::lock_guard lock(state_mutex);
+    const auto found = durable_heads.find(stream);
+    if (found != durable_heads.end()) head = found->second;
+  }
   const auto upper = format::stream_seq_key(stream + 1, 0);
   const rocksdb::Slice upper_bound = slice(upper);
   rocksdb::ReadOptions read = scan_options();
@@ -109,25 +121,29 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
   }
   if (!it->status().ok())
     return storage_error(it->status(), fmt::format("reading stream {}", stream));
-  if (seen < limit) {
-    std::lock_guard lock(state_mutex);
-    const auto head = durable_heads.find(stream);
-    if (head != durable_heads.end() && expected <= head->second) {
-      return missing(stream, expected, fmt::format("stream head is {}", head->second));
-    }
+  if (seen < limit && expected <= head) {
+    return missing(stream, expected, fmt::format("stream head is {}", head));
   }
   return {};
 }
 
 Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVisitor& visit) const {
-  const ReadSnapshot snapshot(*db);
+  const ReadSnapshot snapshot(*db, options.read_only);
   std::unique_ptr<rocksdb::Iterator> positions(db->NewIterator(snapshot.options(), positions_cf));
   StreamCursors cursors(*db, events_cf, snapshot.options());
   std::string buffer;
   std::size_t seen = 0;
-  for (positions->Seek(slice(format::position_key(from))); positions->Valid() && seen < limit;
-       positions->Next(), ++seen) {
+  // Positions are gap-free, so a scan expects each one in turn: an index entry that is gone
+  // would otherwise drop its event from the log's order without a word.
+  Position expected = std::max<Position>(from, 1);
+  for (positions->Seek(slice(format::position_key(expected))); positions->Valid() && seen < limit;
+       positions->Next(), ++seen, ++expected) {
     const Position position = format::get_u64(positions->key().data());
+    if (position != expected) {
+      return make_error(Errc::corruption,
+                        "position {}: missing from the positions index (the next is {})", expected,
+                        position);
+    }
     if (positions->value().size() != 16) {
       return make_error(Errc::corruption, "position {}: malformed index entry", position);
     }
@@ -230,11 +246,18 @@ Result<std::vector<Event>> EventLog::read_stream_backward(StreamId stream, Seq f
 
 Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
                                                 std::size_t limit) const {
-  // The index is written just behind the commit: let it catch up with what is durable now.
-  if (auto indexed = impl_->wait_indexed(last_position()); !indexed.ok()) {
-    return std::move(indexed).error();
+  // The index is written just behind the commit. A writer lets it catch up with what is
+  // durable now; a reader has no indexer, so it takes the index as far as the writer's indexer
+  // stored it and scans the events past that watermark.
+  Position indexed = ~Position{0};
+  if (impl_->options.read_only) {
+    auto stored = impl_->stored_actor_index_position();
+    if (!stored.ok()) return std::move(stored).error();
+    indexed = *stored;
+  } else if (auto caught_up = impl_->wait_indexed(last_position()); !caught_up.ok()) {
+    return std::move(caught_up).error();
   }
-  const auto upper = format::actor_key({actor.kind, actor.id}, ~Position{0});
+  const auto upper = format::actor_key({actor.kind, actor.id}, indexed);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->actors_cf));
   std::vector<Event> events;
@@ -255,6 +278,16 @@ Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
   }
   if (!it->status().ok())
     return storage_error(it->status(), fmt::format("reading actor {}", actor));
+  if (events.size() < limit && indexed != ~Position{0}) {
+    auto scanned =
+        impl_->scan_all(std::max(from, indexed + 1), ~std::size_t{0}, [&](const EventView& event) {
+          if (event.actor() == actor) {
+            events.emplace_back(std::string(event.record()));
+          }
+          return events.size() < limit;
+        });
+    if (!scanned.ok()) return std::move(scanned).error();
+  }
   return events;
 }
 

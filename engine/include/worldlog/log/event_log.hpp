@@ -36,6 +36,9 @@ struct Options {
   std::size_t max_payload_bytes = 1 << 20;   ///< larger payloads are an invalid_argument
   std::size_t max_events_per_append = 65536; ///< larger appends are an invalid_argument
   std::size_t max_queued_events = 1 << 20;   ///< appends beyond this backlog are overloaded
+  /// Open an existing log as a reader beside its writer (a running server in another process)
+  /// or on a copy: reads only, as of open or the last `refresh()`; never creates a log.
+  bool read_only = false;
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.
@@ -56,8 +59,16 @@ using EventVisitor = std::function<bool(const EventView&)>;
 class EventLog {
 public:
   /// Opens (or, with `create_if_missing`, creates) the log in `dir`, recovering stream heads
-  /// and the global position. Errors: incompatible_format when `dir` was written by a newer
-  /// format version or is not a worldlog log; io_error when RocksDB cannot open it.
+  /// and the global position. Errors: not_found when `dir` holds no log and none may be
+  /// created; incompatible_format when `dir` was written by a newer format version or is not a
+  /// worldlog log; io_error when RocksDB cannot open it.
+  ///
+  /// With `read_only`, the log is opened as a RocksDB secondary instance: it takes no lock, so
+  /// another process may keep appending, and it writes nothing into `dir` (its own info log goes
+  /// to a scratch directory under the system's temporary directory, removed once open). No
+  /// commit or index thread runs; appends and put_snapshot fail with invalid_argument. Reads
+  /// see what the writer had written when the log was opened or last refreshed, possibly a
+  /// batch whose sync the writer is still waiting for.
   [[nodiscard]] static Result<std::unique_ptr<EventLog>> open(const std::filesystem::path& dir,
                                                               const Options& options = {});
 
@@ -113,6 +124,13 @@ public:
   [[nodiscard]] Position last_position() const;
   /// Every stream with at least one event, in ascending order.
   [[nodiscard]] std::vector<StreamId> streams() const;
+
+  /// A read-only log catches up with what its writer has written since it was opened or last
+  /// refreshed: heads, reads and live subscriptions move on. Errors: invalid_argument for a log
+  /// opened for writing (it is always current); io_error when the writer's files cannot be
+  /// read; corruption when the new events fail verification. Safe beside reads on other
+  /// threads.
+  [[nodiscard]] Status refresh();
 
   /// Recomputes `stream`'s hash chain from seq 1: each record's hash, each predecessor link,
   /// and the seq/position fields against the keys. Returns the number of events checked, or a
