@@ -1,0 +1,149 @@
+#include <worldlog/replay/game_invariants.hpp>
+
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace worldlog::replay {
+namespace {
+
+using game::ItemKind;
+
+bool known(ItemKind kind) { return kind == ItemKind::potion || kind == ItemKind::pelt; }
+
+std::optional<std::string> where_violation(const game::Map& map, std::string_view what,
+                                           std::uint64_t id, game::Point at) {
+  if (!map.in_bounds(at)) {
+    return fmt::format("{} {} at {} is off the map ({} x {} mm)", what, id, at, map.width_mm(),
+                       map.height_mm());
+  }
+  if (map.blocked(at)) {
+    return fmt::format("{} {} at {} stands on a rock (tile {}, {})", what, id, at,
+                       at.x / game::rules.tile_mm, at.y / game::rules.tile_mm);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> inventory_violation(const game::Player& player, std::string_view where) {
+  for (const auto& [kind, count] : player.inventory) {
+    if (!known(kind)) {
+      return fmt::format("player {}{} carries items of unknown kind {}", player.id, where,
+                         static_cast<unsigned>(kind));
+    }
+    if (count == 0) {
+      return fmt::format("player {}{} has an inventory entry of 0 {}", player.id, where, kind);
+    }
+  }
+  if (player.carried() > game::rules.inventory_capacity) {
+    return fmt::format("player {}{} carries {} items, more than the capacity of {}", player.id,
+                       where, player.carried(), game::rules.inventory_capacity);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> one_zone(const game::State& state,
+                                    InvariantContext<game::Model>& context) {
+  for (zone::ZoneId other = 1; other <= state.info.zone_count; ++other) {
+    if (other == state.info.zone) continue;
+    auto then = context.zone_at_same_time(other);
+    if (!then.ok()) {
+      context.fail(std::move(then).error());
+      return std::nullopt;
+    }
+    if (*then == nullptr) continue;
+    if (auto shared = shared_entity(state, (*then)->state)) {
+      return fmt::format("{} (zone {} seq {}, zone {} seq {})", *shared, state.info.zone,
+                         context.checked().seq, other, (*then)->seq);
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> hp_violation(const game::State& state) {
+  for (const auto& [id, player] : state.players) {
+    if (player.hp < 0 || player.hp > player.max_hp) {
+      return fmt::format("player {} has {} hp, outside [0, {}]", id, player.hp, player.max_hp);
+    }
+  }
+  for (const auto& [id, mob] : state.mobs) {
+    const std::int32_t max_hp = game::stats_of(mob.kind).max_hp;
+    if (mob.hp < 0 || mob.hp > max_hp) {
+      return fmt::format("{} {} has {} hp, outside [0, {}]", mob.kind, id, mob.hp, max_hp);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> map_violation(const game::State& state) {
+  for (const auto& [id, player] : state.players)
+    if (auto wrong = where_violation(state.map, "player", id, player.at)) return wrong;
+  for (const auto& [id, mob] : state.mobs)
+    if (auto wrong = where_violation(state.map, game::to_string(mob.kind), id, mob.at))
+      return wrong;
+  for (const auto& [id, item] : state.items)
+    if (auto wrong = where_violation(state.map, "item", id, item.at)) return wrong;
+  return std::nullopt;
+}
+
+std::optional<std::string> item_violation(const game::State& state) {
+  for (const auto& [id, item] : state.items) {
+    if (id < game::rules.first_item_id || id >= state.next_item_id) {
+      return fmt::format("ground item {} has an id the zone never issued (issued: {} to {})", id,
+                         game::rules.first_item_id, state.next_item_id - 1);
+    }
+    if (!known(item.kind)) {
+      return fmt::format("ground item {} is of unknown kind {}", id,
+                         static_cast<unsigned>(item.kind));
+    }
+  }
+  for (const auto& [id, player] : state.players)
+    if (auto wrong = inventory_violation(player, "")) return wrong;
+  for (const auto& [key, departure] : state.departing)
+    if (auto wrong = inventory_violation(departure.player, " (departing)")) return wrong;
+  return std::nullopt;
+}
+
+std::optional<std::string> shared_entity(const game::State& state, const game::State& other) {
+  for (const auto& [id, player] : state.players) {
+    if (other.players.contains(id)) {
+      return fmt::format("player {} is in zone {} and in zone {}", id, state.info.zone,
+                         other.info.zone);
+    }
+  }
+  for (const auto& [id, mob] : state.mobs) {
+    if (other.mobs.contains(id)) {
+      return fmt::format("{} {} is in zone {} and in zone {}", mob.kind, id, state.info.zone,
+                         other.info.zone);
+    }
+  }
+  return std::nullopt;
+}
+
+Invariants<game::Model> game_invariants() {
+  using Context = InvariantContext<game::Model>;
+  Invariants<game::Model> invariants;
+  const auto state_only = [](std::optional<std::string> (*check)(const game::State&)) {
+    return [check](const game::State& state, Context&) { return check(state); };
+  };
+  // The names are fixed and distinct, so none of these adds can fail.
+  static_cast<void>(
+      invariants.add({"hp_in_bounds", "every player's and mob's hp is within [0, its max]",
+                      state_only(&hp_violation)}));
+  static_cast<void>(invariants.add(
+      {"inside_map", "every player, mob and ground item is on the map and not on a rock",
+       state_only(&map_violation)}));
+  static_cast<void>(invariants.add(
+      {"items_accounted",
+       "ground items carry issued ids and known kinds; inventories hold positive counts of "
+       "known kinds within capacity",
+       state_only(&item_violation)}));
+  static_cast<void>(invariants.add(
+      {"one_zone_per_entity",
+       "no player or mob is in two zones at the same wall time (reads the other zones)",
+       &one_zone}));
+  return invariants;
+}
+
+} // namespace worldlog::replay

@@ -25,6 +25,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -32,6 +33,7 @@
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/actor.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/zone/fold.hpp>
 #include <worldlog/zone/interest.hpp>
 #include <worldlog/zone/model.hpp>
 #include <worldlog/zone/records.hpp>
@@ -493,59 +495,38 @@ private:
   }
 
   Status restore_latest_snapshot() {
-    for (log::Seq before = log::end_seq; before != 0;) {
-      auto stored = log_.latest_snapshot(info_.zone, before);
-      if (!stored.ok()) return stored.error();
-      if (!stored->has_value()) return {};
-      const auto& [seq, bytes] = **stored;
-      before = seq - 1;
-      RecentCommands recent(options_.recent_commands);
-      auto snapshot = decode_snapshot(bytes, recent);
-      if (!snapshot.ok() || snapshot->model != M::name ||
-          snapshot->rules_version != M::rules_version || snapshot->seq != seq) {
-        continue;
-      }
-      auto state = M::restore(snapshot->state);
-      if (!state.ok() || M::hash(*state) != snapshot->state_hash) continue;
-      state_ = std::move(*state);
-      recent_ = std::move(recent);
-      decided_seq_ = seq;
-      stats_.recovered_from_seq = seq;
-      return {};
-    }
+    auto restored =
+        zone::restore_latest_snapshot<M>(log_, info_.zone, log::end_seq, options_.recent_commands);
+    if (!restored.ok()) return std::move(restored).error();
+    if (!restored->has_value()) return {};
+    RestoredSnapshot<M>& snapshot = **restored;
+    state_ = std::move(snapshot.state);
+    recent_ = std::move(snapshot.recent);
+    decided_seq_ = snapshot.seq;
+    stats_.recovered_from_seq = snapshot.seq;
     return {};
   }
 
+  /// One event of the log, folded as every replay folds it (fold.hpp), plus what only the zone
+  /// keeps: the idempotency window and its configuration check.
   Status fold(const log::EventView& event) {
-    const CommandKey key{event.actor(), event.command_id()};
-    switch (event.payload_type()) {
-    case genesis_payload_type: {
-      auto genesis = decode_genesis(event.payload());
-      if (!genesis.ok()) return std::move(genesis).error();
+    auto decoded = decode_stream_event<M>(event);
+    if (!decoded.ok()) return std::move(decoded).error();
+    if (const Genesis* genesis = std::get_if<0>(&*decoded)) {
       if (auto same = check_genesis(*genesis); !same.ok()) return same;
-      break;
     }
-    case command_rejected_payload_type: {
-      auto rejected = decode_command_rejected(event.payload());
-      if (!rejected.ok()) return std::move(rejected).error();
-      if (key.command_id != 0) {
+    apply_stream_event<M>(state_, *decoded);
+    const CommandKey key{event.actor(), event.command_id()};
+    if (key.command_id != 0) {
+      if (CommandRejected* rejected = std::get_if<1>(&*decoded)) {
         recent_.record(key, Outcome{.accepted = false,
                                     .first_seq = event.seq(),
                                     .last_seq = event.seq(),
                                     .code = rejected->code,
                                     .reason = std::move(rejected->reason)});
+      } else if (decoded->index() == 2) {
+        recent_.record_event(key, event.seq());
       }
-      break;
-    }
-    default: {
-      auto decoded = M::decode(event.payload_type(), event.payload());
-      if (!decoded.ok()) {
-        return make_error(Errc::corruption, "zone {} seq {}: {}", info_.zone, event.seq(),
-                          decoded.error().message());
-      }
-      M::evolve(state_, *decoded);
-      if (key.command_id != 0) recent_.record_event(key, event.seq());
-    }
     }
     decided_seq_ = event.seq();
     last_wall_us_ = event.wall_time_us();
@@ -555,11 +536,8 @@ private:
 
   /// A zone must be run with the configuration its stream was created with: another seed or
   /// zone count would give another map, and the log would no longer replay to this world.
+  /// (decode_stream_event has checked the model.)
   Status check_genesis(const Genesis& genesis) const {
-    if (genesis.model != M::name) {
-      return make_error(Errc::incompatible_format, "zone {} was created by model '{}', not '{}'",
-                        info_.zone, genesis.model, M::name);
-    }
     const ZoneInfo& was = genesis.info;
     if (was.zone != info_.zone || was.zone_count != info_.zone_count || was.seed != info_.seed ||
         was.tick_us != info_.tick_us || was.model_config != info_.model_config) {

@@ -1,0 +1,167 @@
+// The fold of a zone stream, in one place: how each stored event changes a model's state, and
+// which stored snapshots may stand in for a fold. The zone's recovery and every replay tool
+// (worldlog::replay) fold with these functions, so a replayed state can never disagree with
+// the state the zone had.
+//
+// A zone stream is a genesis event at seq 1 (the model and the ZoneInfo its initial state is
+// made from), then the model's events and the zone's CommandRejected audit records, which
+// change nothing. The fold is pure: it reads nothing but the events and the snapshots.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <worldlog/log/event.hpp>
+#include <worldlog/log/event_log.hpp>
+#include <worldlog/status.hpp>
+#include <worldlog/zone/model.hpp>
+#include <worldlog/zone/records.hpp>
+
+namespace worldlog::zone {
+
+/// One event of a zone stream, decoded: the genesis record, a rejected command, or a model
+/// event (in that order of alternatives).
+template <GameModel M>
+using StreamEvent = std::variant<Genesis, CommandRejected, typename M::Event>;
+
+/// Decodes `event` of a zone stream of model M. Errors: corruption naming the zone and seq when
+/// the payload does not decode, when seq 1 is not a genesis event or a genesis event comes
+/// later; incompatible_format when the genesis names another model.
+template <GameModel M>
+[[nodiscard]] Result<StreamEvent<M>> decode_stream_event(const log::EventView& event) {
+  const ZoneId zone = event.stream();
+  const log::Seq seq = event.seq();
+  const std::uint32_t type = event.payload_type();
+  if ((type == genesis_payload_type) != (seq == 1)) {
+    if (seq == 1) {
+      return make_error(Errc::corruption, "zone {} seq 1 is not a genesis event (payload type {})",
+                        zone, type);
+    }
+    return make_error(Errc::corruption, "zone {} seq {} is a second genesis event", zone, seq);
+  }
+  switch (type) {
+  case genesis_payload_type: {
+    auto genesis = decode_genesis(event.payload());
+    if (!genesis.ok()) {
+      return make_error(Errc::corruption, "zone {} seq {}: {}", zone, seq,
+                        genesis.error().message());
+    }
+    if (genesis->model != M::name) {
+      return make_error(Errc::incompatible_format, "zone {} was created by model '{}', not '{}'",
+                        zone, genesis->model, M::name);
+    }
+    return StreamEvent<M>(std::in_place_index<0>, std::move(genesis).value());
+  }
+  case command_rejected_payload_type: {
+    // Decoded although it changes nothing, so that a damaged record is found by every fold.
+    auto rejected = decode_command_rejected(event.payload());
+    if (!rejected.ok()) {
+      return make_error(Errc::corruption, "zone {} seq {}: {}", zone, seq,
+                        rejected.error().message());
+    }
+    return StreamEvent<M>(std::in_place_index<1>, std::move(rejected).value());
+  }
+  default: {
+    auto decoded = M::decode(type, event.payload());
+    if (!decoded.ok()) {
+      return make_error(Errc::corruption, "zone {} seq {}: {}", zone, seq,
+                        decoded.error().message());
+    }
+    return StreamEvent<M>(std::in_place_index<2>, std::move(decoded).value());
+  }
+  }
+}
+
+/// The state a zone stream starts from: the model's initial state for the genesis' ZoneInfo.
+template <GameModel M> [[nodiscard]] typename M::State genesis_state(const Genesis& genesis) {
+  return M::initial_state(genesis.info);
+}
+
+/// Applies a decoded stream event to `state`: a genesis starts from genesis_state, a rejected
+/// command changes nothing, a model event is evolved.
+template <GameModel M>
+void apply_stream_event(typename M::State& state, const StreamEvent<M>& event) {
+  if (const auto* genesis = std::get_if<0>(&event)) {
+    state = genesis_state<M>(*genesis);
+  } else if (const auto* model_event = std::get_if<2>(&event)) {
+    M::evolve(state, *model_event);
+  }
+}
+
+/// A stored snapshot that may stand in for the fold up to `seq`.
+template <GameModel M> struct RestoredSnapshot {
+  log::Seq seq = 0;        ///< the state is the state after this event
+  log::Hash state_hash{};  ///< as recorded, and equal to M::hash(state)
+  typename M::State state; ///< restored by M::restore
+  RecentCommands recent;   ///< the zone's idempotency window at `seq`
+};
+
+/// Restores `stored`, a snapshot of `zone`, if it can be trusted: it decodes, it was taken by
+/// model M at M's rules version for the seq it is stored under, and the restored state hashes
+/// to the recorded hash. `recent_capacity` (> 0) bounds the idempotency window restored with it.
+/// Errors: corruption (does not decode or restore, or the hash differs) and
+/// incompatible_format (another model or rules version), naming the zone and seq.
+template <GameModel M>
+[[nodiscard]] Result<RestoredSnapshot<M>>
+restore_snapshot(ZoneId zone, const log::EventLog::Snapshot& stored, std::size_t recent_capacity) {
+  RecentCommands recent(recent_capacity);
+  auto snapshot = decode_snapshot(stored.bytes, recent);
+  if (!snapshot.ok()) {
+    return make_error(Errc::corruption, "snapshot of zone {} at seq {}: {}", zone, stored.seq,
+                      snapshot.error().message());
+  }
+  if (snapshot->seq != stored.seq) {
+    return make_error(Errc::corruption, "snapshot of zone {} stored at seq {} is for seq {}", zone,
+                      stored.seq, snapshot->seq);
+  }
+  if (snapshot->model != M::name || snapshot->rules_version != M::rules_version) {
+    return make_error(Errc::incompatible_format,
+                      "snapshot of zone {} at seq {} was taken by model '{}' rules version {}, "
+                      "not '{}' rules version {}",
+                      zone, stored.seq, snapshot->model, snapshot->rules_version, M::name,
+                      M::rules_version);
+  }
+  auto state = M::restore(snapshot->state);
+  if (!state.ok()) {
+    return make_error(Errc::corruption, "snapshot of zone {} at seq {}: {}", zone, stored.seq,
+                      state.error().message());
+  }
+  if (M::hash(*state) != snapshot->state_hash) {
+    return make_error(Errc::corruption,
+                      "snapshot of zone {} at seq {}: the restored state's hash {} is not the "
+                      "recorded {}",
+                      zone, stored.seq, log::to_hex(M::hash(*state)),
+                      log::to_hex(snapshot->state_hash));
+  }
+  return RestoredSnapshot<M>{stored.seq, snapshot->state_hash, std::move(state).value(),
+                             std::move(recent)};
+}
+
+/// Called with each snapshot skipped because restore_snapshot refused it.
+using SkippedSnapshot = std::function<void(const Error& why)>;
+
+/// The newest snapshot of `zone` taken at or before `at_or_before` that restore_snapshot
+/// accepts, or nullopt when there is none (fold from the genesis). A snapshot that is refused
+/// is skipped, never trusted, and shown to `skipped` if given. Errors: the log's.
+template <GameModel M>
+[[nodiscard]] Result<std::optional<RestoredSnapshot<M>>>
+restore_latest_snapshot(const log::EventLog& log, ZoneId zone, log::Seq at_or_before,
+                        std::size_t recent_capacity, const SkippedSnapshot& skipped = {}) {
+  for (log::Seq before = at_or_before; before != 0;) {
+    auto stored = log.latest_snapshot(zone, before);
+    if (!stored.ok()) return std::move(stored).error();
+    if (!stored->has_value()) break;
+    before = (*stored)->seq - 1;
+    auto restored = restore_snapshot<M>(zone, **stored, recent_capacity);
+    if (restored.ok()) return std::optional<RestoredSnapshot<M>>(std::move(restored).value());
+    if (skipped) skipped(restored.error());
+  }
+  return std::optional<RestoredSnapshot<M>>();
+}
+
+} // namespace worldlog::zone
