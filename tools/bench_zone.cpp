@@ -27,6 +27,7 @@
 #include "commands.hpp"
 #include "latency.hpp"
 #include "scratch_dir.hpp"
+#include "stride.hpp"
 #include "ticker.hpp"
 
 namespace worldlog::tools {
@@ -44,21 +45,6 @@ struct ZoneBenchOptions {
   std::string dir;
   bool json = false;
 };
-
-/// Where player `player` stands and steps: a few hundred millimetres around its zone's spawn
-/// point, inside the spawn tile, so every move is legal at any rate up to 20 Hz.
-struct Stride {
-  zone::Point home;
-  zone::Point away;
-};
-
-Stride stride_for(const game::Map& map, std::uint64_t player) {
-  const zone::Point spawn = map.spawn;
-  const auto dx = static_cast<std::int64_t>(player % 7) * 50 - 150;
-  const auto dy = static_cast<std::int64_t>(player / 7 % 7) * 50 - 150;
-  const zone::Point home{spawn.x + dx, spawn.y + dy};
-  return {home, {home.x + 100, home.y + 60}};
-}
 
 /// Counts answers and records their latency; shared with the reply callbacks.
 struct Tally {
