@@ -141,6 +141,43 @@ TEST_CASE("a flipped envelope byte is corruption naming the stream and seq") {
   check_rest_is_readable(*log, damaged);
 }
 
+TEST_CASE(
+    "a scan that trusts hashes passes an edited payload and still refuses a broken envelope") {
+  DamagedLog damaged;
+  damaged.damage_record([](std::string& record) {
+    const auto offset = record.find(payload_for(stream_a, bad_seq));
+    REQUIRE(offset != std::string::npos);
+    flip(record, offset + 3);
+  });
+  auto log = damaged.reopen();
+  const auto scan = [&](log::RecordCheck check) {
+    std::vector<Seq> seen;
+    const Status scanned = log->scan_stream(
+        stream_a, 1, everything,
+        [&](const log::EventView& event) {
+          seen.push_back(event.seq());
+          return true;
+        },
+        check);
+    return std::pair{scanned, seen};
+  };
+  const auto [checked, checked_seen] = scan(log::RecordCheck::hash);
+  check_names_bad_record(checked);
+  CHECK(checked_seen == numbers(1, bad_seq - 1));
+  const auto [trusted, trusted_seen] = scan(log::RecordCheck::envelope);
+  REQUIRE_OK(trusted);
+  CHECK(trusted_seen == numbers(1, events_per_stream));
+  // The edit is the chain's business: verify still finds it.
+  check_names_bad_seq(log->verify(stream_a));
+
+  DamagedLog broken;
+  broken.damage_record([](std::string& record) { flip(record, format::hash_size); });
+  auto reopened = broken.reopen();
+  check_names_bad_record(reopened->scan_stream(
+      stream_a, 1, everything, [](const log::EventView&) { return true; },
+      log::RecordCheck::envelope));
+}
+
 TEST_CASE("a flipped byte in the envelope's FlatBuffer header is corruption naming the seq") {
   DamagedLog damaged;
   // The root table offset: without the verifier, reading this record would go astray.

@@ -139,7 +139,8 @@ struct EventLog::Impl {
   void unregister_live(const LiveBuffer* buffer);
 
   [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
-                                   const EventVisitor& visit) const;
+                                   const EventVisitor& visit,
+                                   RecordCheck check = RecordCheck::hash) const;
   [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit) const;
   [[nodiscard]] Result<std::optional<Event>> get(StreamId stream, Seq seq) const;
 };

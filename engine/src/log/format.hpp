@@ -112,9 +112,11 @@ Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_tim
 /// The wall time an encoded (not yet sealed) record carries.
 [[nodiscard]] std::int64_t wall_time_of(std::string_view record) noexcept;
 
-/// Checks that `record` is a well-formed envelope whose hash prefix matches its bytes and whose
-/// stream and seq are those of its key. Errors: corruption, naming stream and seq.
+/// Checks that `record` is a well-formed envelope whose stream and seq are those of its key,
+/// and (with RecordCheck::hash) that its hash prefix matches its bytes. Errors: corruption,
+/// naming stream and seq.
 /// REQUIRES: `record.data()` is 8-byte aligned (FlatBuffers reads scalars in place).
-[[nodiscard]] Status verify_record(std::string_view record, StreamId stream, Seq seq);
+[[nodiscard]] Status verify_record(std::string_view record, StreamId stream, Seq seq,
+                                   RecordCheck check = RecordCheck::hash);
 
 } // namespace worldlog::log::format

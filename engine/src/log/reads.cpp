@@ -90,7 +90,7 @@ Error missing(StreamId stream, Seq seq, std::string_view why) {
 } // namespace
 
 Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
-                                   const EventVisitor& visit) const {
+                                   const EventVisitor& visit, RecordCheck check) const {
   // The head is read before the iterator is made, so the iterator holds at least every seq up
   // to it: a head read afterwards could be newer than the iterator's view.
   Seq head = 0;
@@ -116,7 +116,9 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
       return missing(stream, expected, fmt::format("next stored seq is {}", seq));
     }
     const auto record = aligned(it->value(), buffer);
-    if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
+    if (auto status = format::verify_record(record, stream, seq, check); !status.ok()) {
+      return status;
+    }
     if (!visit(EventView(record))) return {};
   }
   if (!it->status().ok())
@@ -192,8 +194,8 @@ EventVisitor collect_into(std::vector<Event>& events) {
 } // namespace
 
 Status EventLog::scan_stream(StreamId stream, Seq from, std::size_t limit,
-                             const EventVisitor& visit) const {
-  return impl_->scan_stream(stream, from, limit, visit);
+                             const EventVisitor& visit, RecordCheck check) const {
+  return impl_->scan_stream(stream, from, limit, visit, check);
 }
 
 Status EventLog::scan_all(Position from, std::size_t limit, const EventVisitor& visit) const {

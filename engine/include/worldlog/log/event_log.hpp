@@ -111,9 +111,11 @@ public:
                                                           std::int64_t wall_time_us) const;
 
   /// Zero-copy forms of read_stream and read_all for folds and catch-up: `visit` sees each
-  /// event in order until it returns false or `limit` events were seen.
+  /// event in order until it returns false or `limit` events were seen. `check` says how much
+  /// of each record a stream scan checks first (see RecordCheck).
   [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
-                                   const EventVisitor& visit) const;
+                                   const EventVisitor& visit,
+                                   RecordCheck check = RecordCheck::hash) const;
   [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit) const;
 
   // ---- heads and integrity -------------------------------------------------------------------

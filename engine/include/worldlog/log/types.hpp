@@ -65,6 +65,17 @@ struct AppendResult {
   Position last_position = 0;
 };
 
+/// How much of each record a read checks before handing it over. Every read checks that the
+/// envelope is well formed and belongs to its key, which is all a reader needs in order not to
+/// misread a record; RocksDB's block checksums catch bit rot underneath. Recomputing the
+/// record's SHA-256 is what also catches a deliberate edit, and costs about as much as the
+/// rest of the read: a fold that does not audit may skip it, since `verify` (and `worldlog
+/// audit verify`) checks every hash and link of the chain.
+enum class RecordCheck {
+  hash,     ///< envelope, key and the record's own hash
+  envelope, ///< envelope and key only
+};
+
 } // namespace worldlog::log
 
 template <> struct fmt::formatter<worldlog::log::ActorKind> : fmt::formatter<std::string_view> {

@@ -63,10 +63,13 @@ public:
   using StepVisitor =
       std::function<Status(const Replayed<M>&, const log::EventView&, const zone::StreamEvent<M>&)>;
 
-  /// Replays stream `zone` of `log`, reporting long folds to `progress` (optional).
+  /// Replays stream `zone` of `log`, reporting long folds to `progress` (optional). By default
+  /// every record folded has its hash checked, so a tampered record stops the fold naming it;
+  /// RecordCheck::envelope trusts the hashes (about twice as fast) and leaves them to verify().
   /// REQUIRES: `log` outlives the replayer and its cursors.
-  Replayer(const log::EventLog& log, zone::ZoneId zone, Progress progress = {})
-      : log_(&log), zone_(zone), progress_(std::move(progress)) {}
+  Replayer(const log::EventLog& log, zone::ZoneId zone, Progress progress = {},
+           log::RecordCheck check = log::RecordCheck::hash)
+      : log_(&log), zone_(zone), progress_(std::move(progress)), check_(check) {}
 
   [[nodiscard]] zone::ZoneId zone() const noexcept { return zone_; }
   [[nodiscard]] const log::EventLog& log() const noexcept { return *log_; }
@@ -226,8 +229,9 @@ private:
     const std::uint64_t total = to - replayed.seq;
     std::uint64_t done = 0;
     Status failed;
-    const Status scanned =
-        log_->scan_stream(zone_, first, to - first + 1, [&](const log::EventView& event) {
+    const Status scanned = log_->scan_stream(
+        zone_, first, to - first + 1,
+        [&](const log::EventView& event) {
           if (event.seq() == replayed.seq) {
             replayed.wall_time_us = event.wall_time_us();
             return true;
@@ -249,7 +253,8 @@ private:
           }
           if (progress_ && ++done % progress_every == 0) progress_(done, total);
           return true;
-        });
+        },
+        check_);
     if (progress_ && total != 0) progress_(total, total);
     if (!scanned.ok()) return scanned;
     if (!failed.ok()) return failed;
@@ -263,6 +268,7 @@ private:
   const log::EventLog* log_;
   zone::ZoneId zone_;
   Progress progress_;
+  log::RecordCheck check_;
 };
 
 /// Steps through a zone stream: the state after one event, then the next (folded onto it) or
