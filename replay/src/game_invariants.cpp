@@ -88,6 +88,19 @@ std::optional<std::string> map_violation(const game::State& state) {
 }
 
 std::optional<std::string> item_violation(const game::State& state) {
+  // Summed on both sides rather than subtracted: a damaged log may claim more items out than in.
+  const game::ItemLedger& ledger = state.item_ledger;
+  const std::uint64_t in_zone = state.items_in_zone();
+  if (in_zone + ledger.used + ledger.expired + ledger.carried_out !=
+      ledger.created + ledger.carried_in) {
+    return fmt::format(
+        "{} items in the zone ({} on the ground, {} carried), but created {} + "
+        "carried in {} - used {} - expired {} - carried out {} = {}",
+        in_zone, state.items.size(), in_zone - state.items.size(), ledger.created,
+        ledger.carried_in, ledger.used, ledger.expired, ledger.carried_out,
+        static_cast<std::int64_t>(ledger.created + ledger.carried_in) -
+            static_cast<std::int64_t>(ledger.used + ledger.expired + ledger.carried_out));
+  }
   for (const auto& [id, item] : state.items) {
     if (id < game::rules.first_item_id || id >= state.next_item_id) {
       return fmt::format("ground item {} has an id the zone never issued (issued: {} to {})", id,
@@ -135,9 +148,10 @@ Invariants<game::Model> game_invariants() {
       {"inside_map", "every player, mob and ground item is on the map and not on a rock",
        state_only(&map_violation)}));
   static_cast<void>(invariants.add(
-      {"items_accounted",
-       "ground items carry issued ids and known kinds; inventories hold positive counts of "
-       "known kinds within capacity",
+      {"items_conserved",
+       "items on the ground and carried == created + carried in - used - expired - carried "
+       "out; ground items carry issued ids and known kinds; inventories hold positive counts "
+       "of known kinds within capacity",
        state_only(&item_violation)}));
   static_cast<void>(invariants.add(
       {"one_zone_per_entity",

@@ -282,6 +282,7 @@ public:
   }
 
   [[nodiscard]] std::map<Reject, int>& rejections() noexcept { return rejections_; }
+  [[nodiscard]] const State& state(ZoneId z) const { return worlds_[z - 1]->state(); }
   int moves = 0;    ///< moves proposed
   int too_long = 0; ///< moves longer than the speed rule allowed when proposed
   int attacks = 0;  ///< attacks accepted
@@ -392,6 +393,36 @@ TEST_CASE("bots playing the real rules never move too far, into a rock or off th
                       playground.commands, playground.moves, playground.attacks, playground.pickups,
                       playground.handoffs, refused));
   CHECK(refused * 20 < playground.commands); // a few rejections are fine, not many
+}
+
+TEST_CASE("bots playing the real rules keep the items of every zone balanced with its ledger") {
+  Playground playground(9);
+  for (int tick = 0; tick < 3000; ++tick) {
+    playground.run_tick();
+    for (ZoneId z = 1; z <= Playground::zones; ++z) {
+      CAPTURE(tick);
+      CAPTURE(z);
+      REQUIRE(items_balanced(playground.state(z)));
+    }
+  }
+  // Items did come and go: looted, picked up and carried across zones.
+  ItemLedger total;
+  for (ZoneId z = 1; z <= Playground::zones; ++z) {
+    const ItemLedger& ledger = playground.state(z).item_ledger;
+    total.created += ledger.created;
+    total.used += ledger.used;
+    total.expired += ledger.expired;
+    total.carried_in += ledger.carried_in;
+    total.carried_out += ledger.carried_out;
+  }
+  MESSAGE(fmt::format("items created {}, used {}, expired {}, carried in {}, carried out {}",
+                      total.created, total.used, total.expired, total.carried_in,
+                      total.carried_out));
+  CHECK(total.created > 0);
+  CHECK(playground.pickups > 0);
+  CHECK(total.carried_in > 0);
+  // Every item carried into a zone was carried out of another (no one leaves the game here).
+  CHECK(total.carried_in == total.carried_out);
 }
 
 TEST_SUITE_END();

@@ -147,6 +147,7 @@ TEST_CASE("dying mobs drop loot rolled when the kill is decided") {
   CHECK(loot > 0);
   CHECK(w.state().items.size() == loot);
   CHECK(w.state().next_item_id == rules.first_item_id + loot);
+  CHECK(w.state().item_ledger == ItemLedger{.created = loot});
 }
 
 TEST_CASE("the kill-wolves quest completes once at the fifth wolf") {

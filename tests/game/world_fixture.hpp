@@ -231,6 +231,12 @@ template <typename E>
   return n;
 }
 
+/// Whether the items in the zone of `state` are what its ledger says came in and did not go out.
+[[nodiscard]] inline bool items_balanced(const State& state) {
+  const ItemLedger& l = state.item_ledger;
+  return state.items_in_zone() + l.used + l.expired + l.carried_out == l.created + l.carried_in;
+}
+
 /// The names of `events`, for readable comparisons: {"Attacked", "Died", "LevelUp"}.
 [[nodiscard]] inline std::vector<std::string> names_of(const std::vector<Event>& events) {
   std::vector<std::string> names;

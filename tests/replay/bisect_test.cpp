@@ -70,7 +70,7 @@ TEST_CASE("the reference game registers its four invariants") {
   REQUIRE(invariants.all().size() == 4);
   CHECK(invariants.all()[0].name == "hp_in_bounds");
   CHECK(invariants.all()[1].name == "inside_map");
-  CHECK(invariants.all()[2].name == "items_accounted");
+  CHECK(invariants.all()[2].name == "items_conserved");
   CHECK(invariants.all()[3].name == "one_zone_per_entity");
   CHECK(invariants.find("no_such_thing") == nullptr);
 }
@@ -150,10 +150,50 @@ TEST_CASE("bisect finds a ground item with an id the zone never issued") {
   GameLog world;
   const log::Seq bad = broken_at(
       world, game::LootDropped{0, 5, game::ItemKind::potion, world.spawn(zone_1), 0}, 60, 60);
-  const auto found = bisect(world, zone_1, builtin("items_accounted"));
+  const auto found = bisect(world, zone_1, builtin("items_conserved"));
   REQUIRE(found.first_bad.has_value());
   CHECK(*found.first_bad == bad);
   CHECK(found.violation.rfind("ground item 5 has an id the zone never issued", 0) == 0);
+}
+
+TEST_CASE("bisect finds the first event after which an item appears without a recorded loot") {
+  GameLog world;
+  for (game::EntityId id = 1; id <= 3; ++id)
+    world.append(zone_1, game::Joined{id, world.spawn(zone_1), 0});
+  // Items that come and go by the rules, so the ledger is not empty when it breaks.
+  const game::Point spawn = world.spawn(zone_1);
+  const game::ItemId first = game::rules.first_item_id;
+  world.append(zone_1, game::LootDropped{0, first, game::ItemKind::potion, spawn, 0});
+  world.append(zone_1, game::PickedUp{1, first, game::ItemKind::potion});
+  world.append(zone_1, game::LootDropped{0, first + 1, game::ItemKind::pelt, spawn, 0});
+  world.append(zone_1, game::ItemDespawned{first + 1, spawn});
+  wander(world, zone_1, 1, 150);
+  // Player 2 carries nothing, yet drops a pelt: a duplicated item, with no loot to explain it.
+  const log::Seq bad =
+      world.append(zone_1, game::Dropped{2, first + 2, game::ItemKind::pelt, spawn, 0});
+  wander(world, zone_1, 1, 100);
+  world.append(zone_1, game::Left{1}); // carries the potion out: still one item too many
+  wander(world, zone_1, 3, 50);
+
+  const auto found = bisect(world, zone_1, builtin("items_conserved"));
+  REQUIRE(found.first_bad.has_value());
+  CHECK(*found.first_bad == bad);
+  CHECK(found.violation == "2 items in the zone (1 on the ground, 1 carried), but created 2 + "
+                           "carried in 0 - used 0 - expired 1 - carried out 0 = 1");
+  REQUIRE(found.event.has_value());
+  CHECK(found.event->payload_type() == game::Dropped::type);
+  CHECK(holds_at(world, zone_1, bad - 1, builtin("items_conserved")));
+  CHECK_FALSE(holds_at(world, zone_1, world.log().head(zone_1), builtin("items_conserved")));
+}
+
+TEST_CASE("bisect finds a potion used that its player never carried") {
+  GameLog world;
+  const log::Seq bad = broken_at(world, game::Used{3, game::ItemKind::potion, 0}, 80, 80);
+  const auto found = bisect(world, zone_1, builtin("items_conserved"));
+  REQUIRE(found.first_bad.has_value());
+  CHECK(*found.first_bad == bad);
+  CHECK(found.violation == "0 items in the zone (0 on the ground, 0 carried), but created 0 + "
+                           "carried in 0 - used 1 - expired 0 - carried out 0 = -1");
 }
 
 TEST_CASE("the item invariant checks inventories against the capacity") {
@@ -198,9 +238,12 @@ TEST_CASE("bisect finds a player who joined a second zone without leaving the fi
         read_stream_all(world.log(), zone_2)[bad - 1].wall_time_us());
 }
 
-TEST_CASE("a player handed off between zones is in one zone at a time") {
+TEST_CASE("a player handed off between zones is in one zone at a time and takes its items") {
   GameLog world(2);
   world.append(zone_1, game::Joined{7, world.spawn(zone_1), 0});
+  const game::ItemId item = game::rules.first_item_id;
+  world.append(zone_1, game::LootDropped{0, item, game::ItemKind::pelt, world.spawn(zone_1), 0});
+  world.append(zone_1, game::PickedUp{7, item, game::ItemKind::pelt});
   wander(world, zone_1, 7, 20);
   game::Player leaving = world.state(zone_1).players.at(7);
   leaving.epoch = 1;
@@ -213,7 +256,10 @@ TEST_CASE("a player handed off between zones is in one zone at a time") {
   for (const zone::ZoneId z : {zone_1, zone_2}) {
     CAPTURE(z);
     CHECK_FALSE(bisect(world, z, builtin("one_zone_per_entity")).first_bad.has_value());
+    CHECK_FALSE(bisect(world, z, builtin("items_conserved")).first_bad.has_value());
   }
+  CHECK(world.state(zone_1).item_ledger.carried_out == 1);
+  CHECK(world.state(zone_2).item_ledger.carried_in == 1);
 }
 
 TEST_CASE("embedders register invariants of their own") {

@@ -1,6 +1,7 @@
 // Model::evolve: the only place state changes. Nothing here rolls, reads a clock or decides;
 // it applies what the event recorded. An event about an entity the state does not hold changes
-// nothing, so folding a damaged log cannot crash.
+// nothing, so folding a damaged log cannot crash; only the item ledger still counts what such an
+// event claims, so that the claim shows up as items that do not add up.
 #include <algorithm>
 #include <variant>
 
@@ -48,6 +49,7 @@ struct Evolve {
   void operator()(const Left& e) const {
     const auto found = state.players.find(e.entity);
     if (found == state.players.end()) return;
+    state.item_ledger.carried_out += found->second.carried();
     forget_respawn(state, found->second);
     state.players.erase(found);
   }
@@ -128,6 +130,7 @@ struct Evolve {
   }
 
   void operator()(const LootDropped& e) const {
+    ++state.item_ledger.created;
     state.items.insert_or_assign(e.item, GroundItem{e.item, e.kind, e.at, e.tick});
     take_item_id(state, e.item);
   }
@@ -137,9 +140,13 @@ struct Evolve {
     if (Player* p = player(e.entity)) add_item(p->inventory, e.kind);
   }
 
-  void operator()(const ItemDespawned& e) const { state.items.erase(e.item); }
+  void operator()(const ItemDespawned& e) const {
+    ++state.item_ledger.expired;
+    state.items.erase(e.item);
+  }
 
   void operator()(const Used& e) const {
+    ++state.item_ledger.used;
     if (Player* p = player(e.entity)) {
       remove_item(p->inventory, e.kind);
       p->hp = std::min(p->max_hp, p->hp + e.healed);
@@ -156,6 +163,8 @@ struct Evolve {
   }
 
   void operator()(const Departed& e) const {
+    // What the player took is what the event carries: the destination adds the same.
+    state.item_ledger.carried_out += e.player.carried();
     const auto found = state.players.find(e.player.id);
     if (found != state.players.end()) {
       forget_respawn(state, found->second);
@@ -166,6 +175,7 @@ struct Evolve {
   }
 
   void operator()(const Arrived& e) const {
+    state.item_ledger.carried_in += e.player.carried();
     if (const Player* present = player(e.player.id)) forget_respawn(state, *present);
     state.players.insert_or_assign(e.player.id, e.player);
     if (e.player.dead) state.respawns.insert({e.player.respawn_tick, e.player.id});

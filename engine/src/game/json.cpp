@@ -65,6 +65,12 @@ json::value Model::to_json(const State& state) {
   json::array epochs;
   for (const auto& [entity, epoch] : state.epochs)
     epochs.emplace_back(json::object{{"entity", entity}, {"epoch", epoch}});
+  const ItemLedger& ledger = state.item_ledger;
+  json::object item_ledger{{"created", ledger.created},
+                           {"used", ledger.used},
+                           {"expired", ledger.expired},
+                           {"carried_in", ledger.carried_in},
+                           {"carried_out", ledger.carried_out}};
   return json::object{{"model", name},
                       {"rules_version", rules_version},
                       {"zone", state.info.zone},
@@ -75,7 +81,8 @@ json::value Model::to_json(const State& state) {
                       {"mobs", std::move(mobs)},
                       {"items", std::move(items)},
                       {"departing", std::move(departing)},
-                      {"epochs", std::move(epochs)}};
+                      {"epochs", std::move(epochs)},
+                      {"item_ledger", std::move(item_ledger)}};
 }
 
 } // namespace worldlog::game

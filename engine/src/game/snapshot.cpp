@@ -3,6 +3,9 @@
 // Canonical means equal states give equal bytes: every container is an ordered map written in
 // key order, and the builder is fed in one fixed order. The map and the respawn index are not
 // stored; restore derives them again, so restore(snapshot(s)) == s holds field for field.
+//
+// Only this format is read: an older one is refused (incompatible_format) rather than read with
+// what it lacks as zeros, and recovery skips it and folds from an earlier snapshot.
 #include <vector>
 
 #include <worldlog/game/model.hpp>
@@ -15,8 +18,10 @@ namespace {
 using namespace codec;
 
 constexpr const char* snapshot_identifier = "WLGS";
-/// Bumped when a snapshot written now could not be read back by the previous code.
-constexpr std::uint32_t snapshot_format = 1;
+/// Bumped when a snapshot written now could not be read back by the previous code, or the
+/// previous code's snapshots would be misread by this one. 2: the item ledger (a format 1
+/// snapshot has none, and zero counts would read as items appearing from nowhere).
+constexpr std::uint32_t snapshot_format = 2;
 
 } // namespace
 
@@ -57,10 +62,14 @@ std::string Model::snapshot(const State& state) {
     epochs.emplace_back(entity, epoch);
   const auto epochs_vector = b.CreateVectorOfStructs(epochs);
 
+  const ItemLedger& ledger = state.item_ledger;
+  const schema::ItemLedger item_ledger(ledger.created, ledger.used, ledger.expired,
+                                       ledger.carried_in, ledger.carried_out);
+
   const zone::ZoneInfo& info = state.info;
   b.Finish(schema::CreateState(b, snapshot_format, info.zone, info.zone_count, info.seed,
                                info.tick_us, state.next_item_id, players_vector, mobs_vector,
-                               items_vector, departing_vector, epochs_vector),
+                               items_vector, departing_vector, epochs_vector, &item_ledger),
            snapshot_identifier);
   return bytes_of(b);
 }
@@ -74,12 +83,22 @@ Result<State> Model::restore(std::string_view bytes) {
     return make_error(Errc::incompatible_format,
                       "game snapshot format {} is newer than this code's {}",
                       table->format_version(), snapshot_format);
+  if (table->format_version() < snapshot_format)
+    return make_error(Errc::incompatible_format,
+                      "game snapshot format {} predates this code's {}: it keeps no item ledger",
+                      table->format_version(), snapshot_format);
+  const schema::ItemLedger* ledger = table->item_ledger();
+  if (ledger == nullptr)
+    return make_error(Errc::corruption, "game snapshot (format {}) has no item ledger",
+                      table->format_version());
 
   State state = initial_state({.zone = table->zone(),
                                .zone_count = table->zone_count(),
                                .seed = table->seed(),
                                .tick_us = table->tick_us()});
   state.next_item_id = table->next_item_id();
+  state.item_ledger = {ledger->created(), ledger->used(), ledger->expired(), ledger->carried_in(),
+                       ledger->carried_out()};
   Reader reader;
   if (const auto* players = table->players())
     for (const auto* stored : *players) {

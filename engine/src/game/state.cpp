@@ -38,6 +38,13 @@ const Player* State::player(EntityId id) const noexcept { return find_in(players
 const Mob* State::mob(EntityId id) const noexcept { return find_in(mobs, id); }
 const GroundItem* State::item(ItemId id) const noexcept { return find_in(items, id); }
 
+std::uint64_t State::items_in_zone() const noexcept {
+  std::uint64_t total = items.size();
+  for (const auto& [id, player] : players)
+    total += player.carried();
+  return total;
+}
+
 std::vector<const Mob*> State::mobs_near(Point at, std::int64_t radius_mm) const {
   return near(mobs, at, radius_mm, [](const Mob& mob) { return !mob.dead; });
 }
@@ -52,7 +59,8 @@ bool operator==(const State& a, const State& b) {
   };
   return info(a.info) == info(b.info) && a.map == b.map && a.players == b.players &&
          a.mobs == b.mobs && a.items == b.items && a.next_item_id == b.next_item_id &&
-         a.departing == b.departing && a.epochs == b.epochs && a.respawns == b.respawns;
+         a.departing == b.departing && a.epochs == b.epochs && a.respawns == b.respawns &&
+         a.item_ledger == b.item_ledger;
 }
 
 } // namespace worldlog::game

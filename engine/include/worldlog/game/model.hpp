@@ -70,12 +70,13 @@ struct Model {
   /// Canonical bytes of `state` (a FlatBuffer written in id order); restore checks them with
   /// the verifier and rebuilds the state, map and derived indexes included, so that
   /// restore(snapshot(s)) == s. restore fails with corruption (not a game snapshot, or
-  /// damaged) or incompatible_format (a newer snapshot format).
+  /// damaged) or incompatible_format (a snapshot format other than this code's).
   [[nodiscard]] static std::string snapshot(const State& state);
   [[nodiscard]] static Result<State> restore(std::string_view bytes);
   /// sha256(snapshot(state)).
   [[nodiscard]] static log::Hash hash(const State& state);
-  /// The state for tools and tests: players, mobs, items, departures, epochs (no map tiles).
+  /// The state for tools and tests: players, mobs, items, departures, epochs and the item
+  /// ledger (no map tiles).
   [[nodiscard]] static boost::json::value to_json(const State& state);
 
   /// The subject of `event` and where it is after it; nullopt for HandoffCompleted.

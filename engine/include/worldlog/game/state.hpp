@@ -68,6 +68,23 @@ struct GroundItem {
   friend bool operator==(const GroundItem&, const GroundItem&) = default;
 };
 
+/// How many items entered and left the zone since its genesis, as the events recorded them.
+///
+/// With it item conservation is a property of one state: the items on the ground and in the
+/// players' inventories number created + carried_in - used - expired - carried_out. Picking up
+/// and dropping move an item without changing the count, so they have no counter. Each counter
+/// counts what its event claims, not what the state could back: a Used by a player who holds
+/// no potion still counts, so the claim shows as an imbalance instead of vanishing.
+struct ItemLedger {
+  std::uint64_t created = 0;     ///< loot left by dying mobs (LootDropped)
+  std::uint64_t used = 0;        ///< items used up (Used)
+  std::uint64_t expired = 0;     ///< ground items that lay too long (ItemDespawned)
+  std::uint64_t carried_in = 0;  ///< in the inventories of arriving players (Arrived)
+  std::uint64_t carried_out = 0; ///< in the inventories of players who Left or Departed
+
+  friend bool operator==(const ItemLedger&, const ItemLedger&) = default;
+};
+
 /// A player who left through an exit, kept until the destination has taken it.
 struct Departure {
   Player player; ///< as it left, `at` past the edge it crossed
@@ -92,6 +109,7 @@ struct State {
   /// Dead players by (respawn tick, id), so a tick finds the due ones without a scan. Derived
   /// from `players`: rebuilt on restore, not stored in snapshots.
   std::set<std::pair<std::uint64_t, EntityId>> respawns;
+  ItemLedger item_ledger; ///< the items that entered and left the zone so far
 
   /// The player `id`, or nullptr.
   [[nodiscard]] const Player* player(EntityId id) const noexcept;
@@ -99,6 +117,10 @@ struct State {
   [[nodiscard]] const Mob* mob(EntityId id) const noexcept;
   /// The ground item `id`, or nullptr.
   [[nodiscard]] const GroundItem* item(ItemId id) const noexcept;
+
+  /// Items in the zone: on the ground and in the inventories of its players (not of the
+  /// departing ones, which the ledger counts as carried out).
+  [[nodiscard]] std::uint64_t items_in_zone() const noexcept;
 
   /// Live mobs within `radius_mm` of `at`, nearest first (ties by id).
   [[nodiscard]] std::vector<const Mob*> mobs_near(Point at, std::int64_t radius_mm) const;

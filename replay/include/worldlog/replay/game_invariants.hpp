@@ -2,14 +2,11 @@
 //
 //   hp_in_bounds         every player's hp within [0, max_hp], every mob's within [0, its kind's]
 //   inside_map           every player, mob and ground item on the map and not on a rock
-//   items_accounted      ground items carry ids the zone issued and known kinds; inventories
-//                        hold positive counts of known kinds, within capacity
+//   items_conserved      items on the ground and in inventories == created + carried in - used
+//                        - expired - carried out (the state's item ledger); and every ground
+//                        item carries an id the zone issued and a known kind, every inventory
+//                        positive counts of known kinds within capacity
 //   one_zone_per_entity  no player or mob is in this zone and in another at the same wall time
-//
-// Item conservation as a pure state invariant (items in the zone == items looted or carried in
-// - items used, expired or carried out) needs counts the state does not keep: it knows how
-// many ground item ids were issued (next_item_id), not how many items were used, expired, or
-// left with a player. items_accounted checks what the state can prove.
 #pragma once
 
 #include <optional>
@@ -27,6 +24,7 @@ namespace worldlog::replay {
 /// the first violation found (in id order), naming the entity and the values.
 [[nodiscard]] std::optional<std::string> hp_violation(const game::State& state);
 [[nodiscard]] std::optional<std::string> map_violation(const game::State& state);
+/// item_violation checks the ledger's balance first, then each item.
 [[nodiscard]] std::optional<std::string> item_violation(const game::State& state);
 /// Whether a player or mob of `state` is also in `other`, a state of another zone.
 [[nodiscard]] std::optional<std::string> shared_entity(const game::State& state,
