@@ -191,11 +191,7 @@ void print_rate(const char* label, std::uint64_t count, double seconds) {
 }
 
 void run_bench_append(const BenchOptions& options) {
-  std::error_code ec;
-  const fs::path parent = options.dir.empty() ? fs::temp_directory_path(ec) : fs::path(options.dir);
-  if (ec) fail(fmt::format("no temporary directory: {}", ec.message()));
-  if (!options.dir.empty()) fs::create_directories(parent, ec);
-  const ScratchDir scratch(parent);
+  const ScratchDir scratch(options.dir);
 
   auto opened = log::EventLog::open(
       scratch.path() / "engine", {.create_if_missing = true, .durability = log::Durability::sync});

@@ -163,11 +163,7 @@ double raw_scan_eps(const std::filesystem::path& dir, std::uint64_t expected) {
 
 void run_bench(const ReplayBenchOptions& options) {
   if (options.events < 20'000) fail("--events must be at least 20000 (two snapshots)");
-  std::error_code ec;
-  const std::filesystem::path parent = options.dir.empty()
-                                           ? std::filesystem::temp_directory_path(ec)
-                                           : std::filesystem::path(options.dir);
-  ScratchDir scratch(parent);
+  ScratchDir scratch(options.dir);
   const auto dir = scratch.path() / "log";
 
   const auto build_start = SteadyClock::now();

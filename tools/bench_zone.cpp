@@ -83,11 +83,7 @@ void run_bench(const ZoneBenchOptions& options) {
   if (options.players == 0 || options.rate == 0 || options.zones == 0 || options.seconds == 0) {
     fail("--players, --rate, --zones and --seconds must be positive");
   }
-  std::error_code ec;
-  const std::filesystem::path parent = options.dir.empty()
-                                           ? std::filesystem::temp_directory_path(ec)
-                                           : std::filesystem::path(options.dir);
-  ScratchDir scratch(parent);
+  ScratchDir scratch(options.dir);
   auto opened = log::EventLog::open(scratch.path() / "log");
   if (!opened)
     fail(fmt::format("cannot open a log in {}: {}", scratch.path().string(), opened.error()));

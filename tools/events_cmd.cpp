@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <worldlog/log/event_log.hpp>
+#include <worldlog/replay/export.hpp>
 
 #include "commands.hpp"
 
@@ -26,24 +27,12 @@ struct EventsOptions {
   bool json = false;
 };
 
-/// "2024-11-21T08:15:02.123456Z"; µs since the epoch, in UTC.
-std::string iso8601_utc(std::int64_t wall_time_us) {
-  using namespace std::chrono;
-  const sys_time<microseconds> time{microseconds{wall_time_us}};
-  const auto day = floor<days>(time);
-  const year_month_day date{day};
-  const hh_mm_ss clock{time - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
-                     clock.subseconds().count());
-}
-
 void print_line(const log::EventView& event) {
   fmt::print("{:>10}  stream {:<6} seq {:<8} {}  {:<14} cmd {:<10} type {:<4} {:>6} B  {}\n",
-             event.position(), event.stream(), event.seq(), iso8601_utc(event.wall_time_us()),
-             fmt::format("{}", event.actor()), event.command_id(), event.payload_type(),
-             event.payload().size(), log::to_hex(event.hash()).substr(0, 8));
+             event.position(), event.stream(), event.seq(),
+             replay::format_wall_time(event.wall_time_us()), fmt::format("{}", event.actor()),
+             event.command_id(), event.payload_type(), event.payload().size(),
+             log::to_hex(event.hash()).substr(0, 8));
 }
 
 /// Every envelope field; hashes and payload in hex, so the document is plain JSON.
@@ -55,7 +44,7 @@ boost::json::object to_json(const log::EventView& event) {
   object["seq"] = event.seq();
   object["tick"] = event.tick();
   object["wall_time_us"] = event.wall_time_us();
-  object["wall_time"] = iso8601_utc(event.wall_time_us());
+  object["wall_time"] = replay::format_wall_time(event.wall_time_us());
   object["actor"] = {{"kind", fmt::format("{}", actor.kind)}, {"id", actor.id}};
   object["command_id"] = event.command_id();
   object["causation"] = event.causation();
