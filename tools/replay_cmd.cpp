@@ -66,6 +66,16 @@ void require_events(const log::EventLog& log, const Common& common) {
   }
 }
 
+/// Fails unless event `seq` exists: a seq of 0 or past the head names no state, and answering
+/// with the head's (where the library clamps) would answer a question nobody asked.
+void require_seq(const log::EventLog& log, const Common& common, log::Seq seq) {
+  const log::Seq head = log.head(common.zone);
+  if (seq == 0 || seq > head) {
+    fail(fmt::format("zone {} has no event at seq {} (its events are 1..{})", common.zone, seq,
+                     head));
+  }
+}
+
 std::string hash_hex(const Model::State& state) { return log::to_hex(Model::hash(state)); }
 
 /// "ZoneCreated", "Moved", "CommandRejected"; "undecodable" for a payload that is not.
@@ -151,6 +161,7 @@ void run_state(const StateOptions& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
+  if (options.at) require_seq(*log, common, *options.at);
   auto bar = progress_bar(common, fmt::format("zone {}", common.zone));
   const Replayer replayer(*log, common.zone, bar.callback());
   const auto rebuild = [&]() -> Result<Replayed> {
@@ -192,11 +203,8 @@ void run_step(const StepOptions& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
+  require_seq(*log, common, options.from);
   const log::Seq head = log->head(common.zone);
-  if (options.from == 0 || options.from > head) {
-    fail(fmt::format("zone {} has no event at seq {} (its events are 1..{})", common.zone,
-                     options.from, head));
-  }
   auto bar = progress_bar(common, fmt::format("zone {}", common.zone));
   const Replayer replayer(*log, common.zone, bar.callback());
 
@@ -372,6 +380,8 @@ void run_diff(const DiffOptions& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
+  require_seq(*log, common, options.from);
+  require_seq(*log, common, options.to);
   auto bar = progress_bar(common, fmt::format("zone {}", common.zone));
   const Replayer replayer(*log, common.zone, bar.callback());
   const Replayed from = or_fail(replayer.state_at(options.from), "replay failed");
@@ -399,7 +409,7 @@ void run_diff(const DiffOptions& options) {
 struct BisectOptions {
   Common common;
   std::string invariant;
-  log::Seq to = log::end_seq;
+  std::optional<log::Seq> to; ///< default: the head
 };
 
 void run_bisect(const BisectOptions& options) {
@@ -414,9 +424,11 @@ void run_bisect(const BisectOptions& options) {
   }
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
+  if (options.to) require_seq(*log, common, *options.to);
   auto bar = progress_bar(common, fmt::format("bisecting zone {}", common.zone));
   const Replayer replayer(*log, common.zone, bar.callback());
-  const auto found = or_fail(replay::bisect(replayer, *invariant, options.to), "bisect failed");
+  const auto found = or_fail(
+      replay::bisect(replayer, *invariant, options.to.value_or(log::end_seq)), "bisect failed");
 
   if (common.json) {
     json::object document{{"zone", common.zone},
@@ -469,7 +481,9 @@ void add_replay_commands(CLI::App& replay) {
         "step", "Step through a zone's events from a seq: each event, then what it changed");
     add_common(*command, options->common);
     command->add_option("--from", options->from, "The first event to show")->required();
-    command->add_option("--count", options->count, "How many events")->capture_default_str();
+    command->add_option("--count", options->count, "How many events")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     command->callback([options] { run_step(*options); });
   }
   {

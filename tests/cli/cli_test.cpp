@@ -1,17 +1,10 @@
 // The `worldlog` binary end to end, as a user runs it: the demo writes a log, then the audit
 // and export subcommands run on it, on copies of it (some tampered with), and on the log of a
-// demo that is still running.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// demo that is still running (which the replay subcommands read too).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,25 +16,11 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <worldlog/log/event_log.hpp>
-
-#include "log/format.hpp"
-#include "support/log_helpers.hpp"
-#include "support/raw_db.hpp"
-#include "support/temp_dir.hpp"
-
-#ifndef WORLDLOG_BINARY
-#error "WORLDLOG_BINARY must name the worldlog executable"
-#endif
-
-extern char** environ;
+#include "cli/cli.hpp"
 
 namespace worldlog::test {
 namespace {
 
-namespace format = log::format;
-namespace fs = std::filesystem;
-namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 /// How long to wait for a demo to start writing: only a hang (a bug) takes this long.
@@ -49,107 +28,6 @@ constexpr auto patience = std::chrono::seconds(120);
 
 /// The player whose actions the tests audit; the demo seats players 1..N.
 constexpr std::uint64_t audited_player = 7;
-
-/// What a finished run of the binary printed and how it ended.
-struct Run {
-  int status = -1; ///< exit status; -1 when it could not run or was killed
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// Starts `worldlog args...` with stdout and stderr into files in `scratch` (stdin from `in`,
-/// or /dev/null), and returns its pid.
-pid_t start(const std::vector<std::string>& args, const fs::path& scratch,
-            const std::optional<fs::path>& in = std::nullopt) {
-  std::vector<std::string> argv_strings{WORLDLOG_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_strings)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const std::string in_path = in ? in->string() : std::string("/dev/null");
-  const std::string out_path = (scratch / "stdout").string();
-  const std::string err_path = (scratch / "stderr").string();
-  posix_spawn_file_actions_t actions;
-  REQUIRE(::posix_spawn_file_actions_init(&actions) == 0);
-  ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in_path.c_str(), O_RDONLY, 0);
-  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  ::posix_spawn_file_actions_destroy(&actions);
-  REQUIRE_MESSAGE(spawned == 0, fmt::format("cannot run {}", WORLDLOG_BINARY));
-  return pid;
-}
-
-/// Waits for a run started in `scratch` and collects what it printed.
-Run finish(pid_t pid, const fs::path& scratch) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) break;
-  }
-  Run run;
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = read_file(scratch / "stdout");
-  run.err = read_file(scratch / "stderr");
-  return run;
-}
-
-/// Runs `worldlog args...` to the end.
-Run run(const std::vector<std::string>& args, const std::optional<fs::path>& in = std::nullopt) {
-  const TempDir scratch("worldlog-cli-run-");
-  return finish(start(args, scratch.path(), in), scratch.path());
-}
-
-std::string describe(const Run& result) {
-  return fmt::format("exit {}\n--- stdout\n{}--- stderr\n{}", result.status, result.out,
-                     result.err);
-}
-
-bool contains(std::string_view text, std::string_view words) {
-  return text.find(words) != std::string_view::npos;
-}
-
-#define REQUIRE_RUN_OK(result) REQUIRE_MESSAGE((result).status == 0, describe(result))
-#define CHECK_SAYS(text, words)                                                                    \
-  CHECK_MESSAGE(contains((text), (words)), fmt::format("expected '{}' in:\n{}", (words), (text)))
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
-
-/// A demo log, written once per test process (each CTest case is its own process).
-const fs::path& demo_log() {
-  static const TempDir dir("worldlog-cli-demo-");
-  static const fs::path log = [] {
-    const Run demo =
-        run({"demo", "--data", (dir / "demo").string(), "--seconds", "3", "--players", "40"});
-    REQUIRE_RUN_OK(demo);
-    REQUIRE(contains(demo.out, "worldlog: verified"));
-    return dir / "demo";
-  }();
-  return log;
-}
-
-/// A copy of the demo log in `dir`, to damage or to add to.
-fs::path copy_of_demo(const TempDir& dir) {
-  const fs::path copy = dir / "copy";
-  fs::copy(demo_log(), copy, fs::copy_options::recursive);
-  return copy;
-}
 
 /// A refused command recorded for the audited player: the payload of a zone::CommandRejected,
 /// zone::encode_command_rejected({5 /* game::Reject::teleport */, "a move of 59500 mm in 1
@@ -167,27 +45,6 @@ std::string from_hex(std::string_view hex) {
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
     bytes += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
   return bytes;
-}
-
-/// The stored record of `stream` at `seq` in the closed log in `dir`, and a way to put it back.
-std::string raw_record(RawDb& raw, StreamId stream, Seq seq) {
-  return raw.get(format::events_cf, format::as_view(format::stream_seq_key(stream, seq)));
-}
-void put_raw_record(RawDb& raw, StreamId stream, Seq seq, const std::string& record) {
-  raw.put(format::events_cf, format::as_view(format::stream_seq_key(stream, seq)), record);
-}
-
-Seq head_of(const fs::path& dir, StreamId stream) {
-  auto log = open_log(dir, {.read_only = true});
-  return log->head(stream);
-}
-
-/// Flips one byte of the payload of `record` (an envelope field no parser checks).
-void flip_payload_byte(std::string& record) {
-  const log::EventView view(record);
-  REQUIRE_FALSE(view.payload().empty());
-  const auto offset = static_cast<std::size_t>(view.payload().data() - record.data());
-  record[offset] = static_cast<char>(record[offset] ^ 0x01);
 }
 
 TEST_SUITE_BEGIN("cli");
@@ -373,29 +230,15 @@ TEST_CASE("export then import rebuilds an identical log") {
 TEST_CASE("audit verify names the stream and seq of a tampered record") {
   TempDir dir;
   const fs::path copy = copy_of_demo(dir);
-  constexpr StreamId stream = 2;
+  constexpr StreamId stream = damaged_zone;
   const Seq head = head_of(copy, stream);
   REQUIRE(head > 10);
   const Seq bad = head / 2;
   std::string words = fmt::format("stream {} seq {}", stream, bad);
 
-  SUBCASE("one byte of a record changed") {
-    RawDb raw(copy.string());
-    std::string record = raw_record(raw, stream, bad);
-    flip_payload_byte(record);
-    put_raw_record(raw, stream, bad, record);
-  }
-  SUBCASE("a record deleted") {
-    RawDb raw(copy.string());
-    raw.remove(format::events_cf, format::as_view(format::stream_seq_key(stream, bad)));
-  }
-  SUBCASE("two records swapped") {
-    RawDb raw(copy.string());
-    const std::string first = raw_record(raw, stream, bad);
-    const std::string second = raw_record(raw, stream, bad + 1);
-    put_raw_record(raw, stream, bad, second);
-    put_raw_record(raw, stream, bad + 1, first);
-  }
+  SUBCASE("one byte of a record changed") { damage(copy, stream, bad, Damage::flipped_byte); }
+  SUBCASE("a record deleted") { damage(copy, stream, bad, Damage::deleted_record); }
+  SUBCASE("two records swapped") { damage(copy, stream, bad, Damage::swapped_records); }
   SUBCASE("the last record cut off") {
     RawDb raw(copy.string());
     raw.remove(format::events_cf, format::as_view(format::stream_seq_key(stream, head)));
@@ -439,16 +282,7 @@ TEST_CASE("anchors catch a rewrite of the whole log and a truncated stream") {
     CHECK_SAYS(verified.err, fmt::format("stream {} seq {} was rewritten", stream, head));
   }
   SUBCASE("the newest records of a stream cut off with their index entries") {
-    {
-      auto log = open_log(copy, {.read_only = true});
-      const auto newest = log->read_stream(stream, head - 1, 2);
-      REQUIRE_OK(newest);
-      RawDb raw(copy.string());
-      for (const auto& event : *newest) {
-        raw.remove(format::events_cf, format::as_view(format::stream_seq_key(stream, event.seq())));
-        raw.remove(format::positions_cf, format::as_view(format::position_key(event.position())));
-      }
-    }
+    cut_off(copy, stream, head - 1);
     const Run verified =
         run({"audit", "verify", "--data", copy.string(), "--anchors", (dir / "anchors").string()});
     CHECK(verified.status == 1);
@@ -457,7 +291,7 @@ TEST_CASE("anchors catch a rewrite of the whole log and a truncated stream") {
   }
 }
 
-TEST_CASE("audit and export read the log of a demo that is still running") {
+TEST_CASE("replay, audit and export read the log of a demo that is still running") {
   TempDir dir;
   const fs::path data = dir / "live";
   const TempDir demo_scratch("worldlog-cli-live-");
@@ -474,6 +308,12 @@ TEST_CASE("audit and export read the log of a demo that is still running") {
   const Run player = run({"audit", "player", "--data", data.string(), "--player", "1"});
   REQUIRE_RUN_OK(player);
   CHECK_SAYS(player.out, "player 1: ");
+  const Run replayed = run({"replay", "verify", "--data", data.string(), "--zone", "1"});
+  REQUIRE_RUN_OK(replayed);
+  CHECK_SAYS(replayed.out, "1 zone verified");
+  const json::value state = run_json(replay_args("state", data, 1, {"--json"}));
+  CHECK(as_number(state.at("seq")) == as_number(state.at("head")));
+  CHECK(as_number(state.at("seq")) >= 1);
   const Run exported =
       run({"replay", "export", "--data", data.string(), "--out", (dir / "live.jsonl").string()});
   REQUIRE_RUN_OK(exported);

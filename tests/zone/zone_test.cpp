@@ -177,6 +177,7 @@ TEST_CASE("commands still queued when a zone fails are answered with an error, n
     }
     ++answered;
   };
+  const auto first_incarnation = world.zones().zone(1);
   // Queued back to back: the zone fails on the first, with the others still in its mailbox
   // (or, if it got to them, it answers them normally).
   static_cast<void>(world.zones().submit(1, player(1), 0, Tally::Explode{}, count));
@@ -185,6 +186,13 @@ TEST_CASE("commands still queued when a zone fails are answered with an error, n
   }
   REQUIRE(eventually([&] { return answered == 51; }));
   CHECK(lost >= 1);
+  // The supervisor restarts the zone; the fixture's clean shutdown drains the new incarnation,
+  // not the one that failed.
+  REQUIRE(eventually([&] {
+    auto now = world.zones().zone(1);
+    return now != nullptr && now != first_incarnation;
+  }));
+  static_cast<void>(world.hash(1)); // returns once the new incarnation has recovered
 }
 
 TEST_CASE("a failed append fails the zone, answers its commands with the error, loses nothing") {
