@@ -161,12 +161,13 @@ TEST_CASE(
         check);
     return std::pair{scanned, seen};
   };
-  const auto [checked, checked_seen] = scan(log::RecordCheck::hash);
-  check_names_bad_record(checked);
-  CHECK(checked_seen == numbers(1, bad_seq - 1));
-  const auto [trusted, trusted_seen] = scan(log::RecordCheck::envelope);
-  REQUIRE_OK(trusted);
-  CHECK(trusted_seen == numbers(1, events_per_stream));
+  // Not structured bindings: clang 14 cannot capture those in the check macros' lambdas.
+  const auto checked = scan(log::RecordCheck::hash);
+  check_names_bad_record(checked.first);
+  CHECK(checked.second == numbers(1, bad_seq - 1));
+  const auto trusted = scan(log::RecordCheck::envelope);
+  REQUIRE_OK(trusted.first);
+  CHECK(trusted.second == numbers(1, events_per_stream));
   // The edit is the chain's business: verify still finds it.
   check_names_bad_seq(log->verify(stream_a));
 
