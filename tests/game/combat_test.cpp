@@ -11,8 +11,6 @@
 namespace worldlog::game::test {
 namespace {
 
-constexpr EntityId hero = 7;
-
 /// Zone 2's wolf at spawn point `index` (0..7 are wolves).
 EntityId wolf(std::uint32_t index) { return mob_id(default_info.zone, index); }
 

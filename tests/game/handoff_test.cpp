@@ -9,8 +9,6 @@
 namespace worldlog::game::test {
 namespace {
 
-constexpr EntityId hero = 7;
-
 zone::ZoneInfo zone_info(ZoneId zone) { return {.zone = zone, .zone_count = 3, .seed = 42}; }
 
 /// The middle row's lane, where the east and west edges are free.

@@ -10,14 +10,6 @@
 namespace worldlog::game::test {
 namespace {
 
-constexpr EntityId hero = 7;
-
-World with_hero() {
-  World w;
-  w.join(hero);
-  return w;
-}
-
 Point beside(Point p, std::int64_t dx) { return {p.x + dx, p.y}; }
 
 TEST_SUITE_BEGIN("game/items");

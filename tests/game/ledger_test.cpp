@@ -13,14 +13,6 @@
 namespace worldlog::game::test {
 namespace {
 
-constexpr EntityId hero = 7;
-
-World with_hero() {
-  World w;
-  w.join(hero);
-  return w;
-}
-
 /// Walks the hero of `w` (zone 2 of 3) out through the east edge; returns the Departed event.
 Departed walk_east(World& w) {
   w.place(hero, {w.map().width_mm() - 300, w.map().spawn.y});

@@ -14,8 +14,6 @@
 namespace worldlog::game::test {
 namespace {
 
-constexpr EntityId hero = 7;
-
 EntityId mob_at(std::uint32_t index) { return mob_id(default_info.zone, index); }
 
 /// A populated world where only the mob at spawn point `index` (and `also`, if given) is alive:

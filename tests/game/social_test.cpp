@@ -9,8 +9,6 @@
 namespace worldlog::game::test {
 namespace {
 
-constexpr EntityId hero = 7;
-
 TEST_SUITE_BEGIN("game/social");
 
 TEST_CASE("saying something records the text for the players nearby") {

@@ -237,6 +237,16 @@ template <typename E>
   return state.items_in_zone() + l.used + l.expired + l.carried_out == l.created + l.carried_in;
 }
 
+/// The player most fixtures are about.
+inline constexpr EntityId hero = 7;
+
+/// A world in which `hero` has joined.
+[[nodiscard]] inline World with_hero() {
+  World w;
+  w.join(hero);
+  return w;
+}
+
 /// The names of `events`, for readable comparisons: {"Attacked", "Died", "LevelUp"}.
 [[nodiscard]] inline std::vector<std::string> names_of(const std::vector<Event>& events) {
   std::vector<std::string> names;
