@@ -5,8 +5,9 @@
 // measures in the same run:
 //   - a raw RocksDB scan of the stream's records (the floor: no decoding at all);
 //   - the log's scan of the stream (each record's hash and envelope checked);
-//   - a full refold from seq 1 (records hash-checked, decoded and evolved), and the same with
-//     the hashes trusted (log::RecordCheck::envelope);
+//   - a full refold from seq 1 (records hash-checked and decoded on a second thread, evolved
+//     on this one), and the same on one thread with the hashes trusted
+//     (log::RecordCheck::envelope);
 //   - `state_at` for random seqs (nearest snapshot + fold of the tail).
 #include <algorithm>
 #include <atomic>
@@ -47,6 +48,7 @@ using Zones = zone::ZoneSet<game::Model>;
 struct ReplayBenchOptions {
   std::uint64_t events = 2'000'000;
   std::uint64_t samples = 101; ///< random seqs for state_at
+  std::uint64_t rounds = 5;    ///< of the scans and refolds
   std::string dir;
   bool json = false;
 };
@@ -115,6 +117,11 @@ void build_log(log::EventLog& log, std::uint64_t events) {
 
 /// Reads every record of the bench zone's stream straight from RocksDB, touching each byte
 /// once (a checksum of the values), after the log is closed. The floor under any fold.
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 double raw_scan_eps(const std::filesystem::path& dir, std::uint64_t expected) {
   std::vector<std::string> names;
   if (auto listed = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names);
@@ -176,23 +183,25 @@ void run_bench(const ReplayBenchOptions& options) {
   }
   const double build_seconds = seconds_since(build_start);
 
-  const double scan_eps = raw_scan_eps(dir, head);
-
-  auto opened = log::EventLog::open(dir, {.create_if_missing = false});
+  // Opened as the replay tools open a log: read-only, so no compaction competes for the cores.
+  auto opened = log::EventLog::open(dir, {.create_if_missing = false, .read_only = true});
   if (!opened) fail(fmt::format("cannot reopen {}: {}", dir.string(), opened.error()));
   const replay::Replayer<game::Model> replayer(**opened, bench_zone);
+  const replay::Replayer<game::Model> trusting(**opened, bench_zone, replay::Progress{},
+                                               log::RecordCheck::envelope);
 
   // The log's own scan (each record's hash and envelope checked, nothing decoded): what the
   // fold pays for reading, as opposed to decoding and evolving.
-  const auto read_start = SteadyClock::now();
-  std::uint64_t read = 0;
-  if (auto scanned = (*opened)->scan_stream(bench_zone, 1, head,
-                                            [&read](const log::EventView&) { return ++read > 0; });
-      !scanned.ok()) {
-    fail(fmt::format("scanning the stream failed: {}", scanned.error()));
-  }
-  const double read_eps = static_cast<double>(read) / seconds_since(read_start);
-
+  const auto log_scan_eps = [&] {
+    const auto start = SteadyClock::now();
+    std::uint64_t read = 0;
+    if (auto scanned = (*opened)->scan_stream(
+            bench_zone, 1, head, [&read](const log::EventView&) { return ++read > 0; });
+        !scanned.ok()) {
+      fail(fmt::format("scanning the stream failed: {}", scanned.error()));
+    }
+    return static_cast<double>(read) / seconds_since(start);
+  };
   const auto refold_eps = [](const replay::Replayer<game::Model>& folding) {
     const auto start = SteadyClock::now();
     auto folded = folding.fold_from_scratch(log::end_seq);
@@ -200,9 +209,30 @@ void run_bench(const ReplayBenchOptions& options) {
     if (!folded.ok()) fail(fmt::format("refold failed: {}", folded.error()));
     return static_cast<double>(folded->seq) / elapsed;
   };
-  const double fold_eps = refold_eps(replayer);
-  const double trusted_eps = refold_eps(replay::Replayer<game::Model>(
-      **opened, bench_zone, replay::Progress{}, log::RecordCheck::envelope));
+
+  // Rounds of every measurement side by side: a shared machine's speed drifts by a quarter
+  // from one second to the next, so each ratio compares figures taken moments apart, and the
+  // medians are reported.
+  std::vector<double> scans, reads, folds, trusted_folds, ratios, trusted_ratios;
+  for (std::uint64_t round = 0; round < options.rounds; ++round) {
+    scans.push_back(raw_scan_eps(dir, head));
+    reads.push_back(log_scan_eps());
+    folds.push_back(refold_eps(replayer));
+    trusted_folds.push_back(refold_eps(trusting));
+    ratios.push_back(folds.back() / scans.back());
+    trusted_ratios.push_back(trusted_folds.back() / scans.back());
+    if (!options.json) {
+      fmt::print(
+          "  round {}: raw scan {:.0f}/s, refold {:.0f}/s (ratio {:.3f}), trusted {:.0f}/s\n",
+          round + 1, scans.back(), folds.back(), ratios.back(), trusted_folds.back());
+    }
+  }
+  const double scan_eps = median(scans);
+  const double read_eps = median(reads);
+  const double fold_eps = median(folds);
+  const double trusted_eps = median(trusted_folds);
+  const double ratio = median(ratios);
+  const double trusted_ratio = median(trusted_ratios);
 
   std::mt19937_64 random(42);
   std::uniform_int_distribution<std::uint64_t> pick(1, head);
@@ -220,18 +250,19 @@ void run_bench(const ReplayBenchOptions& options) {
   std::sort(state_at_ms.begin(), state_at_ms.end());
   const double median_ms = state_at_ms[state_at_ms.size() / 2];
   const double max_ms = state_at_ms.back();
-  const double ratio = fold_eps / scan_eps;
-  const double trusted_ratio = trusted_eps / scan_eps;
 
-  fmt::print("replay bench: one zone, {} events (built in {:.1f} s by the reference game)\n", head,
-             build_seconds);
+  fmt::print("replay bench: one zone, {} events (built in {:.1f} s by the reference game); "
+             "scans and refolds are medians of {} rounds\n",
+             head, build_seconds, options.rounds);
   fmt::print("  raw scan   {:>12.0f} records/s (RocksDB iterator, no decoding)\n", scan_eps);
   fmt::print("  log scan   {:>12.0f} events/s (hash and envelope checked, not decoded)\n",
              read_eps);
-  fmt::print("  refold     {:>12.0f} events/s from seq 1 (hashes checked, decoded, evolved); "
-             "ratio to the raw scan {:.3f}\n",
-             fold_eps, ratio);
-  fmt::print("  trusted    {:>12.0f} events/s from seq 1 (envelopes only, hashes left to verify); "
+  fmt::print(
+      "  refold     {:>12.0f} events/s from seq 1 (hashes checked, decoded, evolved: 2 threads); "
+      "ratio to the raw scan {:.3f}\n",
+      fold_eps, ratio);
+  fmt::print("  trusted    {:>12.0f} events/s from seq 1 (one thread, envelopes only, hashes left "
+             "to verify); "
              "ratio {:.3f}\n",
              trusted_eps, trusted_ratio);
   fmt::print("  state_at   median {:.2f} ms, max {:.2f} ms over {} random seqs ({:.0f} events "
@@ -262,6 +293,9 @@ void add_bench_replay_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--samples", options->samples, "Random seqs timed with state_at")
       ->capture_default_str();
+  command->add_option("--rounds", options->rounds, "Rounds of the scans and refolds (medians)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   command->add_option("--dir", options->dir,
                       "Parent directory of the scratch log (default: TMPDIR)");
   command->add_flag("--json", options->json, "Print a JSON object as the last line");

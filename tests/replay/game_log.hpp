@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,7 +22,9 @@
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/zone/records.hpp>
 
+#include "log/format.hpp"
 #include "support/log_helpers.hpp"
+#include "support/raw_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace worldlog::test {
@@ -66,6 +69,20 @@ public:
     const zone::RecentCommands none(1);
     const Status stored = log_->put_snapshot(z, seq, zone::encode_snapshot(snapshot, none), 3);
     REQUIRE_OK(stored);
+  }
+
+  /// Rewrites the stored record of zone `z` at `seq` with `edit`, behind the log's back (it is
+  /// closed meanwhile), as someone editing the files would.
+  void tamper(zone::ZoneId z, log::Seq seq, const std::function<void(std::string&)>& edit) {
+    log_.reset();
+    {
+      RawDb raw((temp_ / "log").string());
+      const auto key = log::format::stream_seq_key(z, seq);
+      std::string record = raw.get(log::format::events_cf, log::format::as_view(key));
+      edit(record);
+      raw.put(log::format::events_cf, log::format::as_view(key), record);
+    }
+    log_ = open_log(temp_ / "log");
   }
 
   [[nodiscard]] log::EventLog& log() { return *log_; }

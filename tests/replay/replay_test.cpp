@@ -11,6 +11,7 @@
 #include <worldlog/replay/replay.hpp>
 #include <worldlog/replay/verify.hpp>
 
+#include "replay/game_log.hpp"
 #include "support/log_helpers.hpp"
 #include "zone/zone_fixture.hpp"
 
@@ -137,6 +138,48 @@ TEST_CASE("a snapshot that fails verification or its hash is skipped, never trus
   const auto rebuilt = ok(replayer.state_at(target));
   CHECK(rebuilt.from_snapshot == newest);
   CHECK(Tally::hash(rebuilt.state) == Tally::hash(truth.state));
+}
+
+TEST_CASE("a long fold checks every hash and folds nothing from the first edited record on") {
+  // Long enough for the two-thread fold (fold_pipeline.hpp), with the edit in a later batch.
+  GameLog world;
+  world.append(1, game::Joined{7, world.spawn(1), 0});
+  constexpr log::Seq talks = 5000;
+  for (log::Seq i = 0; i < talks; ++i)
+    world.append(1, game::Said{7, fmt::format("message {:05}", i)});
+  const log::Seq head = world.log().head(1);
+  const log::Seq edited = head - 700;
+  // "message 04299" becomes "message 04298": a record that still decodes, but was edited.
+  world.tamper(1, edited, [&](std::string& record) {
+    const auto at = record.find(fmt::format("message {:05}", edited - 3));
+    REQUIRE(at != std::string::npos);
+    --record[at + 12];
+  });
+
+  const auto fold = [&](log::RecordCheck check, log::Seq to, log::Seq& last_seen) {
+    const replay::Replayer<game::Model> replayer(world.log(), 1, {}, check);
+    return replayer.fold_from_scratch(
+        to, [&](const replay::Replayed<game::Model>& replayed, const log::EventView&,
+                const zone::StreamEvent<game::Model>&) {
+          last_seen = replayed.seq;
+          return Status{};
+        });
+  };
+  log::Seq last_seen = 0;
+  const auto checked = fold(log::RecordCheck::hash, head, last_seen);
+  CHECK(error_code(checked) == Errc::corruption);
+  const std::string name = fmt::format("stream 1 seq {}: hash mismatch", edited);
+  CHECK_MESSAGE(error_message(checked).find(name) != std::string::npos, error_message(checked));
+  CHECK(last_seen == edited - 1);
+
+  const auto before = fold(log::RecordCheck::hash, edited - 1, last_seen);
+  REQUIRE_OK(before);
+  CHECK(last_seen == edited - 1);
+
+  // Trusting the hashes folds the edit in, which only verify can then tell.
+  const auto trusted = fold(log::RecordCheck::envelope, head, last_seen);
+  REQUIRE_OK(trusted);
+  CHECK(last_seen == head);
 }
 
 TEST_CASE("state_at_time gives the state after the last event at or before the time") {

@@ -64,6 +64,11 @@ Hash EventView::hash() const noexcept {
   return hash;
 }
 
+Status EventView::check_hash() const {
+  if (format::hash_prefix_matches(record_)) return {};
+  return format::hash_mismatch(record_, stream(), seq());
+}
+
 std::string_view EventView::payload() const noexcept {
   const auto* payload = envelope(record_)->payload();
   if (payload == nullptr) return {};

@@ -121,8 +121,7 @@ Status verify_record(std::string_view record, StreamId stream, Seq seq, RecordCh
                       stream, seq);
   }
   if (check == RecordCheck::hash && !hash_prefix_matches(record)) {
-    return make_error(Errc::corruption, "stream {} seq {}: hash mismatch (stored {}, computed {})",
-                      stream, seq, to_hex(record.substr(0, hash_size)), to_hex(sha256(envelope)));
+    return hash_mismatch(record, stream, seq);
   }
   const auto* event = schema::GetEvent(envelope_bytes(record));
   if (event->stream() != stream || event->seq() != seq) {
@@ -134,6 +133,12 @@ Status verify_record(std::string_view record, StreamId stream, Seq seq, RecordCh
                       seq);
   }
   return {};
+}
+
+Error hash_mismatch(std::string_view record, StreamId stream, Seq seq) {
+  return make_error(Errc::corruption, "stream {} seq {}: hash mismatch (stored {}, computed {})",
+                    stream, seq, to_hex(record.substr(0, hash_size)),
+                    to_hex(sha256(record.substr(hash_size))));
 }
 
 } // namespace worldlog::log::format

@@ -119,4 +119,8 @@ Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_tim
 [[nodiscard]] Status verify_record(std::string_view record, StreamId stream, Seq seq,
                                    RecordCheck check = RecordCheck::hash);
 
+/// The error for a record of `stream` at `seq` whose hash prefix does not match its bytes.
+/// REQUIRES: `record` is longer than its hash prefix.
+[[nodiscard]] Error hash_mismatch(std::string_view record, StreamId stream, Seq seq);
+
 } // namespace worldlog::log::format

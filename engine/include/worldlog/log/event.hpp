@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <worldlog/log/types.hpp>
+#include <worldlog/status.hpp>
 
 namespace worldlog::log {
 
@@ -31,6 +32,10 @@ public:
   [[nodiscard]] Hash prev_hash() const noexcept;
   /// This record's own hash: SHA-256 over its envelope bytes, which include `prev_hash`.
   [[nodiscard]] Hash hash() const noexcept;
+  /// Recomputes the record's SHA-256 and compares it with hash(): what a read checks unless
+  /// told to trust the hashes (RecordCheck::envelope). Errors: corruption ("stream S seq N:
+  /// hash mismatch ...", with both hashes) for a record edited after it was written.
+  [[nodiscard]] Status check_hash() const;
   [[nodiscard]] std::uint32_t payload_type() const noexcept;
   [[nodiscard]] std::string_view payload() const noexcept;
 

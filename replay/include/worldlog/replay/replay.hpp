@@ -24,6 +24,7 @@
 
 #include <worldlog/log/event.hpp>
 #include <worldlog/log/event_log.hpp>
+#include <worldlog/replay/fold_pipeline.hpp>
 #include <worldlog/replay/progress.hpp>
 #include <worldlog/status.hpp>
 #include <worldlog/zone/fold.hpp>
@@ -64,8 +65,9 @@ public:
       std::function<Status(const Replayed<M>&, const log::EventView&, const zone::StreamEvent<M>&)>;
 
   /// Replays stream `zone` of `log`, reporting long folds to `progress` (optional). By default
-  /// every record folded has its hash checked, so a tampered record stops the fold naming it;
-  /// RecordCheck::envelope trusts the hashes (about twice as fast) and leaves them to verify().
+  /// every record has its hash checked before it is folded, so a tampered record stops the
+  /// fold naming it; a long fold checks hashes and decodes on a second thread meanwhile
+  /// (fold_pipeline.hpp). RecordCheck::envelope trusts the hashes and leaves them to verify().
   /// REQUIRES: `log` outlives the replayer and its cursors.
   Replayer(const log::EventLog& log, zone::ZoneId zone, Progress progress = {},
            log::RecordCheck check = log::RecordCheck::hash)
@@ -189,6 +191,9 @@ private:
   friend class Cursor<M>;
   /// Events a fold reports progress after, at most.
   static constexpr std::uint64_t progress_every = 4096;
+  /// Folds shorter than this check hashes on the caller's thread: a second thread costs about
+  /// as much to start as checking this many hashes.
+  static constexpr std::uint64_t pipeline_min_events = 1024;
 
   /// `seq` limited to the head. Errors: not_found for an empty stream, invalid_argument for 0.
   Result<log::Seq> clamp(log::Seq seq) const {
@@ -222,12 +227,29 @@ private:
 
   /// Folds events (replayed.seq, to] into `replayed`. With `read_own_event`, event
   /// replayed.seq is read first for its wall time (a state restored from a snapshot has none).
+  /// A long fold that checks hashes hands them, and the decoding, to a second thread.
   Status fold(Replayed<M>& replayed, log::Seq to, bool read_own_event,
               const StepVisitor& visit) const {
     const log::Seq first = read_own_event ? replayed.seq : replayed.seq + 1;
     if (first > to) return {};
     const std::uint64_t total = to - replayed.seq;
     std::uint64_t done = 0;
+    const auto apply = [&](const log::EventView& event,
+                           Result<zone::StreamEvent<M>>&& decoded) -> Status {
+      if (!decoded.ok()) return std::move(decoded).error();
+      zone::apply_stream_event<M>(replayed.state, *decoded);
+      replayed.seq = event.seq();
+      replayed.wall_time_us = event.wall_time_us();
+      ++replayed.folded;
+      if (visit) {
+        if (auto visited = visit(replayed, event, *decoded); !visited.ok()) return visited;
+      }
+      if (progress_ && ++done % progress_every == 0) progress_(done, total);
+      return {};
+    };
+    const bool pipelined = check_ == log::RecordCheck::hash && to - first >= pipeline_min_events;
+    std::optional<detail::FoldPipeline<M>> pipeline;
+    if (pipelined) pipeline.emplace(apply);
     Status failed;
     const Status scanned = log_->scan_stream(
         zone_, first, to - first + 1,
@@ -236,28 +258,16 @@ private:
             replayed.wall_time_us = event.wall_time_us();
             return true;
           }
-          auto decoded = zone::decode_stream_event<M>(event);
-          if (!decoded.ok()) {
-            failed = std::move(decoded).error();
-            return false;
-          }
-          zone::apply_stream_event<M>(replayed.state, *decoded);
-          replayed.seq = event.seq();
-          replayed.wall_time_us = event.wall_time_us();
-          ++replayed.folded;
-          if (visit) {
-            if (auto visited = visit(replayed, event, *decoded); !visited.ok()) {
-              failed = std::move(visited);
-              return false;
-            }
-          }
-          if (progress_ && ++done % progress_every == 0) progress_(done, total);
-          return true;
+          failed = pipeline ? pipeline->push(event.record())
+                            : apply(event, zone::decode_stream_event<M>(event));
+          return failed.ok();
         },
-        check_);
+        pipelined ? log::RecordCheck::envelope : check_);
+    // Records read before a failed read are still folded, and may hold an earlier failure.
+    if (pipeline && failed.ok()) failed = pipeline->finish();
     if (progress_ && total != 0) progress_(total, total);
-    if (!scanned.ok()) return scanned;
     if (!failed.ok()) return failed;
+    if (!scanned.ok()) return scanned;
     if (replayed.seq != to) {
       return make_error(Errc::corruption, "zone {} ends at seq {}, before seq {}", zone_,
                         replayed.seq, to);
