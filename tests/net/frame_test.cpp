@@ -31,7 +31,7 @@ TEST_CASE("frames come out whole however the stream is cut") {
     stream += net::frame(payload);
   CHECK(stream.size() == 4 * 4 + 0 + 1 + 300 + 11);
   CHECK(stream.substr(0, 4) == std::string("\0\0\0\0", 4));
-  CHECK(stream.substr(5, 4) == std::string("\x2c\x01\0\0", 4)); // 300, little-endian
+  CHECK(stream.substr(9, 4) == std::string("\x2c\x01\0\0", 4)); // 300, little-endian
 
   for (const std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}, stream.size()}) {
     CAPTURE(chunk);

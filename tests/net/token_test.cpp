@@ -23,7 +23,8 @@ std::string hex(const net::Token& token) {
 TEST_CASE("a token is the HMAC-SHA256 of the player id and matches only that player") {
   const net::Secret secret{"0123456789abcdef-not-a-real-one"};
   const net::Token token = net::make_token(secret, 42);
-  // openssl: printf '\x2a\0\0\0\0\0\0\0' | openssl dgst -sha256 -hmac 0123456789abcdef-not-a-real-one
+  // openssl: printf '\x2a\0\0\0\0\0\0\0' | openssl dgst -sha256 -hmac
+  // 0123456789abcdef-not-a-real-one
   CHECK(hex(token) == "2869298f4366145ff504ef6abffc8eb7899982d1a7d5dd9985312f36c8171e96");
   CHECK(net::token_matches(secret, 42, token));
   CHECK_FALSE(net::token_matches(secret, 43, token));

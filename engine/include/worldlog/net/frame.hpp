@@ -35,8 +35,8 @@ public:
 
   /// The next whole frame, valid until the next feed() or next(); nullopt when more bytes are
   /// needed. The frame is not aligned: copy it before reading a FlatBuffer in place
-  /// (decode_message does). Errors: invalid_argument "frame of N bytes exceeds the limit of M" (the stream
-  /// cannot be resynchronised: close the connection).
+  /// (decode_message does). Errors: invalid_argument "frame of N bytes exceeds the limit of M" (the
+  /// stream cannot be resynchronised: close the connection).
   [[nodiscard]] Result<std::optional<std::string_view>> next();
 
   /// Bytes received and not yet returned as frames (a truncated frame at close).

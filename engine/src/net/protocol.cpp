@@ -1,0 +1,178 @@
+#include <worldlog/net/protocol.hpp>
+
+#include <flatbuffers/flatbuffers.h>
+#include <fmt/format.h>
+
+#include <worldlog/schema/protocol_generated.h>
+
+namespace worldlog::net {
+namespace {
+
+namespace fb = flatbuffers;
+namespace wire = schema;
+
+template <typename T>
+fb::Offset<fb::Vector<T>> vector_of(fb::FlatBufferBuilder& builder, const std::vector<T>& values) {
+  return builder.CreateVector(values);
+}
+
+fb::Offset<fb::Vector<std::uint8_t>> bytes_of(fb::FlatBufferBuilder& builder,
+                                              std::string_view bytes) {
+  return builder.CreateVector(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
+std::string_view view_of(const fb::Vector<std::uint8_t>* bytes) {
+  if (bytes == nullptr) return {};
+  return {reinterpret_cast<const char*>(bytes->data()), bytes->size()};
+}
+
+std::string string_of(const fb::String* text) {
+  return text == nullptr ? std::string() : text->str();
+}
+
+struct Writer {
+  fb::FlatBufferBuilder& builder;
+
+  std::pair<wire::Body, fb::Offset<void>> operator()(const Hello& m) const {
+    const auto token = vector_of(builder, m.token);
+    return {wire::Body::Hello,
+            wire::CreateHello(builder, m.player, token, m.protocol_version).Union()};
+  }
+  std::pair<wire::Body, fb::Offset<void>> operator()(const Command& m) const {
+    const auto command = bytes_of(builder, m.command);
+    return {wire::Body::Command, wire::CreateCommand(builder, m.client_id, command).Union()};
+  }
+  std::pair<wire::Body, fb::Offset<void>> operator()(const Welcome& m) const {
+    return {wire::Body::Welcome, wire::CreateWelcome(builder, m.player, m.zone, m.protocol_version,
+                                                     m.max_frame, m.commands_per_second)
+                                     .Union()};
+  }
+  std::pair<wire::Body, fb::Offset<void>> operator()(const CommandResult& m) const {
+    const auto seqs = vector_of(builder, m.seqs);
+    const auto text = builder.CreateString(m.text);
+    return {wire::Body::CommandResult, wire::CreateCommandResult(builder, m.client_id, m.accepted,
+                                                                 m.zone, seqs, m.reason, text)
+                                           .Union()};
+  }
+  std::pair<wire::Body, fb::Offset<void>> operator()(const Events& m) const {
+    std::vector<fb::Offset<wire::WorldEvent>> events;
+    events.reserve(m.events.size());
+    for (const auto& event : m.events) {
+      const auto payload = bytes_of(builder, event.payload);
+      events.push_back(wire::CreateWorldEvent(builder, event.zone, event.seq, event.tick,
+                                              event.payload_type, payload));
+    }
+    const auto list = builder.CreateVector(events);
+    return {wire::Body::Events, wire::CreateEvents(builder, list).Union()};
+  }
+  std::pair<wire::Body, fb::Offset<void>> operator()(const Error& m) const {
+    const auto text = builder.CreateString(m.text);
+    return {
+        wire::Body::Error,
+        wire::CreateError(builder, static_cast<wire::ErrorCode>(m.code), text, m.fatal).Union()};
+  }
+};
+
+ProtocolError malformed(std::string text) {
+  return ProtocolError{ErrorCode::malformed_frame, std::move(text)};
+}
+
+std::variant<Message, ProtocolError> read(const wire::Message& message) {
+  switch (message.body_type()) {
+  case wire::Body::Hello: {
+    const auto* m = message.body_as_Hello();
+    Hello hello{m->player(), {}, m->protocol_version()};
+    if (m->token() != nullptr) hello.token.assign(m->token()->begin(), m->token()->end());
+    return Message(std::move(hello));
+  }
+  case wire::Body::Command: {
+    const auto* m = message.body_as_Command();
+    return Message(Command{m->client_id(), std::string(view_of(m->command()))});
+  }
+  case wire::Body::Welcome: {
+    const auto* m = message.body_as_Welcome();
+    return Message(Welcome{m->player(), m->zone(), m->protocol_version(), m->max_frame(),
+                           m->commands_per_second()});
+  }
+  case wire::Body::CommandResult: {
+    const auto* m = message.body_as_CommandResult();
+    CommandResult result{m->client_id(), m->accepted(),       m->zone(), {},
+                         m->reason(),    string_of(m->text())};
+    if (m->seqs() != nullptr) result.seqs.assign(m->seqs()->begin(), m->seqs()->end());
+    return Message(std::move(result));
+  }
+  case wire::Body::Events: {
+    const auto* m = message.body_as_Events();
+    Events events;
+    if (m->events() != nullptr) {
+      events.events.reserve(m->events()->size());
+      for (const auto* event : *m->events()) {
+        events.events.push_back(WorldEvent{event->zone(), event->seq(), event->tick(),
+                                           event->payload_type(),
+                                           std::string(view_of(event->payload()))});
+      }
+    }
+    return Message(std::move(events));
+  }
+  case wire::Body::Error: {
+    const auto* m = message.body_as_Error();
+    return Message(Error{static_cast<ErrorCode>(m->code()), string_of(m->text()), m->fatal()});
+  }
+  case wire::Body::NONE: return malformed("a message without a body");
+  }
+  return ProtocolError{
+      ErrorCode::unknown_message,
+      fmt::format("unknown message type {}", static_cast<unsigned>(message.body_type()))};
+}
+
+} // namespace
+
+std::string_view error_code_name(ErrorCode code) noexcept {
+  constexpr std::string_view names[] = {"none",
+                                        "frame_too_large",
+                                        "malformed_frame",
+                                        "wrong_identifier",
+                                        "unknown_message",
+                                        "not_authenticated",
+                                        "bad_token",
+                                        "already_authenticated",
+                                        "wrong_player",
+                                        "rate_limited",
+                                        "duplicate_client_id",
+                                        "bad_command",
+                                        "idle_timeout",
+                                        "slow_reader",
+                                        "shutting_down",
+                                        "internal"};
+  const auto index = static_cast<std::size_t>(code);
+  return index < std::size(names) ? names[index] : "unknown";
+}
+
+std::string encode(const Message& message) {
+  thread_local fb::FlatBufferBuilder builder(256);
+  builder.Clear();
+  const auto [type, body] = std::visit(Writer{builder}, message);
+  wire::FinishMessageBuffer(builder, wire::CreateMessage(builder, type, body));
+  return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
+}
+
+std::variant<Message, ProtocolError> decode(std::string_view payload) {
+  // A frame sits at any offset in the connection's buffer; FlatBuffers reads scalars in place.
+  thread_local std::string aligned;
+  aligned.assign(payload);
+  const auto* data = reinterpret_cast<const std::uint8_t*>(aligned.data());
+  if (aligned.size() < 2 * sizeof(fb::uoffset_t) ||
+      !fb::BufferHasIdentifier(data, wire::MessageIdentifier())) {
+    return ProtocolError{ErrorCode::wrong_identifier,
+                         fmt::format("not a worldlog message (file identifier \"{}\" expected)",
+                                     wire::MessageIdentifier())};
+  }
+  fb::Verifier verifier(data, aligned.size());
+  if (!wire::VerifyMessageBuffer(verifier)) {
+    return malformed(
+        fmt::format("a message of {} bytes fails the FlatBuffers verifier", aligned.size()));
+  }
+  return read(*wire::GetMessage(data));
+}
+
+} // namespace worldlog::net

@@ -1,0 +1,94 @@
+// The wire protocol's messages: every one survives encode and decode, and a frame that is not
+// a message this build reads is a ProtocolError with the code the server answers it with.
+#include <string>
+#include <variant>
+
+#include <doctest/doctest.h>
+#include <flatbuffers/flatbuffers.h>
+
+#include <worldlog/net/protocol.hpp>
+#include <worldlog/schema/protocol_generated.h>
+
+namespace worldlog::test {
+namespace {
+
+net::Message round_trip(const net::Message& message) {
+  // Off by one byte, as a frame sits behind its length prefix in a connection's buffer.
+  const std::string payload = " " + net::encode(message);
+  auto decoded = net::decode(std::string_view(payload).substr(1));
+  REQUIRE(std::holds_alternative<net::Message>(decoded));
+  return std::get<net::Message>(std::move(decoded));
+}
+
+net::ProtocolError refused(std::string_view payload) {
+  auto decoded = net::decode(payload);
+  REQUIRE(std::holds_alternative<net::ProtocolError>(decoded));
+  return std::get<net::ProtocolError>(std::move(decoded));
+}
+
+} // namespace
+
+TEST_CASE("every message survives encode and decode") {
+  const net::Message messages[] = {
+      net::Hello{42, {1, 2, 3, 250}, 1},
+      net::Command{7, std::string("\0game\xff", 6)},
+      net::Welcome{42, 3, 1, 65536, 50},
+      net::CommandResult{7, true, 3, {10, 11, 12}, 0, ""},
+      net::CommandResult{8, false, 3, {}, 4, "a teleport: 9000 mm in one tick"},
+      net::Events{{{3, 10, 99, 3, "abc"}, {3, 11, 99, 9, std::string(1000, 'z')}}},
+      net::Error{net::ErrorCode::rate_limited, "more than 50 commands/s", false},
+  };
+  for (const auto& message : messages) {
+    CAPTURE(message.index());
+    CHECK(round_trip(message) == message);
+  }
+}
+
+TEST_CASE("a frame that is not a worldlog message is refused with the code to answer it") {
+  CHECK(refused("").code == net::ErrorCode::wrong_identifier);
+  CHECK(refused("garbage!").code == net::ErrorCode::wrong_identifier);
+
+  std::string other = net::encode(net::Hello{1, {}, 1});
+  other[4] = 'X'; // the file identifier sits behind the root offset
+  CHECK(refused(other).code == net::ErrorCode::wrong_identifier);
+
+  // The identifier is right but the root offset points past the end.
+  std::string broken = net::encode(net::Hello{1, {}, 1});
+  broken[0] = static_cast<char>(0xf0);
+  const auto error = refused(broken);
+  CHECK(error.code == net::ErrorCode::malformed_frame);
+  CHECK(error.text.find("verifier") != std::string::npos);
+
+  // Cut short: a prefix of a valid message is refused, or (when all it lost is the padding at
+  // the end) read as the whole message; none is misread.
+  const net::Message sent = net::Events{{{3, 10, 99, 3, "abc"}}};
+  const std::string whole = net::encode(sent);
+  std::size_t refusals = 0;
+  for (std::size_t size = 0; size < whole.size(); ++size) {
+    CAPTURE(size);
+    const auto decoded = net::decode(whole.substr(0, size));
+    if (std::holds_alternative<net::ProtocolError>(decoded)) {
+      ++refusals;
+    } else {
+      CHECK(std::get<net::Message>(decoded) == sent);
+    }
+  }
+  CHECK(refusals + 4 >= whole.size());
+}
+
+TEST_CASE("a body type this build does not know is unknown_message") {
+  flatbuffers::FlatBufferBuilder builder;
+  const auto error = net::schema::CreateError(builder);
+  net::schema::FinishMessageBuffer(
+      builder,
+      net::schema::CreateMessage(builder, static_cast<net::schema::Body>(99), error.Union()));
+  const std::string payload(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                            builder.GetSize());
+  const auto refusal = refused(payload);
+  CHECK(refusal.code == net::ErrorCode::unknown_message);
+  CHECK(refusal.text.find("99") != std::string::npos);
+  CHECK(net::error_code_name(net::ErrorCode::duplicate_client_id) == "duplicate_client_id");
+  CHECK(net::error_code_name(static_cast<net::ErrorCode>(999)) == "unknown");
+}
+
+} // namespace worldlog::test
