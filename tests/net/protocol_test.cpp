@@ -76,6 +76,18 @@ TEST_CASE("a frame that is not a worldlog message is refused with the code to an
   CHECK(refusals + 4 >= whole.size());
 }
 
+TEST_CASE("a body type without its body is malformed (found by fuzz_frame)") {
+  flatbuffers::FlatBufferBuilder builder;
+  net::schema::MessageBuilder message(builder);
+  message.add_body_type(net::schema::Body::Command);
+  net::schema::FinishMessageBuffer(builder, message.Finish());
+  const std::string payload(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                            builder.GetSize());
+  const auto refusal = refused(payload);
+  CHECK(refusal.code == net::ErrorCode::malformed_frame);
+  CHECK(refusal.text == "a message without a body");
+}
+
 TEST_CASE("a body type this build does not know is unknown_message") {
   flatbuffers::FlatBufferBuilder builder;
   const auto error = net::schema::CreateError(builder);

@@ -78,6 +78,9 @@ ProtocolError malformed(std::string text) {
 }
 
 std::variant<Message, ProtocolError> read(const wire::Message& message) {
+  // The verifier accepts a union's type without its value (fields are optional): a body type
+  // says nothing about whether the body is there.
+  if (message.body() == nullptr) return malformed("a message without a body");
   switch (message.body_type()) {
   case wire::Body::Hello: {
     const auto* m = message.body_as_Hello();
