@@ -4,7 +4,8 @@
 #
 #   tools/setup.sh               install packages, configure and build into build/
 #   tools/setup.sh demo [ARGS]   ... then run `build/worldlog demo ARGS`
-#   tools/setup.sh test          ... then run the tests, and again under ASan+UBSan (clang 14)
+#   tools/setup.sh test          ... then run the tests, and again under ASan+UBSan (clang 14),
+#                                then each libFuzzer target for WORLDLOG_FUZZ_SECONDS (60)
 #
 # CMAKE_BUILD_PARALLEL_LEVEL limits the build jobs on a shared machine.
 set -euo pipefail
@@ -21,7 +22,7 @@ packages=(
 )
 
 usage() {
-  sed -n '2,10s/^# \{0,1\}//p' "$0"
+  sed -n '2,11s/^# \{0,1\}//p' "$0"
 }
 
 install_packages() {
@@ -89,5 +90,16 @@ case $command in
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
       -DWORLDLOG_SANITIZE=ON
     ctest --test-dir build-asan --output-on-failure -j2
+    # The decoders of bytes somebody else wrote (tests/fuzz), from seeds of valid input; a
+    # crash, leak or sanitizer report fails the run and leaves the input in build-fuzz/.
+    build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+      -DWORLDLOG_SANITIZE=ON -DWORLDLOG_FUZZ=ON -DWORLDLOG_TESTS=OFF -DWORLDLOG_TOOLS=OFF
+    build-fuzz/tests/fuzz/fuzz_seeds build-fuzz/seeds/record build-fuzz/seeds/frame
+    for target in record frame; do
+      mkdir -p "build-fuzz/corpus/$target"
+      "build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="${WORLDLOG_FUZZ_SECONDS:-60}" \
+        -artifact_prefix=build-fuzz/ -print_final_stats=1 \
+        "build-fuzz/corpus/$target" "build-fuzz/seeds/$target"
+    done
     ;;
 esac
