@@ -32,11 +32,11 @@ TEST_CASE("every message survives encode and decode") {
   const net::Message messages[] = {
       net::Hello{42, {1, 2, 3, 250}, 1},
       net::Command{7, std::string("\0game\xff", 6)},
-      net::Welcome{42, 3, 1, 65536, 50},
+      net::Welcome{42, 3, 1, 65536, 50, 7, 4},
       net::CommandResult{7, true, 3, {10, 11, 12}, 0, ""},
       net::CommandResult{8, false, 3, {}, 4, "a teleport: 9000 mm in one tick"},
       net::Events{{{3, 10, 99, 3, "abc"}, {3, 11, 99, 9, std::string(1000, 'z')}}},
-      net::Error{net::ErrorCode::rate_limited, "more than 50 commands/s", false},
+      net::Error{net::ErrorCode::rate_limited, "more than 50 commands/s", false, 9},
   };
   for (const auto& message : messages) {
     CAPTURE(message.index());

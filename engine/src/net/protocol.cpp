@@ -43,9 +43,10 @@ struct Writer {
     return {wire::Body::Command, wire::CreateCommand(builder, m.client_id, command).Union()};
   }
   std::pair<wire::Body, fb::Offset<void>> operator()(const Welcome& m) const {
-    return {wire::Body::Welcome, wire::CreateWelcome(builder, m.player, m.zone, m.protocol_version,
-                                                     m.max_frame, m.commands_per_second)
-                                     .Union()};
+    return {wire::Body::Welcome,
+            wire::CreateWelcome(builder, m.player, m.zone, m.protocol_version, m.max_frame,
+                                m.commands_per_second, m.world_seed, m.zone_count)
+                .Union()};
   }
   std::pair<wire::Body, fb::Offset<void>> operator()(const CommandResult& m) const {
     const auto seqs = vector_of(builder, m.seqs);
@@ -67,9 +68,9 @@ struct Writer {
   }
   std::pair<wire::Body, fb::Offset<void>> operator()(const Error& m) const {
     const auto text = builder.CreateString(m.text);
-    return {
-        wire::Body::Error,
-        wire::CreateError(builder, static_cast<wire::ErrorCode>(m.code), text, m.fatal).Union()};
+    return {wire::Body::Error, wire::CreateError(builder, static_cast<wire::ErrorCode>(m.code),
+                                                 text, m.fatal, m.client_id)
+                                   .Union()};
   }
 };
 
@@ -95,7 +96,7 @@ std::variant<Message, ProtocolError> read(const wire::Message& message) {
   case wire::Body::Welcome: {
     const auto* m = message.body_as_Welcome();
     return Message(Welcome{m->player(), m->zone(), m->protocol_version(), m->max_frame(),
-                           m->commands_per_second()});
+                           m->commands_per_second(), m->world_seed(), m->zone_count()});
   }
   case wire::Body::CommandResult: {
     const auto* m = message.body_as_CommandResult();
@@ -119,7 +120,8 @@ std::variant<Message, ProtocolError> read(const wire::Message& message) {
   }
   case wire::Body::Error: {
     const auto* m = message.body_as_Error();
-    return Message(Error{static_cast<ErrorCode>(m->code()), string_of(m->text()), m->fatal()});
+    return Message(
+        Error{static_cast<ErrorCode>(m->code()), string_of(m->text()), m->fatal(), m->client_id()});
   }
   case wire::Body::NONE: return malformed("a message without a body");
   }

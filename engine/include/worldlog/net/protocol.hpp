@@ -58,6 +58,8 @@ struct Welcome {
   std::uint16_t protocol_version = net::protocol_version;
   std::uint32_t max_frame = 0;
   std::uint32_t commands_per_second = 0;
+  std::uint64_t world_seed = 0;
+  std::uint64_t zone_count = 0;
   friend bool operator==(const Welcome&, const Welcome&) = default;
 };
 
@@ -89,6 +91,7 @@ struct Error {
   ErrorCode code = ErrorCode::none;
   std::string text;
   bool fatal = false;
+  std::uint64_t client_id = 0; ///< the command refused, if the error is about one
   friend bool operator==(const Error&, const Error&) = default;
 };
 
