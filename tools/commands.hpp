@@ -34,6 +34,10 @@ void add_replay_commands(CLI::App& app);
 void add_replay_export_commands(CLI::App& app);
 /// Registers the `audit` group and its subcommands.
 void add_audit_commands(CLI::App& app);
+/// `worldlog serve` and `worldlog token`.
+void add_serve_commands(CLI::App& app);
+/// `worldlog bots`.
+void add_bots_command(CLI::App& app);
 
 /// Prints "worldlog: <message>" to stderr and ends the subcommand with exit status 1.
 [[noreturn]] inline void fail(std::string_view message) {

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   worldlog::tools::add_replay_commands(*replay);
   worldlog::tools::add_replay_export_commands(*replay);
   worldlog::tools::add_audit_commands(app);
+  worldlog::tools::add_serve_commands(app);
+  worldlog::tools::add_bots_command(app);
 
   try {
     app.parse(argc, argv);
