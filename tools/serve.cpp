@@ -1,7 +1,192 @@
+// `worldlog serve`: the reference game's world behind a TCP listener speaking the wire protocol
+// (schemas/protocol.fbs), and `worldlog token`, which prints a player's token.
+//
+// Threads: the zones run on a pool of two, the network on one io_context thread, the ticks on
+// their own. SIGINT or SIGTERM: stop accepting, answer what is in flight, close every
+// connection, then the world's clean shutdown (every zone snapshots) and the log closes. A
+// restart continues where it stopped.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
+
+#include <worldlog/game/world.hpp>
+#include <worldlog/log/event_log.hpp>
+#include <worldlog/net/server.hpp>
+#include <worldlog/net/token.hpp>
+#include <worldlog/runtime/clock.hpp>
 
 #include "commands.hpp"
+#include "ticker.hpp"
 
 namespace worldlog::tools {
-void add_serve_commands(CLI::App&) {}
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t tick_us = 50'000;
+
+struct ServeOptions {
+  std::string data = "./worldlog-data";
+  std::string listen = "127.0.0.1:7777";
+  std::string http = "127.0.0.1:7778";
+  std::string secret_file;
+  std::uint64_t zones = 4;
+  std::uint64_t seed = 1;
+  std::uint32_t max_frame = 64 * 1024;
+  std::uint32_t rate = 50;
+  std::uint64_t idle_timeout_ms = 30'000;
+  std::uint64_t max_connections = 10'000;
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  fmt::print(stderr, "worldlog: {}\n", message);
+  std::exit(1);
+}
+
+/// "HOST:PORT" as an endpoint. Exits naming the option on anything else.
+tcp::endpoint parse_endpoint(const std::string& text, std::string_view option) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    fail(fmt::format("{} '{}' is not HOST:PORT", option, text));
+  }
+  boost::system::error_code error;
+  const auto address = asio::ip::make_address(text.substr(0, colon), error);
+  if (error)
+    fail(fmt::format("{} '{}': '{}' is not an IP address", option, text, text.substr(0, colon)));
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    fail(fmt::format("{} '{}': the port is not a number from 0 to 65535", option, text));
+  }
+  return {address, static_cast<unsigned short>(port)};
+}
+
+net::Secret secret_or_exit(const std::string& file) {
+  auto secret = net::read_secret(file);
+  if (!secret.ok()) fail(std::string(secret.error().message()));
+  return std::move(secret).value();
+}
+
+void serve(const ServeOptions& options) {
+  const net::Secret secret = secret_or_exit(options.secret_file);
+  const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
+
+  auto opened = log::EventLog::open(options.data, {.create_if_missing = true});
+  if (!opened.ok())
+    fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
+  log::EventLog& log = **opened;
+
+  runtime::SystemClock clock;
+  asio::thread_pool pool(2);
+  game::World world(
+      pool.get_executor(), log, clock,
+      game::WorldOptions{.zones = options.zones, .seed = options.seed, .tick_us = tick_us});
+  if (Status started = world.start(); !started.ok()) {
+    fail(fmt::format("the world did not start: {}", started.error()));
+  }
+  Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
+
+  asio::io_context io;
+  net::Server server(io, world, secret,
+                     net::ServerOptions{
+                         .max_frame = options.max_frame,
+                         .commands_per_second = options.rate,
+                         .command_burst = options.rate,
+                         .idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms),
+                         .max_connections = options.max_connections,
+                     });
+  auto bound = server.listen(listen);
+  if (!bound.ok()) fail(std::string(bound.error().message()));
+  // Tests and scripts read the port from this line (with --listen HOST:0).
+  fmt::print("worldlog: serving {} zones from {} on {}:{}\n", options.zones, options.data,
+             bound->address().to_string(), bound->port());
+  std::fflush(stdout);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code error, int signal) {
+    if (error) return;
+    fmt::print("worldlog: signal {}: finishing the commands in flight\n", signal);
+    std::fflush(stdout);
+    server.stop(10s, [&io] { io.stop(); });
+  });
+  io.run();
+
+  ticker.stop();
+  if (Status stopped = world.shutdown(30s); !stopped.ok()) {
+    fail(fmt::format("the world did not shut down cleanly: {}", stopped.error()));
+  }
+  const auto& counters = server.counters();
+  fmt::print("worldlog: stopped after {} connections, {} commands accepted, {} rejected; "
+             "every zone snapshotted\n",
+             counters.connections_total.load(), counters.commands_accepted.load(),
+             counters.commands_rejected.load());
+}
+
+} // namespace
+
+void add_serve_commands(CLI::App& app) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* serve_command = app.add_subcommand(
+      "serve", "Run the world behind a TCP listener (the wire protocol of schemas/protocol.fbs)");
+  serve_command->add_option("--data", options->data, "Directory of the event log")
+      ->capture_default_str();
+  serve_command->add_option("--listen", options->listen, "HOST:PORT of the game protocol")
+      ->capture_default_str();
+  serve_command->add_option("--http", options->http, "HOST:PORT of /metrics and /healthz")
+      ->capture_default_str();
+  serve_command
+      ->add_option("--secret-file", options->secret_file,
+                   "File holding the server secret (tokens are HMACs under it)")
+      ->required();
+  serve_command->add_option("--zones", options->zones, "Zones of the world")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  serve_command->add_option("--seed", options->seed, "World seed (maps, mob spawn points)")
+      ->capture_default_str();
+  serve_command->add_option("--max-frame", options->max_frame, "Largest frame a client may send")
+      ->capture_default_str()
+      ->check(CLI::Range(256, 16 << 20));
+  serve_command->add_option("--rate", options->rate, "Commands per second per connection")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_command
+      ->add_option("--idle-timeout-ms", options->idle_timeout_ms,
+                   "Close a connection that sends nothing for this long")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_command
+      ->add_option("--max-connections", options->max_connections,
+                   "Connections at once; more are closed at accept")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_command->callback([options] { serve(*options); });
+
+  auto token_options = std::make_shared<std::pair<std::uint64_t, std::string>>();
+  auto* token_command =
+      app.add_subcommand("token", "Print a player's token (hex) for the server's secret");
+  token_command->add_option("--player", token_options->first, "Player id")->required();
+  token_command->add_option("--secret-file", token_options->second, "The server's secret file")
+      ->required();
+  token_command->callback([token_options] {
+    const net::Secret secret = secret_or_exit(token_options->second);
+    const net::Token token = net::make_token(secret, token_options->first);
+    fmt::print("{}\n", log::to_hex(std::string_view(reinterpret_cast<const char*>(token.data()),
+                                                    token.size())));
+  });
+}
+
 } // namespace worldlog::tools

@@ -35,7 +35,7 @@ TEST_CASE("every message survives encode and decode") {
       net::Welcome{42, 3, 1, 65536, 50, 7, 4},
       net::CommandResult{7, true, 3, {10, 11, 12}, 0, ""},
       net::CommandResult{8, false, 3, {}, 4, "a teleport: 9000 mm in one tick"},
-      net::Events{{{3, 10, 99, 3, "abc"}, {3, 11, 99, 9, std::string(1000, 'z')}}},
+      net::Events{{{3, 10, 1, 99, 3, "abc"}, {3, 11, 2, 5, 9, std::string(1000, 'z')}}},
       net::Error{net::ErrorCode::rate_limited, "more than 50 commands/s", false, 9},
   };
   for (const auto& message : messages) {
@@ -61,7 +61,7 @@ TEST_CASE("a frame that is not a worldlog message is refused with the code to an
 
   // Cut short: a prefix of a valid message is refused, or (when all it lost is the padding at
   // the end) read as the whole message; none is misread.
-  const net::Message sent = net::Events{{{3, 10, 99, 3, "abc"}}};
+  const net::Message sent = net::Events{{{3, 10, 1, 99, 3, "abc"}}};
   const std::string whole = net::encode(sent);
   std::size_t refusals = 0;
   for (std::size_t size = 0; size < whole.size(); ++size) {

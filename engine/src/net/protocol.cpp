@@ -60,8 +60,8 @@ struct Writer {
     events.reserve(m.events.size());
     for (const auto& event : m.events) {
       const auto payload = bytes_of(builder, event.payload);
-      events.push_back(wire::CreateWorldEvent(builder, event.zone, event.seq, event.tick,
-                                              event.payload_type, payload));
+      events.push_back(wire::CreateWorldEvent(builder, event.zone, event.seq, event.actor_kind,
+                                              event.actor, event.payload_type, payload));
     }
     const auto list = builder.CreateVector(events);
     return {wire::Body::Events, wire::CreateEvents(builder, list).Union()};
@@ -111,8 +111,8 @@ std::variant<Message, ProtocolError> read(const wire::Message& message) {
     if (m->events() != nullptr) {
       events.events.reserve(m->events()->size());
       for (const auto* event : *m->events()) {
-        events.events.push_back(WorldEvent{event->zone(), event->seq(), event->tick(),
-                                           event->payload_type(),
+        events.events.push_back(WorldEvent{event->zone(), event->seq(), event->actor_kind(),
+                                           event->actor(), event->payload_type(),
                                            std::string(view_of(event->payload()))});
       }
     }
@@ -148,7 +148,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
                                         "idle_timeout",
                                         "slow_reader",
                                         "shutting_down",
-                                        "internal"};
+                                        "internal",
+                                        "already_connected"};
   const auto index = static_cast<std::size_t>(code);
   return index < std::size(names) ? names[index] : "unknown";
 }

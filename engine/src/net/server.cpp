@@ -1,1 +1,554 @@
-// placeholder
+#include <worldlog/net/server.hpp>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <optional>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include <worldlog/net/frame.hpp>
+
+namespace worldlog::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using Frame = std::shared_ptr<const std::string>;
+using zone::ZoneId;
+
+namespace {
+
+Frame framed(const Message& message) {
+  return std::make_shared<const std::string>(frame(encode(message)));
+}
+
+/// The frame of the event a zone is showing, encoded once for every session that sees it: a
+/// zone calls its viewers' sinks one after another on one thread, so the last encoding is the
+/// one the next sink of the same event wants.
+Frame encoded_event(const zone::Broadcast<game::Event>& broadcast) {
+  struct Last {
+    ZoneId zone = 0;
+    log::Seq seq = 0;
+    Frame frame;
+  };
+  thread_local Last last;
+  if (last.frame && last.zone == broadcast.zone && last.seq == broadcast.seq) return last.frame;
+  const zone::EncodedEvent encoded = game::Model::encode(broadcast.event);
+  last = {broadcast.zone, broadcast.seq,
+          framed(Events{{WorldEvent{broadcast.zone, broadcast.seq,
+                                    static_cast<std::uint8_t>(broadcast.actor.kind),
+                                    broadcast.actor.id, encoded.payload_type, encoded.payload}}})};
+  return last.frame;
+}
+
+} // namespace
+
+/// One connection. Everything but push() and the zones' callbacks runs on the io_context's
+/// thread; push() may be called from any thread (zones show events on their own strands).
+class Session : public std::enable_shared_from_this<Session> {
+public:
+  Session(Server& server, tcp::socket socket)
+      : server_(server), socket_(std::move(socket)), idle_(socket_.get_executor()),
+        decoder_(server.options_.max_frame),
+        tokens_(std::uint64_t{server.options_.command_burst} * token_unit),
+        refilled_(SteadyClock::now()) {}
+
+  void start() {
+    arm_idle_timer();
+    read();
+  }
+
+  /// The server is stopping: read nothing more; close once every result is sent.
+  void stop() {
+    stopping_ = true;
+    if (in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
+  }
+
+  /// Queues a frame to send. Safe from any thread. A client that lets more than
+  /// max_outgoing_bytes pile up is disconnected: its memory is not ours to grow.
+  void push(Frame frame) {
+    {
+      const std::lock_guard lock(out_mutex_);
+      if (dropped_) return;
+      if (queued_bytes_ + frame->size() > server_.options_.max_outgoing_bytes) {
+        dropped_ = true;
+        queue_.clear();
+        queued_bytes_ = 0;
+        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drop(); });
+        return;
+      }
+      queued_bytes_ += frame->size();
+      queue_.push_back(std::move(frame));
+      if (flush_posted_) return;
+      flush_posted_ = true;
+    }
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_push(); });
+  }
+
+private:
+  static constexpr std::uint64_t token_unit = 1'000'000; ///< a command, in bucket units
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  void read() {
+    if (closed_ || stopping_) return;
+    socket_.async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this()](boost::system::error_code error, std::size_t size) {
+          if (error) {
+            self->close();
+            return;
+          }
+          self->arm_idle_timer();
+          self->decoder_.feed(std::string_view(self->buffer_.data(), size));
+          self->drain_frames();
+        });
+  }
+
+  void drain_frames() {
+    for (;;) {
+      if (closed_ || closing_) return;
+      auto next = decoder_.next();
+      if (!next.ok()) {
+        fail(ErrorCode::frame_too_large, std::string(next.error().message()));
+        return;
+      }
+      if (!next->has_value()) break;
+      server_.counters_.frames_received.fetch_add(1, std::memory_order_relaxed);
+      on_frame(**next);
+    }
+    read();
+  }
+
+  void on_frame(std::string_view payload) {
+    auto decoded = decode(payload);
+    if (auto* refused = std::get_if<ProtocolError>(&decoded)) {
+      // A frame that does not verify leaves nothing to trust about what follows it.
+      const bool fatal = refused->code != ErrorCode::unknown_message;
+      if (fatal) {
+        fail(refused->code, std::move(refused->text));
+      } else {
+        error(refused->code, std::move(refused->text));
+      }
+      return;
+    }
+    auto& message = std::get<Message>(decoded);
+    if (auto* hello = std::get_if<Hello>(&message)) {
+      on_hello(*hello);
+    } else if (auto* command = std::get_if<Command>(&message)) {
+      on_command(std::move(*command));
+    } else {
+      error(ErrorCode::unknown_message, "clients send Hello and Command only");
+    }
+  }
+
+  void on_hello(const Hello& hello) {
+    if (player_ != 0) {
+      error(ErrorCode::already_authenticated,
+            fmt::format("this connection is already player {}", player_));
+      return;
+    }
+    if (!token_matches(server_.secret_, hello.player, hello.token)) {
+      fail(ErrorCode::bad_token, fmt::format("the token is not player {}'s", hello.player));
+      return;
+    }
+    if (!server_.claim(hello.player, shared_from_this())) {
+      fail(ErrorCode::already_connected,
+           fmt::format("player {} is connected on another connection", hello.player));
+      return;
+    }
+    player_ = hello.player;
+    zone_ = 1; // where players join; a handoff moves the session along (watch)
+    watch(zone_);
+    const auto& world = server_.world_.options();
+    push(framed(Welcome{player_, zone_, protocol_version, server_.options_.max_frame,
+                        server_.options_.commands_per_second, world.seed, world.zones}));
+  }
+
+  void on_command(Command command) {
+    if (player_ == 0) {
+      error(ErrorCode::not_authenticated, "send Hello before any command", command.client_id);
+      return;
+    }
+    if (!take_token()) {
+      error(ErrorCode::rate_limited,
+            fmt::format("more than {} commands per second", server_.options_.commands_per_second),
+            command.client_id);
+      return;
+    }
+    if (!remember(command.client_id)) {
+      error(ErrorCode::duplicate_client_id,
+            fmt::format("client id {} was already used on this connection", command.client_id),
+            command.client_id);
+      return;
+    }
+    auto decoded = game::Model::decode_command(command.command);
+    if (!decoded.ok()) {
+      error(ErrorCode::bad_command, std::string(decoded.error().message()), command.client_id);
+      return;
+    }
+    submit(command.client_id, std::move(decoded).value());
+  }
+
+  /// Sends `command` to the player's zone as the player: the game refuses (and the zone
+  /// records) a command for another entity.
+  void submit(std::uint64_t client_id, game::Command command) {
+    ++in_flight_;
+    const bool leaving = std::holds_alternative<game::Leave>(command);
+    const bool joining = std::holds_alternative<game::Join>(command);
+    const auto arrived = SteadyClock::now();
+    const ZoneId zone = zone_;
+    static_cast<void>(server_.world_.submit(
+        zone, {log::ActorKind::player, player_}, client_id, std::move(command),
+        [self = shared_from_this(), client_id, zone, arrived, joining,
+         leaving](Result<zone::Outcome> outcome) {
+          // On a zone's strand or the log's commit thread: answer from the session's thread.
+          asio::post(self->socket_.get_executor(), [self, client_id, zone, arrived, joining,
+                                                    leaving, outcome = std::move(outcome)] {
+            self->answer(client_id, zone, arrived, joining, leaving, outcome);
+          });
+        }));
+  }
+
+  void answer(std::uint64_t client_id, ZoneId zone, SteadyClock::time_point arrived, bool joining,
+              bool leaving, const Result<zone::Outcome>& outcome) {
+    --in_flight_;
+    auto& counters = server_.counters_;
+    if (!outcome.ok()) {
+      counters.commands_failed.fetch_add(1, std::memory_order_relaxed);
+      error(ErrorCode::internal,
+            fmt::format("zone {} could not take the command: {}", zone, outcome.error().message()),
+            client_id);
+    } else {
+      CommandResult result{client_id, outcome->accepted, zone, {}, 0, {}};
+      if (outcome->accepted) {
+        counters.commands_accepted.fetch_add(1, std::memory_order_relaxed);
+        if (outcome->first_seq != 0) {
+          for (log::Seq seq = outcome->first_seq; seq <= outcome->last_seq; ++seq)
+            result.seqs.push_back(seq);
+        }
+        if (joining) joined_ = true;
+        if (leaving) joined_ = false;
+      } else {
+        counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
+        result.reason = static_cast<std::uint16_t>(outcome->code);
+        result.text = outcome->reason;
+      }
+      push(framed(result));
+    }
+    if (server_.observe_latency_) {
+      server_.observe_latency_(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - arrived)
+              .count()));
+    }
+    if (stopping_ && in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
+  }
+
+  /// A token bucket: `command_burst` at once, `commands_per_second` sustained.
+  bool take_token() {
+    const auto now = SteadyClock::now();
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(now - refilled_).count();
+    refilled_ = now;
+    const std::uint64_t capacity = std::uint64_t{server_.options_.command_burst} * token_unit;
+    tokens_ = std::min(capacity, tokens_ + static_cast<std::uint64_t>(elapsed) *
+                                               server_.options_.commands_per_second);
+    if (tokens_ < token_unit) return false;
+    tokens_ -= token_unit;
+    return true;
+  }
+
+  /// Whether `client_id` is new on this connection (it is then remembered, up to a bound).
+  bool remember(std::uint64_t client_id) {
+    if (!client_ids_.insert(client_id).second) return false;
+    client_id_order_.push_back(client_id);
+    if (client_id_order_.size() > server_.options_.remembered_client_ids) {
+      client_ids_.erase(client_id_order_.front());
+      client_id_order_.pop_front();
+    }
+    return true;
+  }
+
+  // ---- what the player sees ------------------------------------------------------------------
+
+  /// Makes the session a viewer of `zone`, leaving the one it watched.
+  void watch(ZoneId zone) {
+    if (watching_ != 0 && watching_ != zone) {
+      if (auto old = server_.world_.zones().zone(watching_))
+        static_cast<void>(old->unsubscribe(player_));
+    }
+    watching_ = zone;
+    auto target = server_.world_.zones().zone(zone);
+    if (!target) return;
+    const std::weak_ptr<Session> weak = weak_from_this();
+    const std::uint64_t player = player_;
+    // Any point will do: the player's own events place it (Joined, Arrived, Moved).
+    static_cast<void>(target->subscribe(
+        player, game::Point{0, 0},
+        [weak, player, &counters = server_.counters_](const zone::Broadcast<game::Event>& shown) {
+          const auto self = weak.lock();
+          if (!self) return;
+          self->push(encoded_event(shown));
+          counters.events_sent.fetch_add(1, std::memory_order_relaxed);
+          if (const auto* departed = std::get_if<game::Departed>(&shown.event);
+              departed != nullptr && departed->player.id == player) {
+            const ZoneId to = departed->to;
+            asio::post(self->socket_.get_executor(), [self, to] { self->follow(to); });
+          }
+        }));
+  }
+
+  /// The player was handed off to `to`: its commands go there now.
+  void follow(ZoneId to) {
+    if (closed_) return;
+    zone_ = to;
+    watch(to);
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  void on_push() {
+    {
+      const std::lock_guard lock(out_mutex_);
+      flush_posted_ = false;
+      if (dropped_) return; // drop() closes
+    }
+    write();
+  }
+
+  /// The client let more than max_outgoing_bytes pile up: there is no room left even for an
+  /// Error frame, so it is closed without one.
+  void drop() {
+    server_.counters_.errors[static_cast<std::size_t>(ErrorCode::slow_reader)].fetch_add(
+        1, std::memory_order_relaxed);
+    close();
+  }
+
+  void write() {
+    if (writing_ || closed_) return;
+    {
+      const std::lock_guard lock(out_mutex_);
+      while (!queue_.empty() && sending_.size() < 64) {
+        queued_bytes_ -= queue_.front()->size();
+        sending_.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (sending_.empty()) {
+      if (closing_) close();
+      return;
+    }
+    writing_ = true;
+    buffers_.clear();
+    for (const auto& frame : sending_)
+      buffers_.emplace_back(asio::buffer(*frame));
+    asio::async_write(socket_, buffers_,
+                      [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+                        self->writing_ = false;
+                        self->sending_.clear();
+                        if (error) {
+                          self->close();
+                          return;
+                        }
+                        self->write();
+                      });
+  }
+
+  // ---- errors and closing --------------------------------------------------------------------
+
+  /// Sends a non-fatal Error.
+  void error(ErrorCode code, std::string text, std::uint64_t client_id = 0) {
+    server_.counters_.errors[static_cast<std::size_t>(code)].fetch_add(1,
+                                                                       std::memory_order_relaxed);
+    push(framed(Error{code, std::move(text), false, client_id}));
+  }
+
+  /// Sends a fatal Error, then closes once it is written.
+  void fail(ErrorCode code, std::string text) {
+    if (closing_ || closed_) return;
+    server_.counters_.errors[static_cast<std::size_t>(code)].fetch_add(1,
+                                                                       std::memory_order_relaxed);
+    closing_ = true;
+    push(framed(Error{code, std::move(text), true, 0}));
+  }
+
+  void arm_idle_timer() {
+    idle_.expires_after(server_.options_.idle_timeout);
+    idle_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (error || self->closed_) return; // re-armed or closed
+      self->fail(ErrorCode::idle_timeout, fmt::format("nothing received for {} ms",
+                                                      self->server_.options_.idle_timeout.count()));
+    });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    idle_.cancel();
+    if (player_ == 0) {
+      server_.closed(this);
+      return;
+    }
+    if (auto zone = server_.world_.zones().zone(watching_))
+      static_cast<void>(zone->unsubscribe(player_));
+    if (!joined_) {
+      server_.release(player_, this);
+      server_.closed(this);
+      return;
+    }
+    // A player who disconnects leaves the world; the player is free to connect again once the
+    // leave is recorded.
+    static_cast<void>(
+        server_.world_.submit(zone_, {log::ActorKind::player, player_}, 0, game::leave(player_),
+                              [self = shared_from_this()](const Result<zone::Outcome>&) {
+                                asio::post(self->socket_.get_executor(), [self] {
+                                  self->server_.release(self->player_, self.get());
+                                  self->server_.closed(self.get());
+                                });
+                              }));
+  }
+
+  Server& server_;
+  tcp::socket socket_;
+  asio::steady_timer idle_;
+  FrameDecoder decoder_;
+  std::array<char, 16 * 1024> buffer_{};
+
+  std::uint64_t player_ = 0; ///< 0 until Hello
+  ZoneId zone_ = 0;          ///< where the player's commands go
+  ZoneId watching_ = 0;      ///< the zone whose events the session gets
+  bool joined_ = false;      ///< the player is in the world (a Join accepted, no Leave since)
+  std::size_t in_flight_ = 0;
+  bool stopping_ = false;
+  bool closing_ = false; ///< a fatal error is on its way; close after it
+  bool closed_ = false;
+
+  std::uint64_t tokens_;
+  SteadyClock::time_point refilled_;
+  std::unordered_set<std::uint64_t> client_ids_; ///< lookups only
+  std::deque<std::uint64_t> client_id_order_;
+
+  std::mutex out_mutex_;
+  std::deque<Frame> queue_;      // guarded by out_mutex_
+  std::size_t queued_bytes_ = 0; // guarded by out_mutex_
+  bool flush_posted_ = false;    // guarded by out_mutex_
+  bool dropped_ = false;         // guarded by out_mutex_: a slow reader, to be closed
+  bool writing_ = false;
+  std::vector<Frame> sending_; ///< the frames of the write in progress
+  std::vector<asio::const_buffer> buffers_;
+};
+
+Server::Server(asio::io_context& io, game::World& world, Secret secret, ServerOptions options)
+    : io_(io), world_(world), secret_(std::move(secret)), options_(options), acceptor_(io) {}
+
+Server::~Server() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+Result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint) {
+  boost::system::error_code error;
+  acceptor_.open(endpoint.protocol(), error);
+  if (!error) acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
+  if (!error) acceptor_.bind(endpoint, error);
+  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return make_error(Errc::io_error, "cannot listen on {}:{}: {}", endpoint.address().to_string(),
+                      endpoint.port(), error.message());
+  }
+  accept();
+  return acceptor_.local_endpoint();
+}
+
+void Server::accept() {
+  acceptor_.async_accept([this](boost::system::error_code error, tcp::socket socket) {
+    if (error) {
+      if (!acceptor_.is_open()) return; // stopped
+      accept();
+      return;
+    }
+    counters_.connections_total.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<Session> session;
+    {
+      const std::lock_guard lock(mutex_);
+      if (sessions_.size() < options_.max_connections) {
+        session = std::make_shared<Session>(*this, std::move(socket));
+        sessions_.emplace(session.get(), session);
+      }
+    }
+    if (session) {
+      counters_.connections.fetch_add(1, std::memory_order_relaxed);
+      session->start();
+    } else {
+      counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    }
+    accept();
+  });
+}
+
+bool Server::claim(std::uint64_t player, const std::shared_ptr<Session>& session) {
+  const std::lock_guard lock(mutex_);
+  return players_.emplace(player, session.get()).second;
+}
+
+void Server::release(std::uint64_t player, const Session* session) {
+  const std::lock_guard lock(mutex_);
+  const auto found = players_.find(player);
+  if (found != players_.end() && found->second == session) players_.erase(found);
+}
+
+void Server::closed(const Session* session) {
+  std::function<void()> done;
+  {
+    const std::lock_guard lock(mutex_);
+    if (sessions_.erase(session) == 0) return;
+    if (stopping_ && sessions_.empty()) done = std::exchange(stopped_, nullptr);
+  }
+  counters_.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (done) done();
+}
+
+void Server::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+  asio::post(io_, [this, grace, done = std::move(done)]() mutable {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    std::vector<std::shared_ptr<Session>> open;
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+      if (sessions_.empty()) {
+        done();
+        return;
+      }
+      stopped_ = std::move(done);
+      for (const auto& [key, weak] : sessions_) {
+        if (auto session = weak.lock()) open.push_back(std::move(session));
+      }
+    }
+    for (const auto& session : open)
+      session->stop();
+    auto timer = std::make_shared<asio::steady_timer>(io_, grace);
+    timer->async_wait([this, timer](boost::system::error_code) {
+      std::function<void()> late;
+      {
+        const std::lock_guard lock(mutex_);
+        late = std::exchange(stopped_, nullptr);
+      }
+      if (late) late();
+    });
+  });
+}
+
+} // namespace worldlog::net

@@ -65,6 +65,7 @@ public:
   void tick() { zones_.tick_all(); }
 
   [[nodiscard]] zone::ZoneSet<Model>& zones() noexcept { return zones_; }
+  [[nodiscard]] const WorldOptions& options() const noexcept { return options_; }
   [[nodiscard]] runtime::Supervisor& root() noexcept { return *root_; }
   /// The running presence and chat actors, or nullptr while they restart.
   [[nodiscard]] std::shared_ptr<Presence> presence() const;

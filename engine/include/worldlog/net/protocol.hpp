@@ -34,6 +34,7 @@ enum class ErrorCode : std::uint16_t {
   slow_reader = 13,
   shutting_down = 14,
   internal = 15,
+  already_connected = 16,
 };
 
 /// "frame_too_large", ...; "unknown" for a number this build does not know.
@@ -76,7 +77,8 @@ struct CommandResult {
 struct WorldEvent {
   std::uint64_t zone = 0;
   std::uint64_t seq = 0;
-  std::uint64_t tick = 0;
+  std::uint8_t actor_kind = 0; ///< log::ActorKind: 0 system, 1 player, 2 mob, 3 service
+  std::uint64_t actor = 0;
   std::uint32_t payload_type = 0;
   std::string payload;
   friend bool operator==(const WorldEvent&, const WorldEvent&) = default;

@@ -1,0 +1,113 @@
+// The network front of the reference game's world: a TCP listener speaking the wire protocol
+// (schemas/protocol.fbs), one session per connection.
+//
+//   net::Server server(io, world, secret, {.max_frame = 64 * 1024});
+//   auto bound = server.listen({asio::ip::make_address("127.0.0.1"), 7777});
+//   io.run();                 // until server.stop() and the world's shutdown
+//
+// A session acts only as the player its token names: commands go to the player's zone with
+// that player as the actor, so a command for another entity is rejected by the game and
+// recorded in the log (CommandRejected, reason not_authorized). A result is sent only once the
+// command's events are durable. Each session sees the events near its player (the zone's
+// interest grid); an event is encoded once, however many sessions it goes to.
+//
+// What a hostile client can do is bounded per connection: the frame size, commands per second
+// (a token bucket), client ids remembered for duplicates, the bytes waiting to be sent (a
+// client that does not read is disconnected), the time between frames (idle timeout), and the
+// number of connections.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <worldlog/game/world.hpp>
+#include <worldlog/net/protocol.hpp>
+#include <worldlog/net/token.hpp>
+#include <worldlog/status.hpp>
+
+namespace worldlog::net {
+
+struct ServerOptions {
+  std::uint32_t max_frame = 64 * 1024;      ///< bytes of one incoming frame, at most
+  std::uint32_t commands_per_second = 50;   ///< per connection, sustained
+  std::uint32_t command_burst = 50;         ///< per connection, at once
+  std::size_t max_outgoing_bytes = 4 << 20; ///< unsent bytes before a slow reader is dropped
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+  std::size_t max_connections = 10'000;
+  std::size_t remembered_client_ids = 4'096; ///< per connection, for duplicate detection
+};
+
+/// What the server counts, for /metrics. Every field only grows, except `connections`.
+struct ServerCounters {
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> connections_refused{0};
+  std::atomic<std::uint64_t> commands_accepted{0};
+  std::atomic<std::uint64_t> commands_rejected{0};
+  std::atomic<std::uint64_t> commands_failed{0}; ///< lost: the zone was overloaded or closed
+  std::atomic<std::uint64_t> events_sent{0};     ///< world events queued to sessions
+  std::atomic<std::uint64_t> frames_received{0};
+  /// Errors sent, by ErrorCode (index = the code's number).
+  std::array<std::atomic<std::uint64_t>, 17> errors{};
+};
+
+class Session;
+
+class Server {
+public:
+  /// REQUIRES: `io`, `world` outlive the server; the world is started.
+  Server(boost::asio::io_context& io, game::World& world, Secret secret, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Starts accepting on `endpoint` (port 0: any free port). Errors: io_error naming the
+  /// address (in use, no permission).
+  [[nodiscard]] Result<boost::asio::ip::tcp::endpoint>
+  listen(const boost::asio::ip::tcp::endpoint& endpoint);
+
+  /// Stops accepting and reading commands; sessions answer what is in flight (their results
+  /// come as the zones make them durable), then say shutting_down and close. `done` is called
+  /// (on the io_context) once every session has closed or after `grace`.
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
+
+  [[nodiscard]] const ServerCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
+  /// Round trips from a command's arrival to its result, in µs, for the latency histogram.
+  void set_latency_observer(std::function<void(std::uint64_t micros)> observe) {
+    observe_latency_ = std::move(observe);
+  }
+
+private:
+  friend class Session;
+
+  void accept();
+  /// Registers `player` as connected through `session`; false when it already is.
+  bool claim(std::uint64_t player, const std::shared_ptr<Session>& session);
+  void release(std::uint64_t player, const Session* session);
+  void closed(const Session* session);
+
+  boost::asio::io_context& io_;
+  game::World& world_;
+  Secret secret_;
+  ServerOptions options_;
+  ServerCounters counters_;
+  std::function<void(std::uint64_t)> observe_latency_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  bool stopping_ = false;
+  std::function<void()> stopped_;
+  std::mutex mutex_;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_; // guarded by mutex_
+  std::unordered_map<std::uint64_t, const Session*> players_;           // guarded by mutex_
+};
+
+} // namespace worldlog::net
