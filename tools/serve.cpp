@@ -20,6 +20,8 @@
 
 #include <worldlog/game/world.hpp>
 #include <worldlog/log/event_log.hpp>
+#include <worldlog/net/http.hpp>
+#include <worldlog/net/metrics.hpp>
 #include <worldlog/net/server.hpp>
 #include <worldlog/net/token.hpp>
 #include <worldlog/runtime/clock.hpp>
@@ -84,6 +86,7 @@ net::Secret secret_or_exit(const std::string& file) {
 void serve(const ServeOptions& options) {
   const net::Secret secret = secret_or_exit(options.secret_file);
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
+  const tcp::endpoint http = parse_endpoint(options.http, "--http");
 
   auto opened = log::EventLog::open(options.data, {.create_if_missing = true});
   if (!opened.ok())
@@ -111,9 +114,24 @@ void serve(const ServeOptions& options) {
                      });
   auto bound = server.listen(listen);
   if (!bound.ok()) fail(std::string(bound.error().message()));
+
+  net::Metrics metrics;
+  net::add_server_metrics(metrics, server, world, log);
+  auto endpoints = net::HttpServer::start(
+      io, http,
+      {.metrics = [&metrics] { return metrics.prometheus_text(); },
+       .health = [&world]() -> Status {
+         if (!world.world_supervisor()) {
+           return make_error(Errc::closed, "the world supervisor is restarting");
+         }
+         return {};
+       }});
+  if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
   // Tests and scripts read the port from this line (with --listen HOST:0).
-  fmt::print("worldlog: serving {} zones from {} on {}:{}\n", options.zones, options.data,
-             bound->address().to_string(), bound->port());
+  fmt::print("worldlog: serving {} zones from {} on {}:{}, metrics on http://{}:{}/metrics\n",
+             options.zones, options.data, bound->address().to_string(), bound->port(),
+             (*endpoints)->local_endpoint().address().to_string(),
+             (*endpoints)->local_endpoint().port());
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -121,6 +139,7 @@ void serve(const ServeOptions& options) {
     if (error) return;
     fmt::print("worldlog: signal {}: finishing the commands in flight\n", signal);
     std::fflush(stdout);
+    (*endpoints)->stop();
     server.stop(10s, [&io] { io.stop(); });
   });
   io.run();

@@ -83,6 +83,8 @@ public:
     return server_->counters().errors[static_cast<std::size_t>(code)].load();
   }
   [[nodiscard]] log::EventLog& log() noexcept { return *log_; }
+  [[nodiscard]] net::Server& server() noexcept { return *server_; }
+  [[nodiscard]] game::World& world() noexcept { return *world_; }
 
 private:
   TempDir temp_;

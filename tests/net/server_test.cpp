@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <worldlog/game/rules.hpp>
+#include <worldlog/net/metrics.hpp>
 
 #include "net/server_fixture.hpp"
 
@@ -266,6 +267,29 @@ TEST_CASE("stopping answers the commands in flight, then closes every connection
   CHECK(expect_error(player.client, net::ErrorCode::shutting_down).fatal);
   CHECK(player.client.closed_by_server());
   stopper.join();
+}
+
+TEST_CASE("the metrics show what the server did") {
+  ServerFixture server;
+  net::Metrics metrics;
+  net::add_server_metrics(metrics, server.server(), server.world(), server.log());
+  Player player(server, 7);
+  CHECK_FALSE(player.client.command(2, game::move(7, {INT64_MAX, 0})).accepted);
+  player.client.send(net::Command{2, game::Model::encode_command(game::say(7, "again"))});
+  expect_error(player.client, net::ErrorCode::duplicate_client_id);
+
+  const std::string text = metrics.prometheus_text();
+  const auto has = [&](std::string_view line) {
+    CHECK_MESSAGE(text.find(line) != std::string::npos, fmt::format("no '{}' in\n{}", line, text));
+  };
+  has("worldlog_connections 1\n");
+  has("worldlog_commands_total{result=\"accepted\"} 1\n");
+  has("worldlog_commands_total{result=\"rejected\"} 1\n");
+  has("worldlog_protocol_errors_total{code=\"duplicate_client_id\"} 1\n");
+  has(fmt::format("worldlog_log_position {}\n", server.log().last_position()));
+  has("worldlog_zone_mailbox_depth{zone=\"2\"} ");
+  has("worldlog_zone_restarts_total 0\n");
+  has("worldlog_command_latency_ms_count 2\n");
 }
 
 } // namespace worldlog::test

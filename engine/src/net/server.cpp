@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <worldlog/net/frame.hpp>
+#include <worldlog/net/metrics.hpp>
 
 namespace worldlog::net {
 
@@ -548,6 +549,53 @@ void Server::stop(std::chrono::milliseconds grace, std::function<void()> done) {
       }
       if (late) late();
     });
+  });
+}
+
+void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
+                        const log::EventLog& log) {
+  auto& latency = metrics.latency_histogram(
+      "worldlog_command_latency_ms",
+      "From a command's arrival to its result (after its events are durable), in ms");
+  server.set_latency_observer(
+      [&latency](std::uint64_t micros) { latency.observe(std::chrono::microseconds(micros)); });
+  metrics.add_collector([&server, &world, &log](Sink& sink) {
+    const ServerCounters& counters = server.counters();
+    sink.gauge("worldlog_connections", "Open client connections", {}, counters.connections.load());
+    sink.counter("worldlog_connections_total", "Client connections accepted", {},
+                 counters.connections_total.load());
+    sink.counter("worldlog_connections_refused_total",
+                 "Connections closed at accept (over --max-connections)", {},
+                 counters.connections_refused.load());
+    sink.counter("worldlog_frames_received_total", "Frames received from clients", {},
+                 counters.frames_received.load());
+    constexpr std::string_view commands_help = "Client commands answered, by result";
+    sink.counter("worldlog_commands_total", commands_help, {{"result", "accepted"}},
+                 counters.commands_accepted.load());
+    sink.counter("worldlog_commands_total", commands_help, {{"result", "rejected"}},
+                 counters.commands_rejected.load());
+    sink.counter("worldlog_commands_total", commands_help, {{"result", "failed"}},
+                 counters.commands_failed.load());
+    for (std::size_t code = 1; code < counters.errors.size(); ++code) {
+      sink.counter("worldlog_protocol_errors_total",
+                   "Error frames sent and connections dropped, by error code",
+                   {{"code", std::string(error_code_name(static_cast<ErrorCode>(code)))}},
+                   counters.errors[code].load());
+    }
+    sink.counter("worldlog_events_sent_total", "World events queued to clients", {},
+                 counters.events_sent.load());
+    sink.gauge("worldlog_log_position", "Events appended to the log (its last position)", {},
+               static_cast<std::int64_t>(log.last_position()));
+    auto& zones = world.zones();
+    for (ZoneId zone = 1; zone <= zones.zone_count(); ++zone) {
+      const auto running = zones.zone(zone);
+      sink.gauge("worldlog_zone_mailbox_depth", "Messages waiting in a zone's mailbox",
+                 {{"zone", std::to_string(zone)}},
+                 running ? static_cast<std::int64_t>(running->mailbox_depth()) : 0);
+    }
+    const auto supervisor = world.world_supervisor();
+    sink.counter("worldlog_zone_restarts_total", "Zones restarted by the world supervisor", {},
+                 supervisor ? supervisor->restarts() : 0);
   });
 }
 

@@ -110,4 +110,13 @@ private:
   std::unordered_map<std::uint64_t, const Session*> players_;           // guarded by mutex_
 };
 
+class Metrics;
+
+/// Registers what `server`, `world` and `log` show on /metrics: connections, frames, commands
+/// by result, protocol errors by code, events sent, the round-trip latency histogram, the
+/// log's last position (events appended), zone mailbox depths and zone restarts.
+/// REQUIRES: all four outlive every later scrape of `metrics`.
+void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
+                        const log::EventLog& log);
+
 } // namespace worldlog::net
