@@ -66,6 +66,10 @@ public:
     read();
   }
 
+  void no_delay(boost::system::error_code& error) {
+    socket_.set_option(tcp::no_delay(true), error);
+  }
+
   /// The server is stopping: read nothing more; close once every result is sent.
   void stop() {
     stopping_ = true;
@@ -489,6 +493,10 @@ void Server::accept() {
     }
     if (session) {
       counters_.connections.fetch_add(1, std::memory_order_relaxed);
+      // Frames are small and answered at once: Nagle's algorithm would hold each one back
+      // until the previous is acknowledged, which a delayed ACK makes 40 ms.
+      boost::system::error_code ignored;
+      session->no_delay(ignored);
       session->start();
     } else {
       counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
