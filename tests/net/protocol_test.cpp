@@ -34,7 +34,8 @@ TEST_CASE("every message survives encode and decode") {
       net::Command{7, std::string("\0game\xff", 6)},
       net::Welcome{42, 3, 1, 65536, 50, 7, 4},
       net::CommandResult{7, true, 3, {10, 11, 12}, 0, ""},
-      net::CommandResult{8, false, 3, {}, 4, "a teleport: 9000 mm in one tick"},
+      net::CommandResult{8, false, 3, {}, 4, "a teleport: 9000 mm in one tick", false},
+      net::CommandResult{9, true, 3, {7}, 0, "", true},
       net::Events{{{3, 10, 1, 99, 3, "abc"}, {3, 11, 2, 5, 9, std::string(1000, 'z')}}},
       net::Error{net::ErrorCode::rate_limited, "more than 50 commands/s", false, 9},
   };

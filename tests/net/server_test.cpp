@@ -51,7 +51,7 @@ TEST_CASE("a player says hello, joins and moves, and each result names durable s
   TestClient client(server.endpoint());
   const net::Welcome welcome = client.hello(7, server.secret());
   CHECK(welcome.player == 7);
-  CHECK(welcome.zone == 1);
+  CHECK(welcome.zone == 2); // players start in zone (id mod zones) + 1
   CHECK(welcome.zone_count == 2);
   CHECK(welcome.world_seed == 5);
 
@@ -59,7 +59,8 @@ TEST_CASE("a player says hello, joins and moves, and each result names durable s
   REQUIRE_MESSAGE(joined.accepted, joined.text);
   REQUIRE(joined.seqs.size() == 1);
   // Durable before the answer: the log already has it.
-  CHECK(server.log().head(1) >= joined.seqs.front());
+  CHECK(joined.zone == 2);
+  CHECK(server.log().head(2) >= joined.seqs.front());
 
   // The player sees its own arrival in the world.
   bool saw_join = false;
@@ -108,7 +109,7 @@ TEST_CASE("acting as another player is rejected by the game and recorded in the 
   CHECK(result.reason == static_cast<std::uint16_t>(game::Reject::not_authorized));
   // Audited: the rejection is an event of the zone's stream, caused by player 7.
   REQUIRE(result.seqs.empty());
-  auto events = server.log().read_stream(1, 1, everything);
+  auto events = server.log().read_stream(result.zone, 1, everything);
   REQUIRE_OK(events);
   const auto& last = events->back();
   CHECK(last.actor() == log::Actor{log::ActorKind::player, 7});
@@ -290,6 +291,38 @@ TEST_CASE("the metrics show what the server did") {
   has("worldlog_zone_mailbox_depth{zone=\"2\"} ");
   has("worldlog_zone_restarts_total 0\n");
   has("worldlog_command_latency_ms_count 2\n");
+}
+
+TEST_CASE("a client id resent after reconnecting gets the first result back, not applied again") {
+  ServerFixture server;
+  const auto before = [&] {
+    Player player(server, 7);
+    const auto said = player.client.command(2, game::say(7, "once"));
+    REQUIRE(said.accepted);
+    CHECK_FALSE(said.duplicate);
+    return said;
+  }();
+  // The first connection logs the player out as it closes; wait until it has.
+  net::Welcome welcome;
+  std::optional<TestClient> again;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    again.emplace(server.endpoint());
+    const net::Token token = net::make_token(server.secret(), 7);
+    again->send(net::Hello{7, {token.begin(), token.end()}});
+    auto reply = again->receive_reply();
+    REQUIRE(reply.has_value());
+    if (std::holds_alternative<net::Welcome>(*reply)) break;
+    again.reset();
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(again.has_value());
+  REQUIRE(again->command(1, game::join(7)).duplicate); // the first session's join, id 1
+  const auto head = server.log().head(before.zone);
+  const auto resent = again->command(2, game::say(7, "once"));
+  CHECK(resent.duplicate);
+  CHECK(resent.accepted);
+  CHECK(resent.seqs == before.seqs);
+  CHECK(server.log().head(before.zone) == head);
 }
 
 } // namespace worldlog::test

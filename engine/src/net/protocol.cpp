@@ -51,9 +51,10 @@ struct Writer {
   std::pair<wire::Body, fb::Offset<void>> operator()(const CommandResult& m) const {
     const auto seqs = vector_of(builder, m.seqs);
     const auto text = builder.CreateString(m.text);
-    return {wire::Body::CommandResult, wire::CreateCommandResult(builder, m.client_id, m.accepted,
-                                                                 m.zone, seqs, m.reason, text)
-                                           .Union()};
+    return {wire::Body::CommandResult,
+            wire::CreateCommandResult(builder, m.client_id, m.accepted, m.zone, seqs, m.reason,
+                                      text, m.duplicate)
+                .Union()};
   }
   std::pair<wire::Body, fb::Offset<void>> operator()(const Events& m) const {
     std::vector<fb::Offset<wire::WorldEvent>> events;
@@ -100,8 +101,8 @@ std::variant<Message, ProtocolError> read(const wire::Message& message) {
   }
   case wire::Body::CommandResult: {
     const auto* m = message.body_as_CommandResult();
-    CommandResult result{m->client_id(), m->accepted(),       m->zone(), {},
-                         m->reason(),    string_of(m->text())};
+    CommandResult result{m->client_id(), m->accepted(),        m->zone(),     {},
+                         m->reason(),    string_of(m->text()), m->duplicate()};
     if (m->seqs() != nullptr) result.seqs.assign(m->seqs()->begin(), m->seqs()->end());
     return Message(std::move(result));
   }

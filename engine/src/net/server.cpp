@@ -170,7 +170,9 @@ private:
       return;
     }
     player_ = hello.player;
-    zone_ = 1; // where players join; a handoff moves the session along (watch)
+    // Players start in zones by id, so a crowd of new players spreads over the world; a
+    // handoff moves the session along (follow).
+    zone_ = static_cast<ZoneId>(hello.player % server_.world_.options().zones) + 1;
     watch(zone_);
     const auto& world = server_.world_.options();
     push(framed(Welcome{player_, zone_, protocol_version, server_.options_.max_frame,
@@ -232,7 +234,7 @@ private:
             fmt::format("zone {} could not take the command: {}", zone, outcome.error().message()),
             client_id);
     } else {
-      CommandResult result{client_id, outcome->accepted, zone, {}, 0, {}};
+      CommandResult result{client_id, outcome->accepted, zone, {}, 0, {}, outcome->duplicate};
       if (outcome->accepted) {
         counters.commands_accepted.fetch_add(1, std::memory_order_relaxed);
         if (outcome->first_seq != 0) {

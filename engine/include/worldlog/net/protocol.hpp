@@ -71,6 +71,7 @@ struct CommandResult {
   std::vector<std::uint64_t> seqs;
   std::uint16_t reason = 0;
   std::string text;
+  bool duplicate = false; ///< the result of an earlier command with this client id
   friend bool operator==(const CommandResult&, const CommandResult&) = default;
 };
 
