@@ -306,7 +306,6 @@ TEST_CASE("a client id resent after reconnecting gets the first result back, not
     return said;
   }();
   // The first connection logs the player out as it closes; wait until it has.
-  net::Welcome welcome;
   std::optional<TestClient> again;
   for (int attempt = 0; attempt < 100; ++attempt) {
     again.emplace(server.endpoint());
