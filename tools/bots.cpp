@@ -511,15 +511,10 @@ void Client::close() {
 
 /// "host:port" (an IPv6 host in brackets) resolved; fails naming the address.
 tcp::resolver::results_type resolve(asio::io_context& io, const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
-    fail(fmt::format("--connect {}: expected HOST:PORT", address));
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
+  const HostPort split = split_host_port(address, "--connect");
   tcp::resolver resolver(io);
   boost::system::error_code ec;
-  auto endpoints = resolver.resolve(host, address.substr(colon + 1), ec);
+  auto endpoints = resolver.resolve(split.host, std::to_string(split.port), ec);
   if (ec) fail(fmt::format("cannot resolve {}: {}", address, ec.message()));
   return endpoints;
 }

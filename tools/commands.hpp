@@ -5,8 +5,11 @@
 // throws CLI::RuntimeError, which main turns into a non-zero exit without printing more.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -43,6 +46,31 @@ void add_bots_command(CLI::App& app);
 [[noreturn]] inline void fail(std::string_view message) {
   fmt::print(stderr, "worldlog: {}\n", message);
   throw CLI::RuntimeError(1);
+}
+
+/// A "HOST:PORT" option (an IPv6 host in brackets) split into the host, brackets removed, and
+/// the port. Fails naming `option` when the text is not of that form or the port is not a
+/// number from 0 to 65535.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+[[nodiscard]] inline HostPort split_host_port(std::string_view text, std::string_view option) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    fail(fmt::format("{} '{}' is not HOST:PORT", option, text));
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string_view digits = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+      port > 65535) {
+    fail(fmt::format("{} '{}': the port is not a number from 0 to 65535", option, text));
+  }
+  return {std::string(host), static_cast<std::uint16_t>(port)};
 }
 
 /// Opens the log in `dir` for reading; a missing directory or a directory that holds no log is

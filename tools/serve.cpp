@@ -51,30 +51,13 @@ struct ServeOptions {
   std::uint64_t max_connections = 10'000;
 };
 
-[[noreturn]] void fail(const std::string& message) {
-  fmt::print(stderr, "worldlog: {}\n", message);
-  std::exit(1);
-}
-
-/// "HOST:PORT" as an endpoint. Exits naming the option on anything else.
+/// "HOST:PORT" with an IP address as HOST, to listen on. Fails naming the option otherwise.
 tcp::endpoint parse_endpoint(const std::string& text, std::string_view option) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    fail(fmt::format("{} '{}' is not HOST:PORT", option, text));
-  }
+  const HostPort split = split_host_port(text, option);
   boost::system::error_code error;
-  const auto address = asio::ip::make_address(text.substr(0, colon), error);
-  if (error)
-    fail(fmt::format("{} '{}': '{}' is not an IP address", option, text, text.substr(0, colon)));
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
-  } catch (const std::exception&) {
-    fail(fmt::format("{} '{}': the port is not a number from 0 to 65535", option, text));
-  }
-  return {address, static_cast<unsigned short>(port)};
+  const auto address = asio::ip::make_address(split.host, error);
+  if (error) fail(fmt::format("{} '{}': '{}' is not an IP address", option, text, split.host));
+  return {address, split.port};
 }
 
 net::Secret secret_or_exit(const std::string& file) {

@@ -152,6 +152,7 @@ std::string_view error_code_name(ErrorCode code) noexcept {
                                         "internal",
                                         "already_connected"};
   const auto index = static_cast<std::size_t>(code);
+  static_assert(std::size(names) == error_code_count, "a name for every ErrorCode");
   return index < std::size(names) ? names[index] : "unknown";
 }
 

@@ -62,12 +62,12 @@ public:
         refilled_(SteadyClock::now()) {}
 
   void start() {
+    // Frames are small and answered at once: Nagle's algorithm would hold each one back until
+    // the previous is acknowledged, which a delayed ACK makes 40 ms.
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
     arm_idle_timer();
     read();
-  }
-
-  void no_delay(boost::system::error_code& error) {
-    socket_.set_option(tcp::no_delay(true), error);
   }
 
   /// The server is stopping: read nothing more; close once every result is sent.
@@ -495,10 +495,6 @@ void Server::accept() {
     }
     if (session) {
       counters_.connections.fetch_add(1, std::memory_order_relaxed);
-      // Frames are small and answered at once: Nagle's algorithm would hold each one back
-      // until the previous is acknowledged, which a delayed ACK makes 40 ms.
-      boost::system::error_code ignored;
-      session->no_delay(ignored);
       session->start();
     } else {
       counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 //   auto decoded = net::decode(payload);    // Message or ProtocolError
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ enum class ErrorCode : std::uint16_t {
   internal = 15,
   already_connected = 16,
 };
+
+/// ErrorCode values run from 0 to error_code_count - 1.
+inline constexpr std::size_t error_code_count =
+    static_cast<std::size_t>(ErrorCode::already_connected) + 1;
 
 /// "frame_too_large", ...; "unknown" for a number this build does not know.
 [[nodiscard]] std::string_view error_code_name(ErrorCode code) noexcept;

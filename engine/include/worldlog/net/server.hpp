@@ -57,7 +57,7 @@ struct ServerCounters {
   std::atomic<std::uint64_t> events_sent{0};     ///< world events queued to sessions
   std::atomic<std::uint64_t> frames_received{0};
   /// Errors sent, by ErrorCode (index = the code's number).
-  std::array<std::atomic<std::uint64_t>, 17> errors{};
+  std::array<std::atomic<std::uint64_t>, error_code_count> errors{};
 };
 
 class Session;
