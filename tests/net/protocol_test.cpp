@@ -1,7 +1,9 @@
 // The wire protocol's messages: every one survives encode and decode, and a frame that is not
 // a message this build reads is a ProtocolError with the code the server answers it with.
+#include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <flatbuffers/flatbuffers.h>
@@ -102,6 +104,33 @@ TEST_CASE("a body type this build does not know is unknown_message") {
   CHECK(refusal.text.find("99") != std::string::npos);
   CHECK(net::error_code_name(net::ErrorCode::duplicate_client_id) == "duplicate_client_id");
   CHECK(net::error_code_name(static_cast<net::ErrorCode>(999)) == "unknown");
+}
+
+TEST_CASE("a vector of 8-byte values at a 4-byte boundary is read (found by fuzz_frame)") {
+  // The verifier checks only that a vector's length is 4-aligned. Move the seqs of a
+  // CommandResult to the end of the buffer so that its elements start at 4 mod 8: reading them
+  // in place would be a misaligned load (UBSan stops the sanitizer build on it).
+  std::string payload = net::encode(net::CommandResult{7, true, 1, {41}, 0, {}, false});
+  REQUIRE(payload.size() % 8 == 0);
+  const auto* data = reinterpret_cast<const std::uint8_t*>(payload.data());
+  const auto* table = reinterpret_cast<const flatbuffers::Table*>(
+      net::schema::GetMessage(data)->body_as_CommandResult());
+  const auto field =
+      static_cast<std::size_t>(reinterpret_cast<const std::uint8_t*>(table) - data +
+                               table->GetOptionalFieldOffset(net::schema::CommandResult::VT_SEQS));
+  const auto moved = static_cast<std::uint32_t>(payload.size());
+  const std::uint32_t offset = moved - static_cast<std::uint32_t>(field);
+  const std::uint32_t count = 1;
+  const std::uint64_t seq = 0x0102030405060708;
+  payload.replace(field, sizeof offset, reinterpret_cast<const char*>(&offset), sizeof offset);
+  payload.append(reinterpret_cast<const char*>(&count), sizeof count);
+  payload.append(reinterpret_cast<const char*>(&seq), sizeof seq);
+
+  const auto decoded = net::decode(payload);
+  REQUIRE(std::holds_alternative<net::Message>(decoded));
+  const auto& result = std::get<net::CommandResult>(std::get<net::Message>(decoded));
+  CHECK(result.seqs == std::vector<std::uint64_t>{seq});
+  CHECK(result.client_id == 7);
 }
 
 } // namespace worldlog::test

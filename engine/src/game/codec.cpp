@@ -214,7 +214,8 @@ template <std::size_t I = 0> Result<Event> decode_as(std::size_t index, std::str
     if (index != I) return decode_as<I + 1>(index, bytes);
     using E = std::variant_alternative_t<I, Event>;
     static_assert(E::type == I + 1, "an event's type tag must be its index in Event plus one");
-    const auto* table = verified_root<typename TableOf<E>::type>(bytes);
+    std::string scratch;
+    const auto* table = verified_root<typename TableOf<E>::type>(bytes, scratch);
     if (table == nullptr)
       return make_error(Errc::corruption, "game event {} ({} bytes) fails verification",
                         Model::event_name(Event{std::in_place_index<I>}), bytes.size());

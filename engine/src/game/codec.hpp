@@ -7,6 +7,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <worldlog/flatbuffers.hpp>
 #include <worldlog/game/state.hpp>
 #include <worldlog/schema/game_generated.h>
 
@@ -23,15 +24,6 @@ namespace schema = worldlog::game::schema;
 /// The finished buffer of `builder` as bytes.
 [[nodiscard]] inline std::string bytes_of(const fb::FlatBufferBuilder& builder) {
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
-}
-
-/// The root `Table` of `bytes` if the verifier accepts it (with `identifier`, when given).
-template <typename Table>
-[[nodiscard]] const Table* verified_root(std::string_view bytes, const char* identifier = nullptr) {
-  const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  fb::Verifier verifier(data, bytes.size());
-  if (!verifier.VerifyBuffer<Table>(identifier)) return nullptr;
-  return fb::GetRoot<Table>(data);
 }
 
 /// Reads stored values into the model's types, noting any that no version of the rules

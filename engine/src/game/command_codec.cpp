@@ -111,7 +111,8 @@ std::string Model::encode_command(const Command& command) {
 }
 
 Result<Command> Model::decode_command(std::string_view bytes) {
-  const auto* table = verified_root<schema::Command>(bytes, command_identifier);
+  std::string scratch;
+  const auto* table = verified_root<schema::Command>(bytes, scratch, command_identifier);
   if (table == nullptr)
     return make_error(Errc::corruption, "game command ({} bytes) fails verification", bytes.size());
   Reader reader;

@@ -75,7 +75,8 @@ std::string Model::snapshot(const State& state) {
 }
 
 Result<State> Model::restore(std::string_view bytes) {
-  const auto* table = verified_root<schema::State>(bytes, snapshot_identifier);
+  std::string scratch;
+  const auto* table = verified_root<schema::State>(bytes, scratch, snapshot_identifier);
   if (table == nullptr)
     return make_error(Errc::corruption, "game snapshot ({} bytes) fails verification",
                       bytes.size());
@@ -126,9 +127,8 @@ Result<State> Model::restore(std::string_view bytes) {
       state.departing.insert_or_assign({departure.player.id, departure.epoch},
                                        std::move(departure));
     }
-  if (const auto* epochs = table->epochs())
-    for (const auto* stored : *epochs)
-      state.epochs.insert_or_assign(stored->entity(), stored->epoch());
+  for (const auto& stored : copied_elements<schema::EntityEpoch>(table->epochs()))
+    state.epochs.insert_or_assign(stored.entity(), stored.epoch());
   if (!reader.ok)
     return make_error(Errc::corruption, "game snapshot holds an unknown kind or a missing player");
   return state;

@@ -3,6 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 #include <fmt/format.h>
 
+#include <worldlog/flatbuffers.hpp>
 #include <worldlog/schema/protocol_generated.h>
 
 namespace worldlog::net {
@@ -103,7 +104,7 @@ std::variant<Message, ProtocolError> read(const wire::Message& message) {
     const auto* m = message.body_as_CommandResult();
     CommandResult result{m->client_id(), m->accepted(),        m->zone(),     {},
                          m->reason(),    string_of(m->text()), m->duplicate()};
-    if (m->seqs() != nullptr) result.seqs.assign(m->seqs()->begin(), m->seqs()->end());
+    result.seqs = copied_elements<std::uint64_t>(m->seqs());
     return Message(std::move(result));
   }
   case wire::Body::Events: {
@@ -165,22 +166,20 @@ std::string encode(const Message& message) {
 }
 
 std::variant<Message, ProtocolError> decode(std::string_view payload) {
-  // A frame sits at any offset in the connection's buffer; FlatBuffers reads scalars in place.
-  thread_local std::string aligned;
-  aligned.assign(payload);
-  const auto* data = reinterpret_cast<const std::uint8_t*>(aligned.data());
-  if (aligned.size() < 2 * sizeof(fb::uoffset_t) ||
-      !fb::BufferHasIdentifier(data, wire::MessageIdentifier())) {
+  if (payload.size() < 2 * sizeof(fb::uoffset_t) ||
+      !fb::BufferHasIdentifier(payload.data(), wire::MessageIdentifier())) {
     return ProtocolError{ErrorCode::wrong_identifier,
                          fmt::format("not a worldlog message (file identifier \"{}\" expected)",
                                      wire::MessageIdentifier())};
   }
-  fb::Verifier verifier(data, aligned.size());
-  if (!wire::VerifyMessageBuffer(verifier)) {
+  // A frame sits at any offset in the connection's buffer.
+  thread_local std::string scratch;
+  const auto* message = verified_root<wire::Message>(payload, scratch, wire::MessageIdentifier());
+  if (message == nullptr) {
     return malformed(
-        fmt::format("a message of {} bytes fails the FlatBuffers verifier", aligned.size()));
+        fmt::format("a message of {} bytes fails the FlatBuffers verifier", payload.size()));
   }
-  return read(*wire::GetMessage(data));
+  return read(*message);
 }
 
 } // namespace worldlog::net

@@ -4,6 +4,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <worldlog/flatbuffers.hpp>
 #include <worldlog/schema/zone_generated.h>
 
 namespace worldlog::zone {
@@ -13,13 +14,6 @@ namespace fbs = worldlog::zone::schema;
 
 std::string finished_bytes(const flatbuffers::FlatBufferBuilder& builder) {
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
-}
-
-/// The root table of `bytes`, or nullptr when they fail the FlatBuffers verifier.
-template <typename Table> const Table* verified_table(std::string_view bytes) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  if (!verifier.VerifyBuffer<Table>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<Table>(bytes.data());
 }
 
 std::string_view as_view(const flatbuffers::String* text) {
@@ -57,7 +51,8 @@ std::string encode_genesis(const Genesis& genesis) {
 }
 
 Result<Genesis> decode_genesis(std::string_view payload) {
-  const auto* table = verified_table<fbs::ZoneGenesis>(payload);
+  std::string scratch;
+  const auto* table = verified_root<fbs::ZoneGenesis>(payload, scratch);
   if (!table) return make_error(Errc::corruption, "zone genesis event fails verification");
   Genesis genesis{std::string(as_view(table->model())),
                   table->rules_version(),
@@ -83,7 +78,8 @@ std::string encode_command_rejected(const CommandRejected& rejected) {
 }
 
 Result<CommandRejected> decode_command_rejected(std::string_view payload) {
-  const auto* table = verified_table<fbs::CommandRejected>(payload);
+  std::string scratch;
+  const auto* table = verified_root<fbs::CommandRejected>(payload, scratch);
   if (!table) return make_error(Errc::corruption, "CommandRejected event fails verification");
   return CommandRejected{table->code(), std::string(as_view(table->reason())),
                          std::string(as_view(table->command_name())),
@@ -145,11 +141,10 @@ std::string encode_snapshot(const ZoneSnapshot& snapshot, const RecentCommands& 
 }
 
 Result<ZoneSnapshot> decode_snapshot(std::string_view bytes, RecentCommands& recent) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  if (!fbs::VerifyZoneSnapshotBuffer(verifier)) {
-    return make_error(Errc::corruption, "zone snapshot fails verification");
-  }
-  const auto* table = fbs::GetZoneSnapshot(bytes.data());
+  std::string scratch;
+  const auto* table =
+      verified_root<fbs::ZoneSnapshot>(bytes, scratch, fbs::ZoneSnapshotIdentifier());
+  if (table == nullptr) return make_error(Errc::corruption, "zone snapshot fails verification");
   ZoneSnapshot snapshot{std::string(as_view(table->model())),
                         table->rules_version(),
                         table->seq(),
