@@ -71,7 +71,10 @@ void serve(const ServeOptions& options) {
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
   const tcp::endpoint http = parse_endpoint(options.http, "--http");
 
-  auto opened = log::EventLog::open(options.data, {.create_if_missing = true});
+  net::Metrics metrics; // before the log, which reports every commit to it
+  auto opened = log::EventLog::open(
+      options.data,
+      {.create_if_missing = true, .on_commit = net::append_batch_metrics(metrics)});
   if (!opened.ok())
     fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
   log::EventLog& log = **opened;
@@ -98,7 +101,6 @@ void serve(const ServeOptions& options) {
   auto bound = server.listen(listen);
   if (!bound.ok()) fail(std::string(bound.error().message()));
 
-  net::Metrics metrics;
   net::add_server_metrics(metrics, server, world, log);
   auto endpoints = net::HttpServer::start(
       io, http,

@@ -31,6 +31,7 @@
 #include <worldlog/game/model.hpp>
 #include <worldlog/game/world.hpp>
 #include <worldlog/net/frame.hpp>
+#include <worldlog/net/metrics.hpp>
 #include <worldlog/net/protocol.hpp>
 #include <worldlog/net/server.hpp>
 #include <worldlog/net/token.hpp>
@@ -47,7 +48,7 @@ using asio::ip::tcp;
 class ServerFixture {
 public:
   explicit ServerFixture(net::ServerOptions options = {}, game::ZoneId zones = 2)
-      : log_(open_log(temp_ / "log")),
+      : log_(open_log(temp_ / "log", with_batch_metrics(metrics_))),
         world_(std::make_unique<game::World>(pool_.get_executor(), *log_, clock_,
                                              game::WorldOptions{.zones = zones, .seed = 5})),
         secret_{"test-secret-of-32-bytes-at-least!"} {
@@ -83,11 +84,21 @@ public:
     return server_->counters().errors[static_cast<std::size_t>(code)].load();
   }
   [[nodiscard]] log::EventLog& log() noexcept { return *log_; }
+  /// Holds worldlog_append_batch_events of the log from its opening; add_server_metrics adds
+  /// the rest.
+  [[nodiscard]] net::Metrics& metrics() noexcept { return metrics_; }
   [[nodiscard]] net::Server& server() noexcept { return *server_; }
   [[nodiscard]] game::World& world() noexcept { return *world_; }
 
 private:
+  static log::Options with_batch_metrics(net::Metrics& metrics) {
+    log::Options options = fast_options();
+    options.on_commit = net::append_batch_metrics(metrics);
+    return options;
+  }
+
   TempDir temp_;
+  net::Metrics metrics_;
   std::unique_ptr<EventLog> log_;
   runtime::SystemClock clock_;
   asio::thread_pool pool_{2};

@@ -367,7 +367,7 @@ TEST_CASE("stopping answers the commands in flight, then closes every connection
 
 TEST_CASE("the metrics show what the server did") {
   ServerFixture server;
-  net::Metrics metrics;
+  net::Metrics& metrics = server.metrics();
   net::add_server_metrics(metrics, server.server(), server.world(), server.log());
   Player player(server, 7);
   CHECK_FALSE(player.client.command(2, game::move(7, {INT64_MAX, 0})).accepted);
@@ -386,6 +386,9 @@ TEST_CASE("the metrics show what the server did") {
   has("worldlog_zone_mailbox_depth{zone=\"2\"} ");
   has("worldlog_zone_restarts_total 0\n");
   has("worldlog_command_latency_ms_count 2\n");
+  // Every event reached the log in some durable write.
+  has(fmt::format("worldlog_append_batch_events_sum {}\n", server.log().last_position()));
+  has("worldlog_append_batch_events_bucket{le=\"1\"} ");
 }
 
 TEST_CASE("a client id resent after reconnecting gets the first result back, not applied again") {

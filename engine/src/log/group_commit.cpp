@@ -190,6 +190,7 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
         request.done(error);
       return;
     }
+    if (options.on_commit) options.on_commit(committed.size());
     publish(committed);
     index_behind(committed);
   }

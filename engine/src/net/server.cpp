@@ -558,6 +558,14 @@ void Server::stop(std::chrono::milliseconds grace, std::function<void()> done) {
   });
 }
 
+std::function<void(std::size_t events)> append_batch_metrics(Metrics& metrics) {
+  auto& batches = metrics.histogram(
+      "worldlog_append_batch_events",
+      "Events per durable write to the log: group commit merges concurrent appends",
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384});
+  return [&batches](std::size_t events) { batches.observe(events); };
+}
+
 void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
                         const log::EventLog& log) {
   auto& latency = metrics.latency_histogram(

@@ -39,6 +39,9 @@ struct Options {
   /// Open an existing log as a reader beside its writer (a running server in another process)
   /// or on a copy: reads only, as of open or the last `refresh()`; never creates a log.
   bool read_only = false;
+  /// Called on the commit thread once each batch of appends is durable, with the number of
+  /// events it wrote: how well group commit merges appends. Keep it cheap (a histogram).
+  std::function<void(std::size_t events)> on_commit = nullptr;
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -111,6 +112,11 @@ private:
 };
 
 class Metrics;
+
+/// Registers worldlog_append_batch_events, the events of each durable write to the log, and
+/// returns what feeds it: pass it as log::Options::on_commit when opening the log.
+/// REQUIRES: `metrics` outlives the log.
+[[nodiscard]] std::function<void(std::size_t events)> append_batch_metrics(Metrics& metrics);
 
 /// Registers what `server`, `world` and `log` show on /metrics: connections, frames, commands
 /// by result, protocol errors by code, events sent, the round-trip latency histogram, the
