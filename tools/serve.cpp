@@ -49,6 +49,8 @@ struct ServeOptions {
   std::uint32_t rate = 50;
   std::uint64_t idle_timeout_ms = 30'000;
   std::uint64_t max_connections = 10'000;
+  std::uint64_t event_batch_ms = 50;
+  std::uint64_t view_radius_m = 20;
 };
 
 /// "HOST:PORT" with an IP address as HOST, to listen on. Fails naming the option otherwise.
@@ -83,7 +85,11 @@ void serve(const ServeOptions& options) {
   asio::thread_pool pool(2);
   game::World world(
       pool.get_executor(), log, clock,
-      game::WorldOptions{.zones = options.zones, .seed = options.seed, .tick_us = tick_us});
+      game::WorldOptions{
+          .zones = options.zones,
+          .seed = options.seed,
+          .tick_us = tick_us,
+          .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000}});
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
@@ -97,6 +103,7 @@ void serve(const ServeOptions& options) {
                          .command_burst = options.rate,
                          .idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms),
                          .max_connections = options.max_connections,
+                         .event_batch = std::chrono::milliseconds(options.event_batch_ms),
                      });
   auto bound = server.listen(listen);
   if (!bound.ok()) fail(std::string(bound.error().message()));
@@ -167,6 +174,17 @@ void add_serve_commands(CLI::App& app) {
   serve_command->add_option("--rate", options->rate, "Commands per second per connection")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_command
+      ->add_option("--view-radius-m", options->view_radius_m,
+                   "Players see what happens this close to them (a zone is 64 m square)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  serve_command
+      ->add_option("--event-batch-ms", options->event_batch_ms,
+                   "World events wait up to this long to be sent together (0: at once); "
+                   "results go at once")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   serve_command
       ->add_option("--idle-timeout-ms", options->idle_timeout_ms,
                    "Close a connection that sends nothing for this long")

@@ -19,6 +19,8 @@
 #include <thread>
 #include <variant>
 
+#include <poll.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -110,7 +112,7 @@ private:
   std::thread thread_;
 };
 
-/// A client on a blocking socket with a receive timeout.
+/// A client on a blocking socket; it waits 5 s at most for a message.
 class TestClient {
 public:
   explicit TestClient(const tcp::endpoint& endpoint, int receive_buffer = 0) : socket_(io_) {
@@ -118,8 +120,6 @@ public:
     if (receive_buffer > 0)
       socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     socket_.connect(endpoint);
-    timeval timeout{5, 0};
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
 
   void send_raw(std::string_view bytes) {
@@ -138,13 +138,12 @@ public:
         REQUIRE(std::holds_alternative<net::Message>(decoded));
         return std::get<net::Message>(std::move(decoded));
       }
-      std::array<char, 4096> buffer{};
-      boost::system::error_code error;
-      const std::size_t size = socket_.read_some(asio::buffer(buffer), error);
-      if (error) return std::nullopt;
-      decoder_.feed(std::string_view(buffer.data(), size));
+      if (!read_within(std::chrono::seconds(5))) return std::nullopt;
     }
   }
+
+  /// Whether nothing arrives for `wait` (what does arrive is kept for receive()).
+  bool quiet_for(std::chrono::milliseconds wait) { return !read_within(wait); }
 
   /// The next message that is not a world event.
   std::optional<net::Message> receive_reply() {
@@ -198,6 +197,19 @@ public:
   }
 
 private:
+  /// Reads what arrives within `wait`; false when nothing did or the server closed. (The
+  /// socket's own SO_RCVTIMEO would not do: Asio polls again when a read times out.)
+  bool read_within(std::chrono::milliseconds wait) {
+    pollfd readable{socket_.native_handle(), POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(wait.count())) <= 0) return false;
+    std::array<char, 4096> buffer{};
+    boost::system::error_code error;
+    const std::size_t size = socket_.read_some(asio::buffer(buffer), error);
+    if (error) return false;
+    decoder_.feed(std::string_view(buffer.data(), size));
+    return true;
+  }
+
   asio::io_context io_;
   tcp::socket socket_;
   net::FrameDecoder decoder_{16 << 20};

@@ -149,6 +149,29 @@ TEST_CASE("a player says hello, joins and moves, and each result names durable s
   CHECK(saw_join);
 }
 
+TEST_CASE("world events wait for their batch, or leave with the next result") {
+  ServerFixture server({.event_batch = 10s});
+  Player watcher(server, 8);
+  // A write in progress takes along what is queued when it ends: let it end.
+  for (int i = 0; i < 10 && !watcher.client.quiet_for(200ms); ++i) {
+  }
+  Player newcomer(server, 10); // in the same zone: the watcher sees it join
+  const auto saw_newcomer = [&] {
+    return std::any_of(
+        watcher.client.seen().begin(), watcher.client.seen().end(), [](const net::Events& events) {
+          return std::any_of(events.events.begin(), events.events.end(),
+                             [](const net::WorldEvent& event) { return event.actor == 10; });
+        });
+  };
+  // Its batch has 10 s to run: whatever the watcher gets now came with a result.
+  CHECK(watcher.client.quiet_for(300ms));
+  // The events queued before a result go out with it. (The zone may show the newcomer's
+  // Joined just after the watcher's first result was queued, but not after a later one.)
+  for (std::uint64_t id = 2; id < 6 && !saw_newcomer(); ++id)
+    REQUIRE(watcher.client.command(id, game::say(8, "anyone?")).accepted);
+  CHECK(saw_newcomer());
+}
+
 TEST_CASE("a bad token is refused and the connection closed") {
   ServerFixture server;
   Witness witness(server);

@@ -76,29 +76,56 @@ public:
     if (in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
   }
 
-  /// Queues a frame to send. Safe from any thread. A client that lets more than
-  /// max_outgoing_bytes pile up is disconnected: its memory is not ours to grow.
+  /// Queues a result or an error, to be sent at once. Safe from any thread.
   void push(Frame frame) {
+    if (enqueue(std::move(frame), Send::now))
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_push(); });
+  }
+
+  /// Queues a world event, to be sent with the server's next batch. Safe from any thread.
+  void push_event(Frame frame) {
+    if (server_.options_.event_batch.count() == 0) {
+      push(std::move(frame));
+    } else if (enqueue(std::move(frame), Send::batched)) {
+      server_.flush_later(weak_from_this());
+    }
+  }
+
+  /// The batch interval is over: sends the events queued since it began.
+  void flush_batch() {
     {
       const std::lock_guard lock(out_mutex_);
-      if (dropped_) return;
-      if (queued_bytes_ + frame->size() > server_.options_.max_outgoing_bytes) {
-        dropped_ = true;
-        queue_.clear();
-        queued_bytes_ = 0;
-        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drop(); });
-        return;
-      }
-      queued_bytes_ += frame->size();
-      queue_.push_back(std::move(frame));
-      if (flush_posted_) return;
-      flush_posted_ = true;
+      batched_ = false;
+      if (dropped_) return; // drop() closes
     }
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_push(); });
+    write();
   }
 
 private:
   static constexpr std::uint64_t token_unit = 1'000'000; ///< a command, in bucket units
+
+  enum class Send { now, batched };
+
+  /// Queues `frame`; whether the caller must arrange its sending (`when`), which is not needed
+  /// when a send is arranged already. A client that lets more than max_outgoing_bytes pile up
+  /// is disconnected: its memory is not ours to grow.
+  bool enqueue(Frame frame, Send when) {
+    const std::lock_guard lock(out_mutex_);
+    if (dropped_) return false;
+    if (queued_bytes_ + frame->size() > server_.options_.max_outgoing_bytes) {
+      dropped_ = true;
+      queue_.clear();
+      queued_bytes_ = 0;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drop(); });
+      return false;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (flush_posted_) return false;
+    if (when == Send::now) return flush_posted_ = true;
+    if (batched_) return false;
+    return batched_ = true;
+  }
 
   // ---- reading -------------------------------------------------------------------------------
 
@@ -302,7 +329,7 @@ private:
         [weak, player, &counters = server_.counters_](const zone::Broadcast<game::Event>& shown) {
           const auto self = weak.lock();
           if (!self) return;
-          self->push(encoded_event(shown));
+          self->push_event(encoded_event(shown));
           counters.events_sent.fetch_add(1, std::memory_order_relaxed);
           if (const auto* departed = std::get_if<game::Departed>(&shown.event);
               departed != nullptr && departed->player.id == player) {
@@ -448,7 +475,8 @@ private:
   std::mutex out_mutex_;
   std::deque<Frame> queue_;      // guarded by out_mutex_
   std::size_t queued_bytes_ = 0; // guarded by out_mutex_
-  bool flush_posted_ = false;    // guarded by out_mutex_
+  bool flush_posted_ = false;    // guarded by out_mutex_: on_push is coming
+  bool batched_ = false;         // guarded by out_mutex_: flush_batch is coming
   bool dropped_ = false;         // guarded by out_mutex_: a slow reader, to be closed
   bool writing_ = false;
   std::vector<Frame> sending_; ///< the frames of the write in progress
@@ -456,7 +484,8 @@ private:
 };
 
 Server::Server(asio::io_context& io, game::World& world, Secret secret, ServerOptions options)
-    : io_(io), world_(world), secret_(std::move(secret)), options_(options), acceptor_(io) {}
+    : io_(io), world_(world), secret_(std::move(secret)), options_(options), acceptor_(io),
+      batch_timer_(io) {}
 
 Server::~Server() {
   boost::system::error_code ignored;
@@ -514,6 +543,40 @@ void Server::release(std::uint64_t player, const Session* session) {
   const std::lock_guard lock(mutex_);
   const auto found = players_.find(player);
   if (found != players_.end() && found->second == session) players_.erase(found);
+}
+
+void Server::flush_later(std::weak_ptr<Session> session) {
+  {
+    const std::lock_guard lock(batch_mutex_);
+    batched_.push_back(std::move(session));
+    if (std::exchange(batch_armed_, true)) return;
+  }
+  asio::post(io_, [this] {
+    batch_timer_.expires_after(options_.event_batch);
+    batch_timer_.async_wait([this](boost::system::error_code error) {
+      if (!error) flush_batch();
+    });
+  });
+}
+
+void Server::flush_batch() {
+  {
+    const std::lock_guard lock(batch_mutex_);
+    flushing_.insert(flushing_.end(), std::make_move_iterator(batched_.begin()),
+                     std::make_move_iterator(batched_.end()));
+    batched_.clear();
+    batch_armed_ = false;
+  }
+  flush_some();
+}
+
+void Server::flush_some() {
+  constexpr std::size_t sessions_at_once = 8;
+  for (std::size_t i = 0; i < sessions_at_once && !flushing_.empty(); ++i) {
+    if (const auto session = flushing_.front().lock()) session->flush_batch();
+    flushing_.pop_front();
+  }
+  if (!flushing_.empty()) asio::post(io_, [this] { flush_some(); });
 }
 
 void Server::closed(const Session* session) {
