@@ -66,7 +66,8 @@ public:
     // the previous is acknowledged, which a delayed ACK makes 40 ms.
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
-    arm_idle_timer();
+    last_heard_ = SteadyClock::now();
+    arm_idle_timer(server_.options_.idle_timeout);
     read();
   }
 
@@ -138,7 +139,7 @@ private:
             self->close();
             return;
           }
-          self->arm_idle_timer();
+          self->last_heard_ = SteadyClock::now();
           self->decoder_.feed(std::string_view(self->buffer_.data(), size));
           self->drain_frames();
         });
@@ -413,12 +414,20 @@ private:
     push(framed(Error{code, std::move(text), true, 0}));
   }
 
-  void arm_idle_timer() {
-    idle_.expires_after(server_.options_.idle_timeout);
+  /// Checks for silence `after` from now. A read only notes the time: re-arming the timer on
+  /// every read would cost a cancelled wait per frame.
+  void arm_idle_timer(SteadyClock::duration after) {
+    idle_.expires_after(after);
     idle_.async_wait([self = shared_from_this()](boost::system::error_code error) {
-      if (error || self->closed_) return; // re-armed or closed
-      self->fail(ErrorCode::idle_timeout, fmt::format("nothing received for {} ms",
-                                                      self->server_.options_.idle_timeout.count()));
+      if (error || self->closed_) return;
+      const auto timeout = self->server_.options_.idle_timeout;
+      const auto silent = SteadyClock::now() - self->last_heard_;
+      if (silent < timeout) {
+        self->arm_idle_timer(timeout - silent);
+        return;
+      }
+      self->fail(ErrorCode::idle_timeout,
+                 fmt::format("nothing received for {} ms", timeout.count()));
     });
   }
 
@@ -467,6 +476,7 @@ private:
   bool closing_ = false; ///< a fatal error is on its way; close after it
   bool closed_ = false;
 
+  SteadyClock::time_point last_heard_; ///< when the last bytes arrived
   std::uint64_t tokens_;
   SteadyClock::time_point refilled_;
   std::unordered_set<std::uint64_t> client_ids_; ///< lookups only
