@@ -652,7 +652,13 @@ void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
       "From a command's arrival to its result (after its events are durable), in ms");
   server.set_latency_observer(
       [&latency](std::uint64_t micros) { latency.observe(std::chrono::microseconds(micros)); });
-  metrics.add_collector([&server, &world, &log](Sink& sink) {
+  metrics.add_collector([&server, &world, &log, &latency](Sink& sink) {
+    // The histogram is for Prometheus; the estimate is for a reader of the page.
+    sink.gauge(
+        "worldlog_command_latency_p99_us",
+        "The p99 of worldlog_command_latency_ms since the start, estimated from its "
+        "buckets, in µs",
+        {}, std::chrono::duration_cast<std::chrono::microseconds>(latency.quantile(0.99)).count());
     const ServerCounters& counters = server.counters();
     sink.gauge("worldlog_connections", "Open client connections", {}, counters.connections.load());
     sink.counter("worldlog_connections_total", "Client connections accepted", {},

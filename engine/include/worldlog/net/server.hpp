@@ -137,8 +137,8 @@ class Metrics;
 [[nodiscard]] std::function<void(std::size_t events)> append_batch_metrics(Metrics& metrics);
 
 /// Registers what `server`, `world` and `log` show on /metrics: connections, frames, commands
-/// by result, protocol errors by code, events sent, the round-trip latency histogram, the
-/// log's last position (events appended), zone mailbox depths and zone restarts.
+/// by result, protocol errors by code, events sent, the round-trip latency histogram and its
+/// p99, the log's last position (events appended), zone mailbox depths and zone restarts.
 /// REQUIRES: all four outlive every later scrape of `metrics`.
 void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
                         const log::EventLog& log);
