@@ -409,7 +409,7 @@ TEST_CASE("the metrics show what the server did") {
   has("worldlog_zone_mailbox_depth{zone=\"2\"} ");
   has("worldlog_zone_restarts_total 0\n");
   has("worldlog_command_latency_ms_count 2\n");
-  const std::string_view p99 = "worldlog_command_latency_p99_us ";
+  const std::string_view p99 = "\nworldlog_command_latency_p99_us ";
   const auto at = text.find(p99);
   REQUIRE(at != std::string::npos);
   CHECK(std::stoll(text.substr(at + p99.size())) > 0); // two commands took some time
