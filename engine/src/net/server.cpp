@@ -243,19 +243,18 @@ private:
     static_cast<void>(server_.world_.submit(
         zone, {log::ActorKind::player, player_}, client_id, std::move(command),
         [self = shared_from_this(), client_id, zone, arrived, joining,
-         leaving](const Result<zone::Outcome>& outcome) {
-          // On a zone's strand or the log's commit thread: the result is queued from here, one
-          // trip through the io_context sooner; the session's own state is updated there.
-          self->answer(client_id, zone, arrived, outcome);
-          const bool changed_world = outcome.ok() && outcome->accepted && (joining || leaving);
-          asio::post(self->socket_.get_executor(),
-                     [self, changed_world, joining] { self->answered(changed_world, joining); });
+         leaving](Result<zone::Outcome> outcome) {
+          // On a zone's strand or the log's commit thread: answer from the session's thread.
+          asio::post(self->socket_.get_executor(), [self, client_id, zone, arrived, joining,
+                                                    leaving, outcome = std::move(outcome)] {
+            self->answer(client_id, zone, arrived, joining, leaving, outcome);
+          });
         }));
   }
 
-  /// Queues the result of a command (or the Error saying it was lost). Safe from any thread.
-  void answer(std::uint64_t client_id, ZoneId zone, SteadyClock::time_point arrived,
-              const Result<zone::Outcome>& outcome) {
+  void answer(std::uint64_t client_id, ZoneId zone, SteadyClock::time_point arrived, bool joining,
+              bool leaving, const Result<zone::Outcome>& outcome) {
+    --in_flight_;
     auto& counters = server_.counters_;
     if (!outcome.ok()) {
       counters.commands_failed.fetch_add(1, std::memory_order_relaxed);
@@ -270,6 +269,8 @@ private:
           for (log::Seq seq = outcome->first_seq; seq <= outcome->last_seq; ++seq)
             result.seqs.push_back(seq);
         }
+        if (joining) joined_ = true;
+        if (leaving) joined_ = false;
       } else {
         counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
         result.reason = static_cast<std::uint16_t>(outcome->code);
@@ -282,13 +283,6 @@ private:
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - arrived)
               .count()));
     }
-  }
-
-  /// A command's result is queued; `changed_world` when it was an accepted Join (`joined`) or
-  /// Leave.
-  void answered(bool changed_world, bool joined) {
-    --in_flight_;
-    if (changed_world) joined_ = joined;
     if (stopping_ && in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
   }
 
