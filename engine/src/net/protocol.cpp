@@ -172,9 +172,9 @@ std::variant<Message, ProtocolError> decode(std::string_view payload) {
                          fmt::format("not a worldlog message (file identifier \"{}\" expected)",
                                      wire::MessageIdentifier())};
   }
-  // A frame sits at any offset in the connection's buffer.
+  // A frame sits at any offset in the connection's buffer. (The identifier is checked above.)
   thread_local std::string scratch;
-  const auto* message = verified_root<wire::Message>(payload, scratch, wire::MessageIdentifier());
+  const auto* message = verified_root<wire::Message>(payload, scratch);
   if (message == nullptr) {
     return malformed(
         fmt::format("a message of {} bytes fails the FlatBuffers verifier", payload.size()));
