@@ -547,10 +547,11 @@ void run_bots(const BotsOptions& options) {
                                                   options.players, longest_ramp.count()))));
 
   fmt::print("worldlog bots: {} players ({}..{}) -> {}, a turn every {} ms for {} s each, "
-             "connecting over {} ms; Ctrl-C ends it early\n",
+             "connecting over {} ms, on {} thread{}; Ctrl-C ends it early\n",
              options.players, options.first_player, last_player, options.connect,
              options.move_every_ms, options.seconds,
-             std::chrono::duration_cast<std::chrono::milliseconds>(ramp).count());
+             std::chrono::duration_cast<std::chrono::milliseconds>(ramp).count(), options.threads,
+             options.threads == 1 ? "" : "s");
   std::fflush(stdout);
 
   // SIGINT/SIGTERM end the turns; the bots then leave and close. The handler restores the

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -31,7 +32,9 @@ struct BotsOptions {
   std::uint64_t first_player = 1;         ///< the first bot's player id; the others follow
   std::uint64_t move_every_ms = 150;      ///< between two turns of a bot
   std::uint64_t seconds = 10;             ///< how long each bot takes turns
-  unsigned threads = 1;                   ///< running the connections
+  /// Running the connections: all the cores by default, so that the bots' own processing is
+  /// not what the round trip measures when the server leaves a core idle.
+  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   bool spread = false;                    ///< each bot walks to a post of its own first
   bool json = false;                      ///< a JSON object as the last line
 };
@@ -179,6 +182,7 @@ inline void print_report(const BotsOptions& options, const LatencyHistogram& lat
                                 {"move_every_ms", options.move_every_ms},
                                 {"seconds", options.seconds},
                                 {"spread", options.spread},
+                                {"threads", options.threads},
                                 {"connected", total.connected},
                                 {"welcomed", total.welcomed},
                                 {"joined", total.joined},
