@@ -51,8 +51,9 @@ Frame encoded_event(const zone::Broadcast<game::Event>& broadcast) {
 
 } // namespace
 
-/// One connection. Everything but push() and the zones' callbacks runs on the io_context's
-/// thread; push() may be called from any thread (zones show events on their own strands).
+/// One connection. Everything but push(), push_event() and the zones' callbacks runs on the
+/// io_context's thread; those may be called from any thread (zones show events on their own
+/// strands).
 class Session : public std::enable_shared_from_this<Session> {
 public:
   Session(Server& server, tcp::socket socket)
@@ -77,7 +78,13 @@ public:
     if (in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
   }
 
-  /// Queues a result or an error, to be sent at once. Safe from any thread.
+  /// Queues a result or an error and writes it now, if no write is in progress (then when it
+  /// ends). On the io_context's thread only.
+  void send(Frame frame) {
+    if (enqueue(std::move(frame), Send::now)) on_push();
+  }
+
+  /// Queues a frame, to be sent at once. Safe from any thread.
   void push(Frame frame) {
     if (enqueue(std::move(frame), Send::now))
       asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_push(); });
@@ -203,7 +210,7 @@ private:
     zone_ = static_cast<ZoneId>(hello.player % server_.world_.options().zones) + 1;
     watch(zone_);
     const auto& world = server_.world_.options();
-    push(framed(Welcome{player_, zone_, protocol_version, server_.options_.max_frame,
+    send(framed(Welcome{player_, zone_, protocol_version, server_.options_.max_frame,
                         server_.options_.commands_per_second, world.seed, world.zones}));
   }
 
@@ -276,7 +283,7 @@ private:
         result.reason = static_cast<std::uint16_t>(outcome->code);
         result.text = outcome->reason;
       }
-      push(framed(result));
+      send(framed(result));
     }
     if (server_.observe_latency_) {
       server_.observe_latency_(static_cast<std::uint64_t>(
@@ -402,7 +409,7 @@ private:
   void error(ErrorCode code, std::string text, std::uint64_t client_id = 0) {
     server_.counters_.errors[static_cast<std::size_t>(code)].fetch_add(1,
                                                                        std::memory_order_relaxed);
-    push(framed(Error{code, std::move(text), false, client_id}));
+    send(framed(Error{code, std::move(text), false, client_id}));
   }
 
   /// Sends a fatal Error, then closes once it is written.
@@ -411,7 +418,7 @@ private:
     server_.counters_.errors[static_cast<std::size_t>(code)].fetch_add(1,
                                                                        std::memory_order_relaxed);
     closing_ = true;
-    push(framed(Error{code, std::move(text), true, 0}));
+    send(framed(Error{code, std::move(text), true, 0}));
   }
 
   /// Checks for silence `after` from now. A read only notes the time: re-arming the timer on
