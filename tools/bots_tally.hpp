@@ -35,8 +35,8 @@ struct BotsOptions {
   /// Running the connections: all the cores by default, so that the bots' own processing is
   /// not what the round trip measures when the server leaves a core idle.
   unsigned threads = std::max(1U, std::thread::hardware_concurrency());
-  bool spread = false;                    ///< each bot walks to a post of its own first
-  bool json = false;                      ///< a JSON object as the last line
+  bool spread = false; ///< each bot walks to a post of its own first
+  bool json = false;   ///< a JSON object as the last line
 };
 
 /// What one client saw and did. Each client fills its own (on its strand, without locks); the

@@ -18,6 +18,7 @@ namespace worldlog::test {
 namespace {
 
 using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
 
 /// A player in the world: connected, welcomed and joined.
 struct Player {
@@ -150,7 +151,9 @@ TEST_CASE("a player says hello, joins and moves, and each result names durable s
 }
 
 TEST_CASE("world events wait for their batch, or leave with the next result") {
-  ServerFixture server({.event_batch = 10s});
+  // The first connection's batches end after a tenth of the interval (its lane, the first of
+  // ten), 10 s in: long after this test is over.
+  ServerFixture server({.event_batch = 100s});
   Player watcher(server, 8);
   // A write in progress takes along what is queued when it ends: let it end.
   for (int i = 0; i < 10 && !watcher.client.quiet_for(200ms); ++i) {
@@ -170,6 +173,36 @@ TEST_CASE("world events wait for their batch, or leave with the next result") {
   for (std::uint64_t id = 2; id < 6 && !saw_newcomer(); ++id)
     REQUIRE(watcher.client.command(id, game::say(8, "anyone?")).accepted);
   CHECK(saw_newcomer());
+}
+
+TEST_CASE("connections take turns to get their batches, a tenth of an interval apart") {
+  ServerFixture server({.event_batch = 1s});
+  Player first(server, 8);   // the first lane: its batches end 100 ms into each second
+  Player second(server, 10); // the second lane: 200 ms in
+  Player talker(server, 12); // in their zone, at the spawn point with them
+  // Both see the talker's lines only in their batches: when each gets something tells its lane.
+  std::vector<SteadyClock::time_point> first_got;
+  std::vector<SteadyClock::time_point> second_got;
+  const auto start = SteadyClock::now();
+  auto said = start;
+  for (std::uint64_t id = 2; SteadyClock::now() - start < 2500ms;) {
+    if (SteadyClock::now() - said >= 100ms) {
+      REQUIRE(talker.client.command(id++, game::say(12, "hear me")).accepted);
+      said = SteadyClock::now();
+    }
+    if (!first.client.quiet_for(2ms)) first_got.push_back(SteadyClock::now());
+    if (!second.client.quiet_for(2ms)) second_got.push_back(SteadyClock::now());
+  }
+  REQUIRE_FALSE(first_got.empty());
+  REQUIRE_FALSE(second_got.empty());
+  // In one burst they would arrive within a few ms of each other.
+  for (const auto first_time : first_got) {
+    for (const auto second_time : second_got) {
+      const auto apart =
+          first_time > second_time ? first_time - second_time : second_time - first_time;
+      CHECK(apart >= 50ms);
+    }
+  }
 }
 
 TEST_CASE("a bad token is refused and the connection closed") {

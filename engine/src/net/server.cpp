@@ -57,7 +57,8 @@ Frame encoded_event(const zone::Broadcast<game::Event>& broadcast) {
 class Session : public std::enable_shared_from_this<Session> {
 public:
   Session(Server& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), idle_(socket_.get_executor()),
+      : server_(server), lane_(server.next_lane_++ % Server::batch_lanes),
+        socket_(std::move(socket)), idle_(socket_.get_executor()),
         decoder_(server.options_.max_frame),
         tokens_(std::uint64_t{server.options_.command_burst} * token_unit),
         refilled_(SteadyClock::now()) {}
@@ -95,7 +96,7 @@ public:
     if (server_.options_.event_batch.count() == 0) {
       push(std::move(frame));
     } else if (enqueue(std::move(frame), Send::batched)) {
-      server_.flush_later(weak_from_this());
+      server_.flush_later(lane_, weak_from_this());
     }
   }
 
@@ -469,6 +470,7 @@ private:
   }
 
   Server& server_;
+  const std::size_t lane_; ///< whose batch interval its events wait for
   tcp::socket socket_;
   asio::steady_timer idle_;
   FrameDecoder decoder_;
@@ -501,8 +503,10 @@ private:
 };
 
 Server::Server(asio::io_context& io, game::World& world, Secret secret, ServerOptions options)
-    : io_(io), world_(world), secret_(std::move(secret)), options_(options), acceptor_(io),
-      batch_timer_(io) {}
+    : io_(io), world_(world), secret_(std::move(secret)), options_(options), acceptor_(io) {
+  for (std::size_t lane = 0; lane < batch_lanes; ++lane)
+    lanes_.push_back(std::make_unique<BatchLane>(io));
+}
 
 Server::~Server() {
   boost::system::error_code ignored;
@@ -562,29 +566,41 @@ void Server::release(std::uint64_t player, const Session* session) {
   if (found != players_.end() && found->second == session) players_.erase(found);
 }
 
-void Server::flush_later(std::weak_ptr<Session> session) {
+void Server::flush_later(std::size_t lane, std::weak_ptr<Session> session) {
+  BatchLane& waiting = *lanes_[lane];
   {
     const std::lock_guard lock(batch_mutex_);
-    batched_.push_back(std::move(session));
-    if (std::exchange(batch_armed_, true)) return;
+    waiting.batched.push_back(std::move(session));
+    if (std::exchange(waiting.armed, true)) return;
   }
-  asio::post(io_, [this] {
-    batch_timer_.expires_after(options_.event_batch);
-    batch_timer_.async_wait([this](boost::system::error_code error) {
-      if (!error) flush_batch();
+  asio::post(io_, [this, lane, &waiting] {
+    waiting.timer.expires_at(batch_end(lane));
+    waiting.timer.async_wait([this, &waiting](boost::system::error_code error) {
+      if (!error) flush_batch(waiting);
     });
   });
 }
 
-void Server::flush_batch() {
+SteadyClock::time_point Server::batch_end(std::size_t lane) const {
+  // Lane k's intervals end at k/batch_lanes of an interval, then every interval.
+  const auto interval = SteadyClock::duration(options_.event_batch);
+  const auto first_end =
+      batch_epoch_ + interval * static_cast<std::int64_t>(lane + 1) / std::int64_t{batch_lanes};
+  const auto now = SteadyClock::now();
+  if (now < first_end) return first_end;
+  return first_end + interval * ((now - first_end) / interval + 1);
+}
+
+void Server::flush_batch(BatchLane& lane) {
+  const bool idle = flushing_.empty(); // else the lane before is still being written: join it
   {
     const std::lock_guard lock(batch_mutex_);
-    flushing_.insert(flushing_.end(), std::make_move_iterator(batched_.begin()),
-                     std::make_move_iterator(batched_.end()));
-    batched_.clear();
-    batch_armed_ = false;
+    flushing_.insert(flushing_.end(), std::make_move_iterator(lane.batched.begin()),
+                     std::make_move_iterator(lane.batched.end()));
+    lane.batched.clear();
+    lane.armed = false;
   }
-  flush_some();
+  if (idle) flush_some();
 }
 
 void Server::flush_some() {

@@ -103,11 +103,24 @@ private:
   bool claim(std::uint64_t player, const std::shared_ptr<Session>& session);
   void release(std::uint64_t player, const Session* session);
   void closed(const Session* session);
-  /// Has `session` write its queued events when the current batch interval ends. The sessions
-  /// waiting then write together (measured: steadier than each on its own schedule), a few
-  /// at a time so that reads and results are not held up behind all of them.
-  void flush_later(std::weak_ptr<Session> session);
-  void flush_batch();
+  /// Sessions take turns in batch_lanes lanes, whose batch intervals end at evenly spaced
+  /// moments: a tick's events for every session then leave as several small bursts, not one
+  /// that holds up every read and result behind thousands of writes.
+  static constexpr std::size_t batch_lanes = 10;
+  struct BatchLane {
+    explicit BatchLane(boost::asio::io_context& io) : timer(io) {}
+    boost::asio::steady_timer timer;
+    std::vector<std::weak_ptr<Session>> batched; // guarded by batch_mutex_
+    bool armed = false;                          // guarded by batch_mutex_
+  };
+
+  /// Has `session`, of lane `lane`, write its queued events when its lane's batch interval
+  /// ends. The sessions of a lane then write together (measured: steadier than each on its own
+  /// schedule), a few at a time so that reads and results are not held up behind all of them.
+  void flush_later(std::size_t lane, std::weak_ptr<Session> session);
+  /// When lane `lane`'s interval that is under way ends.
+  [[nodiscard]] std::chrono::steady_clock::time_point batch_end(std::size_t lane) const;
+  void flush_batch(BatchLane& lane);
   void flush_some();
 
   boost::asio::io_context& io_;
@@ -122,11 +135,11 @@ private:
   std::mutex mutex_;
   std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_; // guarded by mutex_
   std::unordered_map<std::uint64_t, const Session*> players_;           // guarded by mutex_
-  boost::asio::steady_timer batch_timer_;
+  std::size_t next_lane_ = 0; ///< for the next session; io_context only
+  const std::chrono::steady_clock::time_point batch_epoch_ = std::chrono::steady_clock::now();
   std::mutex batch_mutex_;
-  std::vector<std::weak_ptr<Session>> batched_; // guarded by batch_mutex_
-  bool batch_armed_ = false;                    // guarded by batch_mutex_
-  std::deque<std::weak_ptr<Session>> flushing_; ///< of the batch that ended; io_context only
+  std::vector<std::unique_ptr<BatchLane>> lanes_;
+  std::deque<std::weak_ptr<Session>> flushing_; ///< of the batches that ended; io_context only
 };
 
 class Metrics;
