@@ -51,9 +51,9 @@ Frame encoded_event(const zone::Broadcast<game::Event>& broadcast) {
 
 } // namespace
 
-/// One connection. Everything but push(), push_event() and the zones' callbacks runs on the
-/// io_context's thread; those may be called from any thread (zones show events on their own
-/// strands).
+/// One connection. Everything but push_event() and the zones' callbacks runs on the
+/// io_context's thread; push_event() may be called from any thread (zones show events on their
+/// own strands).
 class Session : public std::enable_shared_from_this<Session> {
 public:
   Session(Server& server, tcp::socket socket)
@@ -85,18 +85,15 @@ public:
     if (enqueue(std::move(frame), Send::now)) on_push();
   }
 
-  /// Queues a frame, to be sent at once. Safe from any thread.
-  void push(Frame frame) {
-    if (enqueue(std::move(frame), Send::now))
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_push(); });
-  }
-
-  /// Queues a world event, to be sent with the server's next batch. Safe from any thread.
+  /// Queues a world event, to be sent with the session's next batch (at once when batching is
+  /// off). Safe from any thread.
   void push_event(Frame frame) {
-    if (server_.options_.event_batch.count() == 0) {
-      push(std::move(frame));
-    } else if (enqueue(std::move(frame), Send::batched)) {
+    const Send when = server_.options_.event_batch.count() == 0 ? Send::now : Send::batched;
+    if (!enqueue(std::move(frame), when)) return;
+    if (when == Send::batched) {
       server_.flush_later(lane_, weak_from_this());
+    } else {
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_push(); });
     }
   }
 
@@ -582,7 +579,8 @@ void Server::flush_later(std::size_t lane, std::weak_ptr<Session> session) {
 }
 
 SteadyClock::time_point Server::batch_end(std::size_t lane) const {
-  // Lane k's intervals end at k/batch_lanes of an interval, then every interval.
+  // Lane k's intervals end (k + 1) / batch_lanes of an interval after the epoch, then every
+  // interval.
   const auto interval = SteadyClock::duration(options_.event_batch);
   const auto first_end =
       batch_epoch_ + interval * static_cast<std::int64_t>(lane + 1) / std::int64_t{batch_lanes};
