@@ -182,6 +182,12 @@ TEST_CASE("connections take turns to get their batches, a tenth of an interval a
   Player first(server, 8);   // the first lane: its first batch ends 1 s after the start
   Player second(server, 10); // the second lane: 2 s after
   Player talker(server, 12); // in their zone, at the spawn point with them
+  // A player's own Joined may leave with the write of its Join's result still in progress:
+  // take it first.
+  for (TestClient* client : {&first.client, &second.client}) {
+    while (!client->quiet_for(100ms)) {
+    }
+  }
   // Both see the talker's lines only in their batches: when each gets something tells its
   // lane. Each listens on a thread of its own, so that it notes an arrival when it happens.
   const auto start = SteadyClock::now();
