@@ -18,7 +18,7 @@ packages=(
   build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config git
   librocksdb-dev flatbuffers-compiler libflatbuffers-dev
   libboost1.81-dev libboost-json1.81-dev libfmt-dev libcli11-dev libspdlog-dev libssl-dev
-  doctest-dev
+  doctest-dev libjemalloc-dev
 )
 
 usage() {
