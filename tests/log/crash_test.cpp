@@ -295,6 +295,14 @@ void check_reader(const EventLog& reader, std::size_t stream_count, const std::v
   }
 }
 
+/// The position of the last event the child has acknowledged as durable.
+Position last_acked(const std::vector<Ack>& acks) {
+  Position last = 0;
+  for (const auto& ack : acks)
+    last = std::max<Position>(last, ack.last_position);
+  return last;
+}
+
 TEST_SUITE_BEGIN("log/crash");
 
 TEST_CASE("a reader in another process follows a log that is being appended to") {
@@ -323,10 +331,14 @@ TEST_CASE("a reader in another process follows a log that is being appended to")
   check_reader(*reader, streams, acks);
   for (int round = 1; round <= 4; ++round) {
     CAPTURE(round);
+    // The child runs ahead of the acks read so far, so the reader may already hold the next
+    // ones: a round goes on reading until an ack names an event past the reader's position.
     const Position before = reader->last_position();
     take_acks(acks_per_round);
+    while (last_acked(acks) <= before)
+      take_acks(1);
     REQUIRE_OK(reader->refresh());
-    CHECK(reader->last_position() > before);
+    CHECK(reader->last_position() >= last_acked(acks));
     check_reader(*reader, streams, acks);
   }
   child.kill();
