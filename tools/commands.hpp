@@ -31,6 +31,8 @@ void add_bench_zone_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 /// Registers `bench replay` under the app given, which is the `bench` group.
 void add_bench_replay_command(CLI::App& app);
+/// Registers `bench serve` under the app given, which is the `bench` group.
+void add_bench_serve_command(CLI::App& app);
 /// Registers state, step, verify, diff and bisect under the `replay` group given.
 void add_replay_commands(CLI::App& app);
 /// Registers export and import under the `replay` group given.

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   worldlog::tools::add_bench_aoi_command(*bench);
   worldlog::tools::add_bench_zone_command(*bench);
   worldlog::tools::add_bench_replay_command(*bench);
+  worldlog::tools::add_bench_serve_command(*bench);
 
   worldlog::tools::add_demo_command(app);
 

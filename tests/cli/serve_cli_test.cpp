@@ -83,6 +83,35 @@ TEST_CASE("bots play a served world without an error and SIGTERM leaves a log th
   CHECK_SAYS(verified.out, "audit ok");
 }
 
+TEST_CASE("bench serve runs a server and bots against each other and reports each run") {
+  const TempDir dir;
+  const Run benched =
+      run({"bench", "serve", "--players", "10", "--zones", "2", "--seconds", "1", "--runs", "2",
+           "--settle-ms", "0", "--dir", dir.path().string(), "--json"});
+  REQUIRE_RUN_OK(benched);
+  CHECK_SAYS(benched.out, "run 2: ");
+  const json::value report = json::parse(lines_of(benched.out).back());
+  CHECK(as_number(report.at("players")) == 10);
+  CHECK(as_number(report.at("errors")) == 0);
+  const auto& runs = report.at("runs").as_array();
+  REQUIRE(runs.size() == 2);
+  for (const auto& each : runs) {
+    // 10 bots, a turn every 150 ms: about 67 commands a second once all play.
+    CHECK(each.at("commands_per_s").to_number<double>() > 20);
+    CHECK(each.at("p99_ms").to_number<double>() > 0);
+    CHECK(each.at("serve_cpu_s").to_number<double>() > 0);
+    CHECK(each.at("bots_cpu_s").to_number<double>() > 0);
+  }
+  // Each run's scratch directory, log included, is gone.
+  CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("bench serve refuses a zone count the server would refuse, before starting anything") {
+  const Run refused = run({"bench", "serve", "--zones", "65"});
+  CHECK(refused.status != 0);
+  CHECK_SAYS(refused.err, "--zones");
+}
+
 TEST_SUITE_END();
 
 } // namespace
