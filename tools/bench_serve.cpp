@@ -50,7 +50,7 @@ struct ServeBenchOptions {
   std::uint64_t seconds = 20;
   std::uint64_t move_every_ms = 150;
   std::uint64_t runs = 1;
-  std::uint64_t event_batch_ms = 50;
+  std::uint64_t event_batch_ms = 100;
   std::uint64_t settle_ms = 5'000;
   std::string dir;
   bool json = false;

@@ -49,7 +49,7 @@ struct ServeOptions {
   std::uint32_t rate = 50;
   std::uint64_t idle_timeout_ms = 30'000;
   std::uint64_t max_connections = 10'000;
-  std::uint64_t event_batch_ms = 50;
+  std::uint64_t event_batch_ms = 100;
   std::uint64_t view_radius_m = 20;
 };
 
