@@ -75,8 +75,7 @@ void serve(const ServeOptions& options) {
 
   net::Metrics metrics; // before the log, which reports every commit to it
   auto opened = log::EventLog::open(
-      options.data,
-      {.create_if_missing = true, .on_commit = net::append_batch_metrics(metrics)});
+      options.data, {.create_if_missing = true, .on_commit = net::append_batch_metrics(metrics)});
   if (!opened.ok())
     fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
   log::EventLog& log = **opened;

@@ -158,12 +158,12 @@ TEST_CASE("a long fold checks every hash and folds nothing from the first edited
 
   const auto fold = [&](log::RecordCheck check, log::Seq to, log::Seq& last_seen) {
     const replay::Replayer<game::Model> replayer(world.log(), 1, {}, check);
-    return replayer.fold_from_scratch(
-        to, [&](const replay::Replayed<game::Model>& replayed, const log::EventView&,
-                const zone::StreamEvent<game::Model>&) {
-          last_seen = replayed.seq;
-          return Status{};
-        });
+    return replayer.fold_from_scratch(to, [&](const replay::Replayed<game::Model>& replayed,
+                                              const log::EventView&,
+                                              const zone::StreamEvent<game::Model>&) {
+      last_seen = replayed.seq;
+      return Status{};
+    });
   };
   log::Seq last_seen = 0;
   const auto checked = fold(log::RecordCheck::hash, head, last_seen);
