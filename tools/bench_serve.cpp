@@ -6,7 +6,9 @@
 // kernel picks; the bots play it for --seconds; the server then gets SIGTERM and must exit 0.
 // A run reports the bots' figures (commands/s, round trip p50/p99, errors) and the CPU seconds
 // each process used, from the kernel's accounting of the child: on a machine whose cores both
-// processes share, that says which side ran out first.
+// processes share, that says which side ran out first. Beside them a probe times fdatasync on
+// the log's filesystem while the bots play: results wait for their events' sync, so a disk that
+// stalls puts a floor under the round trip that no CPU figure explains.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -15,6 +17,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -155,6 +159,63 @@ std::optional<std::string> served_port(const std::string& out) {
   return out.substr(begin, end - begin);
 }
 
+/// Times a small write and its fdatasync in `dir` every 10 ms on a thread of its own, from
+/// construction to stop(): a result waits for its events' fdatasync, so a run whose disk stalls
+/// shows it here, and the server's tail can be told from the disk's.
+class DiskProbe {
+public:
+  explicit DiskProbe(const fs::path& dir) : path_(dir / "disk-probe") {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd_ < 0) fail(fmt::format("cannot create {}: {}", path_.string(), std::strerror(errno)));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~DiskProbe() {
+    stop();
+    ::close(fd_);
+  }
+  DiskProbe(const DiskProbe&) = delete;
+  DiskProbe& operator=(const DiskProbe&) = delete;
+
+  void stop() {
+    stopping_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  struct Figures {
+    double p99_ms = 0;
+    double max_ms = 0;
+    std::uint64_t over_20ms = 0;
+  };
+  /// REQUIRES: stop() was called.
+  [[nodiscard]] Figures figures() const {
+    if (syncs_ms_.empty()) return {};
+    std::vector<double> sorted = syncs_ms_;
+    std::sort(sorted.begin(), sorted.end());
+    const auto over =
+        std::count_if(sorted.begin(), sorted.end(), [](double ms) { return ms > 20; });
+    return {sorted[(sorted.size() - 1) * 99 / 100], sorted.back(),
+            static_cast<std::uint64_t>(over)};
+  }
+
+private:
+  void run() {
+    const std::string block(4096, 'p');
+    while (!stopping_.load()) {
+      if (::write(fd_, block.data(), block.size()) != static_cast<ssize_t>(block.size())) return;
+      const auto before = Clock::now();
+      if (::fdatasync(fd_) != 0) return;
+      syncs_ms_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  fs::path path_;
+  int fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::vector<double> syncs_ms_; ///< written by the thread until stop()
+  std::thread thread_;
+};
+
 struct RunFigures {
   double commands_per_s = 0;
   double p50_ms = 0;
@@ -163,6 +224,7 @@ struct RunFigures {
   double serve_cpu_s = 0;
   double bots_cpu_s = 0;
   double wall_s = 0;
+  DiskProbe::Figures disk;
 };
 
 double number(const json::object& report, std::string_view key) {
@@ -212,10 +274,12 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
                                      std::to_string(options.move_every_ms),
                                      "--json"};
   if (options.spread) bots_args.emplace_back("--spread");
+  DiskProbe disk(scratch.path());
   Child bots(bots_args, scratch.path() / "bots.out", scratch.path() / "bots.err");
   // The bots end on their own: ramp, --seconds of turns, then leaving, each bounded.
   const auto bots_ended =
       bots.wait(Clock::now() + std::chrono::seconds(options.seconds) + std::chrono::minutes(5));
+  disk.stop();
   if (!bots_ended) fail("`worldlog bots` did not end within 5 minutes of its --seconds");
   if (!WIFEXITED(bots_ended->status) || WEXITSTATUS(bots_ended->status) != 0) {
     fail(fmt::format("`worldlog bots` {}: {}", describe(bots_ended->status), bots.err()));
@@ -246,7 +310,8 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
           static_cast<std::uint64_t>(number(report, "errors")),
           serve_ended->cpu_seconds,
           bots_ended->cpu_seconds,
-          std::chrono::duration<double>(Clock::now() - started).count()};
+          std::chrono::duration<double>(Clock::now() - started).count(),
+          disk.figures()};
 }
 
 /// The middle value (the mean of the two middle ones for an even count).
@@ -272,9 +337,11 @@ void run_serve_bench(const ServeBenchOptions& options) {
   for (std::uint64_t run = 1; run <= options.runs; ++run) {
     const RunFigures figures = run_once(options, run);
     fmt::print("run {}: {:.0f} commands/s, round trip p50 {:.2f} ms, p99 {:.2f} ms, {} errors; "
-               "CPU serve {:.1f} s, bots {:.1f} s, of {:.1f} s on {} cores\n",
+               "CPU serve {:.1f} s, bots {:.1f} s, of {:.1f} s on {} cores; disk fdatasync p99 "
+               "{:.1f} ms, max {:.1f} ms, {} over 20 ms\n",
                run, figures.commands_per_s, figures.p50_ms, figures.p99_ms, figures.errors,
-               figures.serve_cpu_s, figures.bots_cpu_s, figures.wall_s * cores, cores);
+               figures.serve_cpu_s, figures.bots_cpu_s, figures.wall_s * cores, cores,
+               figures.disk.p99_ms, figures.disk.max_ms, figures.disk.over_20ms);
     std::fflush(stdout);
     runs.push_back(figures);
   }
@@ -299,7 +366,10 @@ void run_serve_bench(const ServeBenchOptions& options) {
                                   {"p99_ms", figures.p99_ms},
                                   {"errors", figures.errors},
                                   {"serve_cpu_s", figures.serve_cpu_s},
-                                  {"bots_cpu_s", figures.bots_cpu_s}});
+                                  {"bots_cpu_s", figures.bots_cpu_s},
+                                  {"disk_sync_p99_ms", figures.disk.p99_ms},
+                                  {"disk_sync_max_ms", figures.disk.max_ms},
+                                  {"disk_syncs_over_20ms", figures.disk.over_20ms}});
     }
     const json::object result{{"players", options.players}, {"zones", options.zones},
                               {"spread", options.spread},   {"p99_ms_median", median(p99s)},
