@@ -1,7 +1,8 @@
 // The actor index (who did what), written just behind the commit. Each durable batch is handed
-// to an indexer thread that writes its entries and the index's watermark in one unsynced
-// WriteBatch. A crash may lose the newest entries, never a prefix, and the watermark says
-// where they stop: open re-indexes the events past it from the positions index.
+// to an indexer thread, which lets the batches of a few milliseconds gather and writes their
+// entries and the index's watermark in one unsynced WriteBatch. A crash may lose the newest
+// entries, never a prefix, and the watermark says where they stop: open re-indexes the events
+// past it from the positions index.
 #include <rocksdb/write_batch.h>
 
 #include "log/event_log_impl.hpp"
@@ -64,13 +65,18 @@ Status EventLog::Impl::recover_actor_index() {
 }
 
 void EventLog::Impl::index_behind(const std::vector<Committed>& committed) {
+  bool wake = false;
   {
     std::lock_guard lock(index_mutex);
+    // The indexer sleeps only on an empty queue or while a gathering is under way: it needs a
+    // wake-up for the first batch of a gathering, and for a queue that is full.
+    wake = index_queue.empty();
     for (const auto& event : committed) {
       index_queue.push_back({event.actor, event.position, event.stream, event.seq});
     }
+    wake = wake || index_queue.size() >= index_gather_entries;
   }
-  index_work.notify_one();
+  if (wake) index_work.notify_one();
 }
 
 void EventLog::Impl::run_indexer() {
@@ -80,6 +86,11 @@ void EventLog::Impl::run_indexer() {
       std::unique_lock lock(index_mutex);
       index_work.wait(lock, [this] { return index_stopping || !index_queue.empty(); });
       if (index_queue.empty()) return; // stopping, and everything handed over is indexed
+      // One write for the commits of a few milliseconds instead of one per commit: each write
+      // is a WAL append and a place in RocksDB's write queue, ahead of the next synced commit.
+      index_work.wait_for(lock, index_gather_time, [this] {
+        return index_stopping || index_waiters > 0 || index_queue.size() >= index_gather_entries;
+      });
       entries.swap(index_queue);
     }
     const Position through = entries.back().position;
@@ -101,8 +112,11 @@ void EventLog::Impl::run_indexer() {
 
 Status EventLog::Impl::wait_indexed(Position position) {
   std::unique_lock lock(index_mutex);
+  ++index_waiters; // the indexer stops gathering for us
+  index_work.notify_one();
   index_progress.wait(
       lock, [&] { return indexed_position >= position || index_failure || index_stopping; });
+  --index_waiters;
   if (index_failure) return *index_failure;
   if (indexed_position < position) return make_error(Errc::closed, "the log is closing");
   return {};

@@ -1,6 +1,7 @@
 // EventLog's private state, shared by the files of engine/src/log/.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -101,7 +102,12 @@ struct EventLog::Impl {
   Position indexed_position = 0;          ///< guarded by index_mutex; actors holds all up to it
   std::optional<Error> index_failure;     ///< guarded by index_mutex; sticky
   bool index_stopping = false;            ///< guarded by index_mutex
+  std::size_t index_waiters = 0;          ///< guarded by index_mutex; in wait_indexed
   std::thread indexer;
+  /// How long the indexer lets commits gather before it writes their entries, at most, and how
+  /// many entries end a gathering early.
+  static constexpr std::chrono::milliseconds index_gather_time{10};
+  static constexpr std::size_t index_gather_entries = 16 * 1024;
 
   /// Indexes the events past the stored watermark (lost in a crash), before threads start.
   [[nodiscard]] Status recover_actor_index();
