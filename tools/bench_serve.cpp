@@ -37,6 +37,7 @@
 
 #include "commands.hpp"
 #include "scratch_dir.hpp"
+#include "serve_banner.hpp"
 
 extern char** environ;
 
@@ -145,18 +146,6 @@ std::string describe(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
   return "ended";
-}
-
-/// The port in the line `worldlog serve` prints once it listens ("... on 127.0.0.1:PORT,
-/// metrics on ..."); nullopt before that.
-std::optional<std::string> served_port(const std::string& out) {
-  constexpr std::string_view on = " on 127.0.0.1:";
-  const auto at = out.find(on);
-  if (at == std::string::npos) return std::nullopt;
-  const auto begin = at + on.size();
-  const auto end = out.find(',', begin);
-  if (end == std::string::npos) return std::nullopt;
-  return out.substr(begin, end - begin);
 }
 
 /// Times a small write and its fdatasync in `dir` every 10 ms on a thread of its own, from

@@ -27,6 +27,7 @@
 #include <worldlog/runtime/clock.hpp>
 
 #include "commands.hpp"
+#include "serve_banner.hpp"
 #include "ticker.hpp"
 
 namespace worldlog::tools {
@@ -119,10 +120,10 @@ void serve(const ServeOptions& options) {
        }});
   if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
   // Tests and scripts read the port from this line (with --listen HOST:0).
-  fmt::print("worldlog: serving {} zones from {} on {}:{}, metrics on http://{}:{}/metrics\n",
-             options.zones, options.data, bound->address().to_string(), bound->port(),
-             (*endpoints)->local_endpoint().address().to_string(),
-             (*endpoints)->local_endpoint().port());
+  fmt::print("{}\n",
+             serve_banner(options.zones, options.data, bound->address().to_string(), bound->port(),
+                          (*endpoints)->local_endpoint().address().to_string(),
+                          (*endpoints)->local_endpoint().port()));
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

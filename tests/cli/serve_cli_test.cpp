@@ -16,26 +16,16 @@
 #include <fmt/format.h>
 
 #include "cli/cli.hpp"
+#include "serve_banner.hpp"
 
 namespace worldlog::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using tools::served_port;
 
 /// How long to wait for the server to listen: only a hang (a bug) takes this long.
 constexpr auto patience = std::chrono::seconds(60);
-
-/// The port in what `worldlog serve` printed once it listened ("... on 127.0.0.1:PORT,
-/// metrics on ..."); nullopt before that.
-std::optional<std::string> served_port(const std::string& out) {
-  constexpr std::string_view on = " on 127.0.0.1:";
-  const auto at = out.find(on);
-  if (at == std::string::npos) return std::nullopt;
-  const auto begin = at + on.size();
-  const auto end = out.find(',', begin);
-  if (end == std::string::npos) return std::nullopt;
-  return out.substr(begin, end - begin);
-}
 
 TEST_SUITE_BEGIN("cli");
 
