@@ -4,8 +4,9 @@
 #
 #   tools/setup.sh               install packages, configure and build into build/
 #   tools/setup.sh demo [ARGS]   ... then run `build/worldlog demo ARGS`
-#   tools/setup.sh test          ... then run the tests, and again under ASan+UBSan (clang 14),
-#                                then each libFuzzer target for WORLDLOG_FUZZ_SECONDS (60)
+#   tools/setup.sh test          ... then check the C++ sources against .clang-format, run the
+#                                tests, again under ASan+UBSan (clang 14), then each
+#                                libFuzzer target for WORLDLOG_FUZZ_SECONDS (60)
 #
 # CMAKE_BUILD_PARALLEL_LEVEL limits the build jobs on a shared machine.
 set -euo pipefail
@@ -18,7 +19,7 @@ packages=(
   build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config git
   librocksdb-dev flatbuffers-compiler libflatbuffers-dev
   libboost1.81-dev libboost-json1.81-dev libfmt-dev libcli11-dev libspdlog-dev libssl-dev
-  doctest-dev libjemalloc-dev
+  doctest-dev libjemalloc-dev clang-format-14
 )
 
 usage() {
@@ -85,6 +86,9 @@ case $command in
     exec "$root_dir/build/worldlog" demo "$@"
     ;;
   test)
+    # Every C++ source as .clang-format lays it out; a file that is not fails the run, named.
+    find engine replay tools tests schemas \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
+      xargs -0 clang-format-14 --dry-run --Werror
     ctest --test-dir build --output-on-failure -j2
     # Debug keeps the assertions on; clang 14 proves the code builds with it, too.
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
