@@ -35,6 +35,7 @@
 #include <worldlog/zone/zone_set.hpp>
 
 #include "commands.hpp"
+#include "median.hpp"
 #include "scratch_dir.hpp"
 #include "stride.hpp"
 #include "ticker.hpp"
@@ -117,11 +118,6 @@ void build_log(log::EventLog& log, std::uint64_t events) {
 
 /// Reads every record of the bench zone's stream straight from RocksDB, touching each byte
 /// once (a checksum of the values), after the log is closed. The floor under any fold.
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 double raw_scan_eps(const std::filesystem::path& dir, std::uint64_t expected) {
   std::vector<std::string> names;
   if (auto listed = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names);

@@ -36,6 +36,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "latency.hpp"
+#include "median.hpp"
 #include "scratch_dir.hpp"
 #include "serve_banner.hpp"
 
@@ -126,7 +128,6 @@ public:
   void signal(int number) const {
     if (pid_ != 0) ::kill(pid_, number);
   }
-  [[nodiscard]] bool running() const noexcept { return pid_ != 0; }
   [[nodiscard]] std::string out() const { return read_text(out_); }
   [[nodiscard]] std::string err() const { return read_text(err_); }
 
@@ -177,13 +178,8 @@ public:
   };
   /// REQUIRES: stop() was called.
   [[nodiscard]] Figures figures() const {
-    if (syncs_ms_.empty()) return {};
-    std::vector<double> sorted = syncs_ms_;
-    std::sort(sorted.begin(), sorted.end());
-    const auto over =
-        std::count_if(sorted.begin(), sorted.end(), [](double ms) { return ms > 20; });
-    return {sorted[(sorted.size() - 1) * 99 / 100], sorted.back(),
-            static_cast<std::uint64_t>(over)};
+    const auto as_ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000; };
+    return {as_ms(syncs_.percentile_us(0.99)), as_ms(syncs_.max_us()), slow_syncs_};
   }
 
 private:
@@ -193,15 +189,20 @@ private:
       if (::write(fd_, block.data(), block.size()) != static_cast<ssize_t>(block.size())) return;
       const auto before = Clock::now();
       if (::fdatasync(fd_) != 0) return;
-      syncs_ms_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - before).count());
+      const auto took = Clock::now() - before;
+      syncs_.record(took);
+      if (took > slow_sync) ++slow_syncs_;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
 
   fs::path path_;
   int fd_ = -1;
+  static constexpr auto slow_sync = std::chrono::milliseconds(20);
+
   std::atomic<bool> stopping_{false};
-  std::vector<double> syncs_ms_; ///< written by the thread until stop()
+  LatencyHistogram syncs_;
+  std::uint64_t slow_syncs_ = 0; ///< over slow_sync; written by the thread until stop()
   std::thread thread_;
 };
 
@@ -239,9 +240,7 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
                std::to_string(options.event_batch_ms)},
               scratch.path() / "serve.out", scratch.path() / "serve.err");
   std::optional<std::string> port;
-  for (const auto deadline = Clock::now() + patience; !port;) {
-    port = served_port(serve.out());
-    if (port) break;
+  for (const auto deadline = Clock::now() + patience; !(port = served_port(serve.out()));) {
     if (auto ended = serve.wait(Clock::now()); ended) {
       fail(fmt::format("`worldlog serve` {} before it listened: {}", describe(ended->status),
                        serve.err()));
@@ -303,13 +302,6 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
           disk.figures()};
 }
 
-/// The middle value (the mean of the two middle ones for an even count).
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t half = values.size() / 2;
-  return values.size() % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
-}
-
 void run_serve_bench(const ServeBenchOptions& options) {
   if (options.players == 0 || options.zones == 0 || options.seconds == 0 ||
       options.move_every_ms == 0 || options.runs == 0) {
@@ -342,10 +334,9 @@ void run_serve_bench(const ServeBenchOptions& options) {
     errors += figures.errors;
   }
   if (runs.size() > 1) {
-    std::vector<double> sorted = p99s;
-    std::sort(sorted.begin(), sorted.end());
+    const auto [best, worst] = std::minmax_element(p99s.begin(), p99s.end());
     fmt::print("p99 over {} runs: median {:.2f} ms, best {:.2f} ms, worst {:.2f} ms; {} errors\n",
-               runs.size(), median(p99s), sorted.front(), sorted.back(), errors);
+               runs.size(), median(p99s), *best, *worst, errors);
   }
   if (options.json) {
     json::array each;
