@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,10 +18,12 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <rocksdb/db.h>
 
 #include <worldlog/log/event_log.hpp>
 
 #include "log/format.hpp"
+#include "support/dir_contents.hpp"
 #include "support/log_helpers.hpp"
 #include "support/raw_db.hpp"
 #include "support/temp_dir.hpp"
@@ -704,6 +708,118 @@ TEST_CASE("a log written by a newer format version fails to open with incompatib
   auto opened = log::EventLog::open(dir / "log", fast_options());
   CHECK(error_code(opened) == Errc::incompatible_format);
   CHECK_MESSAGE(error_message(opened).find("99") != std::string::npos, error_message(opened));
+}
+
+/// Makes a plain RocksDB database (not a log) in `dir` with a key in each of `families`
+/// ("default" first).
+void make_plain_rocksdb(const std::filesystem::path& dir,
+                        const std::vector<std::string>& families) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : families)
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const auto opened = rocksdb::DB::Open(options, dir.string(), descriptors, &handles, &raw);
+  REQUIRE_MESSAGE(opened.ok(), opened.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  for (auto* handle : handles) {
+    CHECK(db->Put(synced, handle, "someone's key", "someone's value").ok());
+    CHECK(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  CHECK(db->Close().ok());
+}
+
+TEST_CASE("an open that refuses a directory leaves every byte of it as it was") {
+  TempDir dir;
+  const auto target = dir / "target";
+  std::string expected_words;
+  SUBCASE("a plain RocksDB database with only the default column family") {
+    make_plain_rocksdb(target, {"default"});
+    expected_words = "not a worldlog log";
+  }
+  SUBCASE("a plain RocksDB database with column families of its own") {
+    make_plain_rocksdb(target, {"default", "users", "events"});
+    expected_words = "not a worldlog log";
+  }
+  SUBCASE("a log written by a newer format version") {
+    {
+      auto log = open_log(target);
+      append_n(*log, 1, 3);
+      REQUIRE_OK(log->put_snapshot(1, 3, "state"));
+    }
+    {
+      RawDb raw(target.string());
+      raw.put("default", format::format_version_key, big_endian_u32(99));
+    }
+    expected_words = "format version 99";
+  }
+  SUBCASE("a directory of files that is no database") {
+    std::filesystem::create_directories(target / "notes");
+    std::ofstream(target / "notes" / "todo.txt") << "buy milk\n";
+    std::ofstream(target / "LOG") << "not RocksDB's\n";
+    expected_words = "no worldlog log";
+  }
+  SUBCASE("a regular file") {
+    std::ofstream(target) << "a file where the log would go\n";
+    expected_words = "not a directory";
+  }
+  const auto before = dir_contents(target);
+  REQUIRE_FALSE(before.empty());
+
+  auto opened = log::EventLog::open(target, fast_options());
+  CHECK(error_code(opened) == Errc::incompatible_format);
+  CHECK_MESSAGE(error_message(opened).find(target.string()) != std::string::npos,
+                error_message(opened));
+  CHECK_MESSAGE(error_message(opened).find(expected_words) != std::string::npos,
+                error_message(opened));
+  CHECK_CONTENTS_UNCHANGED(before, dir_contents(target));
+}
+
+TEST_CASE("a log whose creation stopped before its format version was stored opens as new") {
+  TempDir dir;
+  {
+    // What a crash between creating the column families and storing the version leaves.
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const char* name : {"default", format::events_cf, format::positions_cf, format::actors_cf,
+                             format::snapshots_cf})
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(options, (dir / "log").string(), descriptors, &handles, &raw).ok());
+    for (auto* handle : handles)
+      CHECK(raw->DestroyColumnFamilyHandle(handle).ok());
+    CHECK(raw->Close().ok());
+    delete raw;
+  }
+  {
+    auto log = open_log(dir / "log");
+    CHECK(log->streams().empty());
+    append_n(*log, 1, 2);
+  }
+  RawDb raw((dir / "log").string());
+  CHECK(raw.get("default", format::format_version_key) == big_endian_u32(format::format_version));
+}
+
+TEST_CASE("a new log is created in a missing or an empty directory") {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "empty");
+  for (const auto& target : {dir / "missing", dir / "empty"}) {
+    CAPTURE(target);
+    {
+      auto log = open_log(target);
+      append_n(*log, 1, 2);
+    }
+    auto log = open_log(target);
+    CHECK(log->head(1) == 2);
+  }
 }
 
 TEST_SUITE_END();

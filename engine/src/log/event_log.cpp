@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
 #include <cstring>
 #include <system_error>
 
@@ -95,6 +96,184 @@ Result<std::uint32_t> read_format_version(rocksdb::DB& db, rocksdb::ColumnFamily
   for (const char byte : value)
     version = (version << 8) | static_cast<std::uint8_t>(byte);
   return version;
+}
+
+/// A RocksDB info log that keeps nothing: inspecting a directory must not write RocksDB's LOG
+/// file into it (a read-only open writes one unless it is given a logger).
+class SilentLogger final : public rocksdb::Logger {
+public:
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+  void Logv(const rocksdb::InfoLogLevel /*level*/, const char* /*format*/,
+            va_list /*ap*/) override {}
+};
+
+/// The column families of every worldlog log, in the order of EventLog::Impl's handles.
+const std::vector<std::string>& known_column_families() {
+  static const std::vector<std::string> known = {rocksdb::kDefaultColumnFamilyName,
+                                                 format::events_cf, format::positions_cf,
+                                                 format::actors_cf, format::snapshots_cf};
+  return known;
+}
+
+/// What a directory holds, as far as opening a log there is concerned.
+enum class Found {
+  nothing,    ///< missing, or an empty directory: a new log may be created
+  unfinished, ///< a log whose creation stopped before its format version was stored
+  log,        ///< a log of a format version this build reads
+};
+
+/// Up to three of the entries of `dir`, for an error that says what is there.
+std::string some_entries(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::size_t count = 0;
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ignored)) {
+    if (names.size() < 3) names.push_back(entry.path().filename().string());
+    ++count;
+  }
+  std::sort(names.begin(), names.end());
+  std::string listed;
+  for (const auto& name : names)
+    listed += fmt::format("{}'{}'", listed.empty() ? "" : ", ", name);
+  return count > names.size() ? fmt::format("{} and {} more", listed, count - names.size())
+                              : listed;
+}
+
+/// Whether every key-value column family of `db` is empty.
+bool all_empty(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  for (auto* handle : handles) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), handle));
+    it->SeekToFirst();
+    if (it->Valid() || !it->status().ok()) return false;
+  }
+  return true;
+}
+
+/// Reads the format version of the RocksDB database in `dir` (whose column families are
+/// `present`) through a read-only open that writes nothing, neither into `dir` nor anywhere
+/// else. A database without a version is a log only when its creation was cut short: it has
+/// exactly the log's column families, all empty.
+Result<Found> inspect_database(const std::filesystem::path& dir,
+                               const std::vector<std::string>& present) {
+  rocksdb::DBOptions options;
+  options.info_log = std::make_shared<SilentLogger>();
+  options.max_open_files = -1;
+  const auto open_read_only = [&](const std::vector<std::string>& names,
+                                  std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      -> Result<std::unique_ptr<rocksdb::DB>> {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : names)
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    const auto opened =
+        rocksdb::DB::OpenForReadOnly(options, dir.string(), descriptors, &handles, &raw);
+    if (!opened.ok()) return storage_error(opened, fmt::format("inspecting {}", dir.string()));
+    return std::unique_ptr<rocksdb::DB>(raw);
+  };
+  const auto close = [](std::unique_ptr<rocksdb::DB>& db,
+                        std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    for (auto* handle : handles)
+      db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    db->Close().PermitUncheckedError();
+    db.reset();
+  };
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  auto db = open_read_only({rocksdb::kDefaultColumnFamilyName}, handles);
+  if (!db.ok()) return std::move(db).error();
+  auto version = read_format_version(**db, handles[0], dir);
+  close(*db, handles);
+  if (version.ok()) {
+    if (*version > format::format_version) {
+      return make_error(Errc::incompatible_format,
+                        "{} was written by format version {}; this worldlog reads up to {}",
+                        dir.string(), *version, format::format_version);
+    }
+    return Found::log;
+  }
+  if (version.error().code() != Errc::incompatible_format) return std::move(version).error();
+
+  // No version. Creating a log makes its column families, then stores the version: a crash in
+  // between leaves exactly these, empty, which nothing but a log creation makes.
+  auto sorted = present;
+  auto known = known_column_families();
+  std::sort(sorted.begin(), sorted.end());
+  std::sort(known.begin(), known.end());
+  if (sorted == known) {
+    auto all = open_read_only(present, handles);
+    if (!all.ok()) return std::move(all).error();
+    const bool empty = all_empty(**all, handles);
+    close(*all, handles);
+    if (empty) return Found::unfinished;
+  }
+  std::string names;
+  for (const auto& name : present)
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
+  return make_error(Errc::incompatible_format,
+                    "{} holds a RocksDB database that is not a worldlog log: it has no format "
+                    "version (column families {})",
+                    dir.string(), names);
+}
+
+/// Checks what `dir` holds before anything is opened for writing, so that a directory this
+/// build must refuse is refused with every byte of it as it was: the read-write open creates
+/// missing column families and rewrites the MANIFEST and OPTIONS files before a format version
+/// could be read. Errors: not_found (nothing there, and nothing may be created);
+/// incompatible_format (a file, a directory of other files, a RocksDB database that is not a
+/// log, a newer format version, a column family this format does not know); io_error.
+Result<Found> inspect(const std::filesystem::path& dir, const Options& options) {
+  std::error_code error;
+  const auto status = std::filesystem::status(dir, error);
+  if (error && error != std::errc::no_such_file_or_directory) {
+    return make_error(Errc::io_error, "cannot look at {}: {}", dir.string(), error.message());
+  }
+  const bool is_directory = std::filesystem::is_directory(status);
+  const bool has_database = is_directory && std::filesystem::exists(dir / "CURRENT", error);
+  if (!has_database) {
+    if (options.read_only || !options.create_if_missing) {
+      return make_error(Errc::not_found, "no event log at {}", dir.string());
+    }
+    if (std::filesystem::exists(status) && !is_directory) {
+      return make_error(Errc::incompatible_format,
+                        "{} is a file, not a directory: a log is a directory of its own",
+                        dir.string());
+    }
+    if (is_directory && !std::filesystem::is_empty(dir, error)) {
+      return make_error(Errc::incompatible_format,
+                        "{} holds {} but no worldlog log; a new log is created only in a missing "
+                        "or empty directory",
+                        dir.string(), some_entries(dir));
+    }
+    return Found::nothing;
+  }
+
+  std::vector<std::string> present;
+  const auto listed = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &present);
+  if (!listed.ok()) return storage_error(listed, fmt::format("listing {}", dir.string()));
+  // A reader opens without writing anything in any case, and checks the version once open.
+  Found found = Found::log;
+  if (!options.read_only) {
+    auto inspected = inspect_database(dir, present);
+    if (!inspected.ok()) return std::move(inspected).error();
+    found = *inspected;
+  }
+  const auto& known = known_column_families();
+  for (const auto& name : present) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return make_error(Errc::incompatible_format,
+                        "{} has column family '{}', unknown to this format (version {})",
+                        dir.string(), name, format::format_version);
+    }
+  }
+  for (const auto& name : known) {
+    if (std::find(present.begin(), present.end(), name) == present.end()) {
+      return make_error(Errc::incompatible_format,
+                        "{} holds a RocksDB database that is not a worldlog log: it has no "
+                        "column family '{}'",
+                        dir.string(), name);
+    }
+  }
+  return found;
 }
 
 /// Names the calling thread for top, perf and debuggers (at most 15 characters on Linux).
@@ -240,26 +419,12 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   auto impl = std::make_shared<Impl>();
   impl->options = options;
 
-  const bool exists = std::filesystem::exists(dir / "CURRENT");
-  if (!exists && (options.read_only || !options.create_if_missing)) {
-    return make_error(Errc::not_found, "no event log at {}", dir.string());
-  }
-  const std::vector<std::string> known = {rocksdb::kDefaultColumnFamilyName, format::events_cf,
-                                          format::positions_cf, format::actors_cf,
-                                          format::snapshots_cf};
-  if (exists) {
-    std::vector<std::string> present;
-    const auto listed =
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &present);
-    if (!listed.ok()) return storage_error(listed, fmt::format("listing {}", dir.string()));
-    for (const auto& name : present) {
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        return make_error(Errc::incompatible_format,
-                          "{} has column family '{}', unknown to this format (version {})",
-                          dir.string(), name, format::format_version);
-      }
-    }
-  }
+  // Everything that can be refused is refused here, before the directory is opened for
+  // writing: a failed open leaves every byte as it was.
+  auto found = inspect(dir, options);
+  if (!found.ok()) return std::move(found).error();
+  const bool fresh = *found != Found::log;
+  const auto& known = known_column_families();
 
   // One block cache for all column families, so the log's memory has one bound. Scans bypass
   // it (reads.cpp); it serves point lookups: time searches, audits, index blocks.
@@ -289,7 +454,7 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   impl->actors_cf = impl->handles[3];
   impl->snapshots_cf = impl->handles[4];
 
-  if (!exists) {
+  if (fresh) {
     std::string version(4, '\0');
     for (int i = 0; i < 4; ++i) {
       version[static_cast<std::size_t>(i)] =
