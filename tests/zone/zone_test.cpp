@@ -2,9 +2,14 @@
 // real log with the tally model.
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <worldlog/zone/fold.hpp>
+#include <worldlog/zone/records.hpp>
 
 #include "zone/zone_fixture.hpp"
 
@@ -231,6 +236,46 @@ TEST_CASE("a clean shutdown stores a snapshot at the head, and a restart replays
   world.start();
   CHECK(world.stats(1).replayed_events == 0);
   CHECK(world.hash(1) == before);
+}
+
+TEST_CASE("a snapshot past the stream's head is skipped: recovery folds from an older one") {
+  // What a log that lost its tail looks like (an unsynced WAL, a copy taken without its newest
+  // writes): the zone's snapshot of seqs the log no longer has survived it.
+  ZoneWorld world({.zones = 2, .seed = 42, .zone = {.snapshot_every = 10}});
+  for (int i = 1; i <= 25; ++i)
+    REQUIRE_OK(world.submit(1, add(static_cast<zone::EntityId>(i % 3), i)));
+  Tally::State lost_future = world.state(1);
+  world.stop(); // a snapshot at the head
+  const log::Seq head = world.log().head(1);
+  Tally::evolve(lost_future, Tally::Added{1, 1000});
+  const log::Seq past = head + 5;
+  const zone::ZoneSnapshot beyond{std::string(Tally::name), Tally::rules_version, past,
+                                  Tally::hash(lost_future), Tally::snapshot(lost_future)};
+  REQUIRE_OK(
+      world.log().put_snapshot(1, past, zone::encode_snapshot(beyond, zone::RecentCommands(16))));
+
+  std::vector<std::string> skipped;
+  auto restored =
+      zone::restore_latest_snapshot<Tally>(world.log(), 1, log::end_seq, 16, [&](const Error& why) {
+        skipped.push_back(why.message());
+      });
+  REQUIRE_OK(restored);
+  REQUIRE(restored->has_value());
+  CHECK((*restored)->seq == head);
+  REQUIRE(skipped.size() == 1);
+  CHECK_MESSAGE(skipped[0].find(fmt::format("zone 1 at seq {}", past)) != std::string::npos,
+                skipped[0]);
+  CHECK_MESSAGE(skipped[0].find(fmt::format("head, seq {}", head)) != std::string::npos,
+                skipped[0]);
+
+  world.start();
+  CHECK(world.stats(1).recovered_from_seq == head);
+  CHECK(world.hash(1) == world.fold_from_scratch(1));
+  CHECK(world.state(1).entities.at(1).total < 1000);
+  // And the zone goes on from the head the log has, not from the lost one.
+  REQUIRE_OK(world.submit(1, add(1, 1)));
+  CHECK(world.log().head(1) == head + 1);
+  CHECK(world.hash(1) == world.fold_from_scratch(1));
 }
 
 TEST_CASE("ticks follow the injected clock and record what they rolled") {

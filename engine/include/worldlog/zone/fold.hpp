@@ -142,21 +142,37 @@ restore_snapshot(ZoneId zone, const log::EventLog::Snapshot& stored, std::size_t
                              std::move(recent)};
 }
 
-/// Called with each snapshot skipped because restore_snapshot refused it.
+/// Called with each snapshot skipped: one restore_snapshot refused, or one past the stream's
+/// head. The error names the zone and the snapshot's seq (and the head).
 using SkippedSnapshot = std::function<void(const Error& why)>;
 
-/// The newest snapshot of `zone` taken at or before `at_or_before` that restore_snapshot
-/// accepts, or nullopt when there is none (fold from the genesis). A snapshot that is refused
-/// is skipped, never trusted, and shown to `skipped` if given. Errors: the log's.
+/// The newest snapshot of `zone` taken at or before `at_or_before` (log::end_seq: any) and at or
+/// before the stream's durable head that restore_snapshot accepts, or nullopt when there is
+/// none (fold from the genesis). A snapshot is a fold of events the log holds, so one past the
+/// head stands for events the log no longer has (its tail was lost: an unsynced WAL, a copy
+/// taken without it): it is skipped as corruption, naming its seq and the head, like a snapshot
+/// restore_snapshot refuses. Each skipped snapshot is shown to `skipped`, if given, newest
+/// first; none is ever trusted. Errors: the log's.
 template <GameModel M>
 [[nodiscard]] Result<std::optional<RestoredSnapshot<M>>>
 restore_latest_snapshot(const log::EventLog& log, ZoneId zone, log::Seq at_or_before,
                         std::size_t recent_capacity, const SkippedSnapshot& skipped = {}) {
+  const log::Seq head = log.head(zone);
   for (log::Seq before = at_or_before; before != 0;) {
     auto stored = log.latest_snapshot(zone, before);
     if (!stored.ok()) return std::move(stored).error();
     if (!stored->has_value()) break;
-    before = (*stored)->seq - 1;
+    const log::Seq seq = (*stored)->seq;
+    before = seq - 1;
+    if (seq > head) {
+      if (skipped) {
+        skipped(make_error(Errc::corruption,
+                           "snapshot of zone {} at seq {} lies past the stream's head, seq {}: "
+                           "the log lost the events it folded; skipped for an older one",
+                           zone, seq, head));
+      }
+      continue;
+    }
     auto restored = restore_snapshot<M>(zone, **stored, recent_capacity);
     if (restored.ok()) return std::optional<RestoredSnapshot<M>>(std::move(restored).value());
     if (skipped) skipped(restored.error());
