@@ -74,7 +74,27 @@ void serve(const ServeOptions& options) {
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
   const tcp::endpoint http = parse_endpoint(options.http, "--http");
 
+  // The sockets are bound first: an address that is in use (or not this host's) is refused
+  // before the log is opened, so a refused serve creates no world and changes no log.
   net::Metrics metrics; // before the log, which reports every commit to it
+  asio::io_context io;  // before everything that posts to it, so that it outlives them
+  auto listening = net::bind_listener(io, listen);
+  if (!listening.ok()) fail(std::string(listening.error().message()));
+  // /healthz asks the world, which exists only once the log is open. Requests are served only
+  // by io.run() below, while the world runs.
+  game::World* running_world = nullptr;
+  auto endpoints = net::HttpServer::start(
+      io, http,
+      {.metrics = [&metrics] { return metrics.prometheus_text(); },
+       .health = [&running_world]() -> Status {
+         if (running_world == nullptr) return make_error(Errc::closed, "the world is starting");
+         if (!running_world->world_supervisor()) {
+           return make_error(Errc::closed, "the world supervisor is restarting");
+         }
+         return {};
+       }});
+  if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
+
   auto opened = log::EventLog::open(
       options.data, {.create_if_missing = true, .on_commit = net::append_batch_metrics(metrics)});
   if (!opened.ok())
@@ -93,9 +113,9 @@ void serve(const ServeOptions& options) {
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
+  running_world = &world;
   Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
 
-  asio::io_context io;
   net::Server server(io, world, secret,
                      net::ServerOptions{
                          .max_frame = options.max_frame,
@@ -105,20 +125,9 @@ void serve(const ServeOptions& options) {
                          .max_connections = options.max_connections,
                          .event_batch = std::chrono::milliseconds(options.event_batch_ms),
                      });
-  auto bound = server.listen(listen);
+  auto bound = server.listen(std::move(listening).value());
   if (!bound.ok()) fail(std::string(bound.error().message()));
-
   net::add_server_metrics(metrics, server, world, log);
-  auto endpoints = net::HttpServer::start(
-      io, http,
-      {.metrics = [&metrics] { return metrics.prometheus_text(); },
-       .health = [&world]() -> Status {
-         if (!world.world_supervisor()) {
-           return make_error(Errc::closed, "the world supervisor is restarting");
-         }
-         return {};
-       }});
-  if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
   // Tests and scripts read the port from this line (with --listen HOST:0).
   fmt::print("{}\n",
              serve_banner(options.zones, options.data, bound->address().to_string(), bound->port(),

@@ -1,7 +1,11 @@
 // `worldlog serve` and `worldlog bots` end to end, as the README runs them: bots play against a
 // served world over loopback, then SIGTERM stops the server, which snapshots every zone and
 // leaves a log that verifies.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +21,7 @@
 
 #include "cli/cli.hpp"
 #include "serve_banner.hpp"
+#include "support/dir_contents.hpp"
 
 namespace worldlog::test {
 namespace {
@@ -28,6 +33,58 @@ using tools::served_port;
 constexpr auto patience = std::chrono::seconds(60);
 
 TEST_SUITE_BEGIN("cli");
+
+/// A TCP port of 127.0.0.1 held by a listening socket for as long as this object lives.
+class BusyPort {
+public:
+  BusyPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0; // any free port
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(fd_, 1) == 0);
+    socklen_t size = sizeof address;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+    port_ = ntohs(address.sin_port);
+  }
+  ~BusyPort() { ::close(fd_); }
+  BusyPort(const BusyPort&) = delete;
+  BusyPort& operator=(const BusyPort&) = delete;
+
+  [[nodiscard]] std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
+
+private:
+  int fd_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_CASE("serve on a busy port fails naming the address before it creates or changes a log") {
+  const TempDir dir;
+  const fs::path secret = dir / "secret";
+  std::ofstream(secret) << "a secret of more than sixteen bytes\n";
+  const BusyPort busy;
+  const fs::path data = dir / "data";
+  bool existing = false;
+  SUBCASE("a new world") {}
+  SUBCASE("a world that exists") {
+    existing = true;
+    auto log = open_log(data, log::Options{});
+    append_n(*log, 1, 3);
+  }
+  const auto before = dir_contents(data);
+  for (const bool game_port : {true, false}) {
+    CAPTURE(game_port);
+    const Run served = run(
+        {"serve", "--data", data.string(), "--listen", game_port ? busy.address() : "127.0.0.1:0",
+         "--http", game_port ? "127.0.0.1:0" : busy.address(), "--secret-file", secret.string()});
+    CHECK(served.status == 1);
+    CHECK_SAYS(served.err, busy.address());
+    CHECK(fs::exists(data) == existing);
+    CHECK_CONTENTS_UNCHANGED(before, dir_contents(data));
+  }
+}
 
 TEST_CASE("bots play a served world without an error and SIGTERM leaves a log that verifies") {
   const TempDir dir;

@@ -510,18 +510,35 @@ Server::~Server() {
   acceptor_.close(ignored);
 }
 
-Result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint) {
+Result<tcp::acceptor> bind_listener(asio::io_context& io, const tcp::endpoint& endpoint) {
+  tcp::acceptor acceptor(io);
   boost::system::error_code error;
-  acceptor_.open(endpoint.protocol(), error);
-  if (!error) acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
-  if (!error) acceptor_.bind(endpoint, error);
-  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  acceptor.open(endpoint.protocol(), error);
+  if (!error) acceptor.set_option(tcp::acceptor::reuse_address(true), error);
+  if (!error) acceptor.bind(endpoint, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error) {
     return make_error(Errc::io_error, "cannot listen on {}:{}: {}", endpoint.address().to_string(),
                       endpoint.port(), error.message());
   }
+  return Result<tcp::acceptor>(std::move(acceptor));
+}
+
+Result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint) {
+  auto listening = bind_listener(io_, endpoint);
+  if (!listening.ok()) return std::move(listening).error();
+  return listen(std::move(listening).value());
+}
+
+Result<tcp::endpoint> Server::listen(tcp::acceptor listening) {
+  boost::system::error_code error;
+  const tcp::endpoint local = listening.local_endpoint(error);
+  if (error) {
+    return make_error(Errc::io_error, "the listener given has no address: {}", error.message());
+  }
+  acceptor_ = std::move(listening);
   accept();
-  return acceptor_.local_endpoint();
+  return local;
 }
 
 void Server::accept() {

@@ -72,6 +72,13 @@ struct ServerCounters {
 
 class Session;
 
+/// An acceptor on `io` bound to `endpoint` (port 0: any free port) and listening, which accepts
+/// nothing until it is given to Server::listen: a program can hold its address before it opens
+/// anything else, and fail without having changed anything when the address is taken. Errors:
+/// io_error naming the address (in use, no permission).
+[[nodiscard]] Result<boost::asio::ip::tcp::acceptor>
+bind_listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint);
+
 class Server {
 public:
   /// REQUIRES: `io`, `world` outlive the server; the world is started.
@@ -84,6 +91,10 @@ public:
   /// address (in use, no permission).
   [[nodiscard]] Result<boost::asio::ip::tcp::endpoint>
   listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  /// Starts accepting on `listening`, bound and listening already (bind_listener), and returns
+  /// its address. REQUIRES: `listening` belongs to this server's io_context.
+  [[nodiscard]] Result<boost::asio::ip::tcp::endpoint>
+  listen(boost::asio::ip::tcp::acceptor listening);
 
   /// Stops accepting and reading commands; sessions answer what is in flight (their results
   /// come as the zones make them durable), then say shutting_down and close. `done` is called
