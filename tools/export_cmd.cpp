@@ -81,17 +81,30 @@ void run_import(const ImportCommand& options) {
   }
   std::istream& in = options.in.empty() ? std::cin : file;
 
+  // A failed import removes what it made and nothing else: the directory itself when it was
+  // missing, or what it wrote into the empty directory it was given.
+  std::error_code looked;
+  const bool existed = std::filesystem::exists(dir, looked) || looked; // unsure: keep it
+  const auto undo = [&] {
+    std::error_code ignored;
+    if (!existed) {
+      std::filesystem::remove_all(dir, ignored);
+      return;
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
+      std::filesystem::remove_all(entry.path(), ignored);
+  };
   Result<replay::ImportSummary> imported = make_error(Errc::closed, "not imported");
   {
     auto opened = log::EventLog::open(dir, {.create_if_missing = true});
-    if (!opened) fail(fmt::format("cannot create a log at {}: {}", dir.string(), opened.error()));
+    if (!opened) {
+      undo();
+      fail(fmt::format("cannot create a log at {}: {}", dir.string(), opened.error()));
+    }
     imported = replay::import_log(**opened, in);
   }
   if (!imported) {
-    // The directory was empty or missing: what is there now is this import's partial log.
-    std::error_code ignored;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
-      std::filesystem::remove_all(entry.path(), ignored);
+    undo();
     fail(fmt::format("import failed: {}", imported.error()));
   }
   fmt::print("imported {} events of {} {} into {}: {}\n", imported->events,

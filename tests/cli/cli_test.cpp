@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.hpp"
+#include "support/dir_contents.hpp"
 
 namespace worldlog::test {
 namespace {
@@ -213,7 +214,7 @@ TEST_CASE("export then import rebuilds an identical log") {
                            (dir / "damaged.jsonl").string()});
   CHECK(damaged.status == 1);
   CHECK_SAYS(damaged.err, "line 11");
-  CHECK((!fs::exists(dir / "bad") || fs::is_empty(dir / "bad")));
+  CHECK_FALSE(fs::exists(dir / "bad"));
 
   // One zone, for a bug report about it.
   const Run one_zone = run({"replay", "export", "--data", demo_log().string(), "--zone", "2",
@@ -225,6 +226,38 @@ TEST_CASE("export then import rebuilds an identical log") {
   auto zone2 = open_log(dir / "zone2", {.read_only = true});
   CHECK(zone2->streams() == std::vector<StreamId>{2});
   CHECK(zone2->head(2) == head_of(demo_log(), 2));
+}
+
+TEST_CASE("a failed import removes what it created and nothing that was there before") {
+  TempDir dir;
+  std::ofstream(dir / "bad.jsonl") << "this is not an export\n";
+  const auto import_bad = [&](const fs::path& data) {
+    const Run imported =
+        run({"replay", "import", "--data", data.string(), "--in", (dir / "bad.jsonl").string()});
+    CHECK(imported.status == 1);
+    CHECK_SAYS(imported.err, "line 1");
+    return imported;
+  };
+
+  // A directory the import made is gone again.
+  import_bad(dir / "new");
+  CHECK_FALSE(fs::exists(dir / "new"));
+
+  // An empty directory that was there stays, empty.
+  fs::create_directory(dir / "empty");
+  import_bad(dir / "empty");
+  CHECK(fs::is_directory(dir / "empty"));
+  CHECK(fs::is_empty(dir / "empty"));
+
+  // A directory with something in it is refused, and keeps every byte.
+  fs::create_directory(dir / "full");
+  std::ofstream(dir / "full" / "mine.txt") << "not the import's\n";
+  const auto before = dir_contents(dir / "full");
+  const Run refused = run({"replay", "import", "--data", (dir / "full").string(), "--in",
+                           (dir / "bad.jsonl").string()});
+  CHECK(refused.status == 1);
+  CHECK_SAYS(refused.err, "not an empty directory");
+  CHECK_CONTENTS_UNCHANGED(before, dir_contents(dir / "full"));
 }
 
 TEST_CASE("audit verify names the stream and seq of a tampered record") {
