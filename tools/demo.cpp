@@ -577,11 +577,16 @@ void run_demo(const DemoOptions& options) {
       options.zones, options.players, options.seed, options.seconds, options.data,
       before == 0 ? "a new world" : fmt::format("continuing after position {}", before));
   std::fflush(stdout);
+  std::uint64_t sent = 0;
+  std::map<std::string, std::uint64_t> lost;
   {
     const InterruptScope interrupts;
     Demo demo(options, *log);
     const SteadyClock::duration played = demo.run();
     print_summary(options, *log, before, demo, played, read_back(*log, before));
+    sent = demo.tally().sent.load();
+    const std::lock_guard lock(demo.tally().mutex);
+    lost = by_name(demo.tally().lost, [](Errc code) { return to_string(code); });
   }
 
   std::uint64_t verified = 0;
@@ -589,6 +594,13 @@ void run_demo(const DemoOptions& options) {
     auto checked = log->verify(stream);
     if (!checked) fail(fmt::format("verify failed: {}", checked.error()));
     verified += *checked;
+  }
+  // The log is sound, but the run was not: a command lost (its zone failed to append, say) was
+  // never played, and a world that loses commands is a bug to look at, not a success.
+  if (const std::uint64_t lost_commands = total(lost); lost_commands > 0) {
+    fail(fmt::format("{} of {} commands were lost ({}): the world answered them with an error, "
+                     "not an outcome; the {} events in the log verify",
+                     lost_commands, sent, counts_line(lost, 0, 1000), verified));
   }
   fmt::print("worldlog: verified {} events\n", verified);
 }
