@@ -780,6 +780,23 @@ TEST_CASE("an open that refuses a directory leaves every byte of it as it was") 
   CHECK_CONTENTS_UNCHANGED(before, dir_contents(target));
 }
 
+TEST_CASE("a second writer is refused without a byte of the open log changed") {
+  TempDir dir;
+  auto writer = open_log(dir / "log");
+  append_n(*writer, 1, 3);
+  auto indexed = writer->read_actor({}, 1, everything); // waits for the indexer's write
+  REQUIRE_OK(indexed);
+  const auto before = dir_contents(dir / "log");
+  auto second = log::EventLog::open(dir / "log", fast_options());
+  CHECK(error_code(second) == Errc::io_error);
+  CHECK_MESSAGE(error_message(second).find("open for writing elsewhere") != std::string::npos,
+                error_message(second));
+  CHECK_CONTENTS_UNCHANGED(before, dir_contents(dir / "log"));
+  // And the writer still holds its lock and appends.
+  append_n(*writer, 1, 1);
+  CHECK(writer->head(1) == 4);
+}
+
 TEST_CASE("a log whose creation stopped before its format version was stored opens as new") {
   TempDir dir;
   {
@@ -808,10 +825,16 @@ TEST_CASE("a log whose creation stopped before its format version was stored ope
   CHECK(raw.get("default", format::format_version_key) == big_endian_u32(format::format_version));
 }
 
-TEST_CASE("a new log is created in a missing or an empty directory") {
+TEST_CASE("a new log is created in a missing or an empty directory, or where a creation stopped") {
   TempDir dir;
   std::filesystem::create_directory(dir / "empty");
-  for (const auto& target : {dir / "missing", dir / "empty"}) {
+  // What RocksDB writes before the CURRENT file that makes a database, when a creation stops
+  // there (a crash, a full disk).
+  std::filesystem::create_directory(dir / "stopped");
+  for (const char* name :
+       {"LOCK", "IDENTITY", "LOG", "LOG.old.1700000000000000", "MANIFEST-000001", "000001.dbtmp"})
+    std::ofstream(dir / "stopped" / name) << "";
+  for (const auto& target : {dir / "missing", dir / "empty", dir / "stopped"}) {
     CAPTURE(target);
     {
       auto log = open_log(target);

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 
+#include <rocksdb/env.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -139,6 +140,36 @@ std::string some_entries(const std::filesystem::path& dir) {
                               : listed;
 }
 
+/// Whether `name` is one of the files RocksDB writes while it creates a database before the
+/// CURRENT file that makes it one: LOCK, IDENTITY, LOG, LOG.old.N, MANIFEST-N and N.dbtmp. (Its
+/// WAL and OPTIONS files come after CURRENT.)
+bool creation_leftover(std::string_view name) {
+  const auto digits = [](std::string_view text) {
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto suffixed = [&](std::string_view prefix) {
+    return name.substr(0, prefix.size()) == prefix && digits(name.substr(prefix.size()));
+  };
+  constexpr std::string_view temporary = ".dbtmp";
+  const bool dbtmp = name.size() > temporary.size() &&
+                     name.substr(name.size() - temporary.size()) == temporary &&
+                     digits(name.substr(0, name.size() - temporary.size()));
+  return name == "LOCK" || name == "IDENTITY" || name == "LOG" || suffixed("LOG.old.") ||
+         suffixed("MANIFEST-") || dbtmp;
+}
+
+/// Whether `dir` holds nothing, or nothing but what a database creation that stopped (a crash,
+/// a full disk) left before its CURRENT file: a new log may be created there.
+bool only_creation_leftovers(const std::filesystem::path& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (!entry.is_regular_file(error) || !creation_leftover(entry.path().filename().string()))
+      return false;
+  }
+  return !error;
+}
+
 /// Whether every key-value column family of `db` is empty.
 bool all_empty(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
   for (auto* handle : handles) {
@@ -238,10 +269,10 @@ Result<Found> inspect(const std::filesystem::path& dir, const Options& options) 
                         "{} is a file, not a directory: a log is a directory of its own",
                         dir.string());
     }
-    if (is_directory && !std::filesystem::is_empty(dir, error)) {
+    if (is_directory && !only_creation_leftovers(dir)) {
       return make_error(Errc::incompatible_format,
                         "{} holds {} but no worldlog log; a new log is created only in a missing "
-                        "or empty directory",
+                        "or an empty directory",
                         dir.string(), some_entries(dir));
     }
     return Found::nothing;
@@ -272,6 +303,19 @@ Result<Found> inspect(const std::filesystem::path& dir, const Options& options) 
                         "column family '{}'",
                         dir.string(), name);
     }
+  }
+  // A writer that finds the database's lock taken would fail only after RocksDB had started
+  // a new info LOG. RocksDB's own lock call tells a lock this process holds without opening
+  // the file (closing any descriptor of it would drop that lock), and the LOCK file exists.
+  if (!options.read_only && std::filesystem::exists(dir / "LOCK", error)) {
+    rocksdb::Env* env = rocksdb::Env::Default();
+    rocksdb::FileLock* lock = nullptr;
+    const auto locked = env->LockFile((dir / "LOCK").string(), &lock);
+    if (!locked.ok()) {
+      return make_error(Errc::io_error, "{} is open for writing elsewhere (its lock is held): {}",
+                        dir.string(), locked.ToString());
+    }
+    env->UnlockFile(lock).PermitUncheckedError();
   }
   return found;
 }

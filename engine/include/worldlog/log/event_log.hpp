@@ -62,9 +62,13 @@ using EventVisitor = std::function<bool(const EventView&)>;
 class EventLog {
 public:
   /// Opens (or, with `create_if_missing`, creates) the log in `dir`, recovering stream heads
-  /// and the global position. Errors: not_found when `dir` holds no log and none may be
-  /// created; incompatible_format when `dir` was written by a newer format version or is not a
-  /// worldlog log; io_error when RocksDB cannot open it.
+  /// and the global position. A new log is created only where `dir` is missing or an empty
+  /// directory (or holds only what a creation that stopped left). Everything that is refused is
+  /// refused before anything in `dir` is changed. Errors: not_found when `dir` holds no log and
+  /// none may be created; incompatible_format, naming `dir` and what is wrong, when it was
+  /// written by a newer format version, is a RocksDB database that is not a worldlog log, a
+  /// directory of other files, or a file; io_error when RocksDB cannot open it (another
+  /// process holds it open, say).
   ///
   /// With `read_only`, the log is opened as a RocksDB secondary instance: it takes no lock, so
   /// another process may keep appending, and it writes nothing into `dir` (its own info log goes
