@@ -278,6 +278,33 @@ TEST_CASE("export then import rebuilds an identical log") {
   CHECK(zone2->head(2) == head_of(demo_log(), 2));
 }
 
+TEST_CASE("verify fails on a stream cut off at its tail, naming the stream and its seqs") {
+  TempDir dir;
+  const fs::path copy = copy_of_demo(dir);
+  constexpr StreamId stream = damaged_zone;
+  const Seq head = head_of(copy, stream);
+  REQUIRE(head > 10);
+  const Run intact = run({"verify", "--data", copy.string()});
+  REQUIRE_RUN_OK(intact);
+
+  // Its two newest records go, with their positions: every chain left is intact.
+  cut_off(copy, stream, head - 1);
+  const Run verified = run({"verify", "--data", copy.string()});
+  CHECK(verified.status == 1);
+  CHECK_SAYS(verified.out, fmt::format("stream {}: {} events ok", stream, head - 2));
+  CHECK_SAYS(verified.err, fmt::format("stream {} ends at seq {}", stream, head - 2));
+  CHECK_SAYS(verified.err,
+             fmt::format("names seq {}: its events {}..{} are lost", head, head - 1, head));
+  CHECK_FALSE(contains(verified.out, "all chains ok"));
+
+  const Run this_stream =
+      run({"verify", "--data", copy.string(), "--stream", std::to_string(stream)});
+  CHECK(this_stream.status == 1);
+  CHECK_SAYS(this_stream.err, fmt::format("stream {} ends at seq {}", stream, head - 2));
+  const Run other_stream = run({"verify", "--data", copy.string(), "--stream", "1"});
+  REQUIRE_RUN_OK(other_stream);
+}
+
 TEST_CASE("a failed import removes what it created and nothing that was there before") {
   TempDir dir;
   std::ofstream(dir / "bad.jsonl") << "this is not an export\n";

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -676,6 +677,91 @@ TEST_CASE("verify checks each stream's chain and counts its events") {
     REQUIRE_OK(verified);
     CHECK(*verified == entry.second);
   }
+}
+
+TEST_CASE("find_lost_tails names a stream whose newest records are gone, from what names them") {
+  TempDir dir;
+  const auto path = dir / "log";
+  const Actor player{ActorKind::player, 9};
+  std::vector<Event> tail; // stream 1's seqs 4..6, the log's last positions
+  {
+    auto log = open_log(path);
+    append_n(*log, 1, 3, player);
+    append_n(*log, 2, 2, player);
+    append_n(*log, 1, 3, player);
+    REQUIRE_OK(log->put_snapshot(1, 2, "older"));
+    auto intact = log->find_lost_tails();
+    REQUIRE_OK(intact);
+    CHECK(intact->empty());
+    auto read = log->read_stream(1, 4, everything);
+    REQUIRE_OK(read);
+    tail = std::move(read).value();
+  }
+  REQUIRE(tail.size() == 3);
+  const auto remove = [&](std::string_view cf,
+                          const std::function<std::string(const Event&)>& key) {
+    RawDb raw(path.string());
+    for (const auto& event : tail)
+      raw.remove(cf, key(event));
+  };
+  const auto record_key = [](const Event& e) {
+    return std::string(format::as_view(format::stream_seq_key(e.stream(), e.seq())));
+  };
+  const auto position_key = [](const Event& e) {
+    return std::string(format::as_view(format::position_key(e.position())));
+  };
+  const auto actor_key = [&](const Event& e) {
+    return std::string(format::as_view(format::actor_key(player, e.position())));
+  };
+  const auto lost_tails = [&] {
+    auto log = open_log(path, {.read_only = true});
+    auto found = log->find_lost_tails();
+    REQUIRE_OK(found);
+    return std::move(found).value();
+  };
+
+  // The records go; the indexes still name them.
+  remove(format::events_cf, record_key);
+  auto found = lost_tails();
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].stream == std::optional<StreamId>(1));
+  CHECK(found[0].head == 3);
+  CHECK(found[0].reached == 6);
+  CHECK(found[0].evidence == "the positions index");
+
+  // And without their positions, the actors index names them, and its watermark positions
+  // the log no longer has (the log as a whole comes first).
+  remove(format::positions_cf, position_key);
+  found = lost_tails();
+  REQUIRE(found.size() == 2);
+  CHECK_FALSE(found[0].stream.has_value());
+  CHECK(found[1].stream == std::optional<StreamId>(1));
+  CHECK(found[1].head == 3);
+  CHECK(found[1].reached == 6);
+  CHECK(found[1].evidence == "the actors index");
+
+  // With the actors index's entries gone too, its watermark still says how far the log got.
+  remove(format::actors_cf, actor_key);
+  found = lost_tails();
+  REQUIRE(found.size() == 1);
+  CHECK_FALSE(found[0].stream.has_value());
+  CHECK(found[0].head == 5);
+  CHECK(found[0].reached == 8);
+
+  // A snapshot taken after a seq the stream no longer has, also of a stream with no records.
+  {
+    auto log = open_log(path);
+    REQUIRE_OK(log->put_snapshot(1, 5, "lost"));
+    REQUIRE_OK(log->put_snapshot(7, 1, "gone"));
+  }
+  found = lost_tails();
+  REQUIRE(found.size() == 3);
+  CHECK(found[1].stream == std::optional<StreamId>(1));
+  CHECK(found[1].reached == 5);
+  CHECK(found[1].evidence == "a snapshot");
+  CHECK(found[2].stream == std::optional<StreamId>(7));
+  CHECK(found[2].head == 0);
+  CHECK(found[2].reached == 1);
 }
 
 TEST_CASE("the on-disk layout is the one format.hpp describes") {

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <system_error>
 
 #include <pthread.h>
@@ -426,17 +428,17 @@ EventLog::Impl::~Impl() {
   }
 }
 
-Result<EventLog::Impl::StoredHeads> EventLog::Impl::read_heads() const {
+Result<EventLog::Impl::StoredHeads>
+EventLog::Impl::read_heads(const rocksdb::ReadOptions& read) const {
   StoredHeads stored;
-  std::unique_ptr<rocksdb::Iterator> positions(
-      db->NewIterator(rocksdb::ReadOptions(), positions_cf));
+  std::unique_ptr<rocksdb::Iterator> positions(db->NewIterator(read, positions_cf));
   positions->SeekToLast();
   if (positions->Valid()) stored.last_position = format::get_u64(positions->key().data());
   if (!positions->status().ok()) return storage_error(positions->status(), "recovering positions");
 
   // The head's hash is taken from the stored prefix without verifying it, so one bad record
   // does not stop the log from opening: reads and verify() report it.
-  std::unique_ptr<rocksdb::Iterator> events(db->NewIterator(rocksdb::ReadOptions(), events_cf));
+  std::unique_ptr<rocksdb::Iterator> events(db->NewIterator(read, events_cf));
   for (events->SeekToFirst(); events->Valid();) {
     const StreamId stream = format::get_u64(events->key().data());
     events->SeekForPrev(slice(format::stream_seq_key(stream, ~Seq{0})));
@@ -657,6 +659,86 @@ Result<std::uint64_t> EventLog::verify(StreamId stream) const {
   if (!status.ok()) return std::move(status).error();
   if (broken) return std::move(*broken);
   return checked;
+}
+
+Result<std::vector<EventLog::LostTail>> EventLog::find_lost_tails() const {
+  // One consistent view of every column family: a writer appending meanwhile must not look
+  // like evidence (index entries of events past heads read earlier). A reader's view changes
+  // only when it refreshes, so it needs no snapshot (and has none).
+  rocksdb::DB& db = *impl_->db;
+  const rocksdb::Snapshot* snapshot = impl_->options.read_only ? nullptr : db.GetSnapshot();
+  const std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>>
+      release(snapshot, [&db](const rocksdb::Snapshot* taken) { db.ReleaseSnapshot(taken); });
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  read.fill_cache = false;
+
+  auto stored = impl_->read_heads(read);
+  if (!stored.ok()) return std::move(stored).error();
+  std::map<StreamId, LostTail> lost;
+  const auto evidence = [&](StreamId stream, Seq reached, std::string_view what) {
+    const auto found = stored->heads.find(stream);
+    const Seq head = found == stored->heads.end() ? Seq{0} : found->second.seq;
+    if (reached <= head) return;
+    auto [it, added] = lost.try_emplace(stream, LostTail{stream, head, reached, std::string(what)});
+    if (!added && reached > it->second.reached) {
+      it->second.reached = reached;
+      it->second.evidence = what;
+    }
+  };
+  /// Visits every entry of `cf` whose key has `key_size` bytes (and value `value_size`, unless
+  /// that is 0); an entry of another size is corruption.
+  const auto scan =
+      [&](rocksdb::ColumnFamilyHandle* cf, std::string_view what, std::size_t key_size,
+          std::size_t value_size,
+          const std::function<void(const char* key, const char* value)>& visit) -> Status {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != key_size || (value_size != 0 && it->value().size() != value_size)) {
+        return make_error(Errc::corruption, "the {} hold a malformed entry ({} + {} bytes)", what,
+                          it->key().size(), it->value().size());
+      }
+      visit(it->key().data(), it->value().data());
+    }
+    if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading the {}", what));
+    return {};
+  };
+  constexpr std::size_t stream_seq_size = sizeof(format::StreamSeqKey);
+
+  // A snapshot is stored only once its seq is durable: one past the head folded events that
+  // are gone.
+  auto scanned =
+      scan(impl_->snapshots_cf, "snapshots", stream_seq_size, 0, [&](const char* key, const char*) {
+        evidence(format::get_u64(key), format::get_u64(key + 8), "a snapshot");
+      });
+  if (!scanned.ok()) return std::move(scanned).error();
+  // Both indexes are written after (or with) the records they name.
+  scanned =
+      scan(impl_->positions_cf, "positions index", sizeof(format::PositionKey), stream_seq_size,
+           [&](const char*, const char* value) {
+             evidence(format::get_u64(value), format::get_u64(value + 8), "the positions index");
+           });
+  if (!scanned.ok()) return std::move(scanned).error();
+  scanned = scan(impl_->actors_cf, "actors index", sizeof(format::ActorKey), stream_seq_size,
+                 [&](const char*, const char* value) {
+                   evidence(format::get_u64(value), format::get_u64(value + 8), "the actors index");
+                 });
+  if (!scanned.ok()) return std::move(scanned).error();
+
+  std::vector<LostTail> tails;
+  // The actors index's watermark says which positions it has indexed, whatever the streams.
+  std::string watermark;
+  const auto got =
+      db.Get(read, impl_->meta_cf, format::actor_index_position_key.data(), &watermark);
+  if (!got.ok() && !got.IsNotFound()) return storage_error(got, "reading the actor index mark");
+  if (watermark.size() == sizeof(Position) &&
+      format::get_u64(watermark.data()) > stored->last_position) {
+    tails.push_back({std::nullopt, stored->last_position, format::get_u64(watermark.data()),
+                     "the actors index's watermark"});
+  }
+  for (auto& [stream, tail] : lost)
+    tails.push_back(std::move(tail));
+  return tails;
 }
 
 Status EventLog::put_snapshot(StreamId stream, Seq seq, std::string_view bytes,

@@ -124,7 +124,7 @@ struct EventLog::Impl {
     std::map<StreamId, StreamHead> heads;
     Position last_position = 0;
   };
-  [[nodiscard]] Result<StoredHeads> read_heads() const;
+  [[nodiscard]] Result<StoredHeads> read_heads(const rocksdb::ReadOptions& read = {}) const;
   /// Read-only logs: reads what the writer wrote since the last catch-up into RocksDB's view.
   [[nodiscard]] Status catch_up();
   /// Read-only logs: makes what the last catch-up read visible (heads, position, live

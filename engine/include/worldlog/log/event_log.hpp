@@ -146,6 +146,23 @@ public:
   /// corruption error naming the first bad seq.
   [[nodiscard]] Result<std::uint64_t> verify(StreamId stream) const;
 
+  /// Evidence that a stream once reached past its head, as when the log lost its newest writes
+  /// (a WAL whose tail was lost, a copy taken without them) or its newest records were deleted.
+  struct LostTail {
+    /// nullopt: the log as a whole, when the evidence names positions and no stream
+    std::optional<StreamId> stream;
+    Seq head = 0;         ///< the stream's last seq now (nullopt: the log's last position)
+    Seq reached = 0;      ///< the furthest seq (nullopt: position) the evidence names
+    std::string evidence; ///< what names it: "a snapshot", "the positions index", ...
+  };
+  /// Looks in everything the log keeps beside the records for a stream that ends before a seq
+  /// that the log once held: a snapshot taken after a later seq, a positions or actors index
+  /// entry naming a later seq (also of a stream with no records left), or an actors index
+  /// watermark past the log's last position. One entry per stream, its furthest evidence, in
+  /// stream order (the log as a whole first); empty when every stream ends where the log says it
+  /// reached. Errors: io_error; corruption for a malformed index entry.
+  [[nodiscard]] Result<std::vector<LostTail>> find_lost_tails() const;
+
   // ---- snapshots (opaque bytes, e.g. a zone's folded state) ----------------------------------
 
   /// Stores `bytes` as the snapshot of `stream` after `seq`, then deletes all but the newest
