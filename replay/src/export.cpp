@@ -537,7 +537,9 @@ json::object player_json(const game::Player& player) {
 /// The fields of each event and command of the reference game.
 struct GameFields {
   json::object operator()(const game::Joined& e) const {
-    return {{"entity", e.entity}, {"at", point_json(e.at)}, {"tick", e.tick}};
+    json::object fields{{"entity", e.entity}, {"at", point_json(e.at)}, {"tick", e.tick}};
+    if (e.character) fields["character"] = player_json(*e.character);
+    return fields;
   }
   json::object operator()(const game::Left& e) const { return {{"entity", e.entity}}; }
   json::object operator()(const game::Moved& e) const {
@@ -602,9 +604,16 @@ struct GameFields {
   json::object operator()(const game::HandoffCompleted& e) const {
     return {{"entity", e.entity}, {"epoch", e.epoch}};
   }
+  json::object operator()(const game::LoggedOut& e) const {
+    return {{"entity", e.entity}, {"reason", game::to_string(e.reason)}};
+  }
 
-  json::object operator()(const game::Join& c) const { return {{"entity", c.entity}}; }
-  json::object operator()(const game::Leave& c) const { return {{"entity", c.entity}}; }
+  json::object operator()(const game::Join& c) const {
+    return {{"entity", c.entity}, {"epoch", c.epoch}};
+  }
+  json::object operator()(const game::Leave& c) const {
+    return {{"entity", c.entity}, {"reason", game::to_string(c.reason)}};
+  }
   json::object operator()(const game::Move& c) const {
     return {{"entity", c.entity}, {"to", point_json(c.to)}};
   }

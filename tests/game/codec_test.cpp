@@ -35,7 +35,7 @@ Player sample_player() {
 /// One event of every type, with no field left at its default.
 std::vector<Event> every_event() {
   const EntityId mob = mob_id(2, 5);
-  return {Joined{7, {1, 2}, 3},
+  return {Joined{7, {1, 2}, 3, sample_player()},
           Left{7},
           Moved{7, {-4, 5}, 6},
           Attacked{mob, 7, 5, 8},
@@ -53,12 +53,13 @@ std::vector<Event> every_event() {
           QuestCompleted{7, Quest::kill_wolves, 100},
           Departed{sample_player(), 3, 4},
           Arrived{sample_player(), 1, 4},
-          HandoffCompleted{7, 4}};
+          HandoffCompleted{7, 4},
+          LoggedOut{7, LogoutReason::session_lost}};
 }
 
 std::vector<Command> every_command() {
-  return {game::join(7),
-          game::leave(7),
+  return {Join{7, 3},
+          game::leave(7, LogoutReason::disconnected),
           game::move(7, {-1, 1'000'000'001}),
           game::attack(7, mob_id(2, 1)),
           game::pick_up(7, rules.first_item_id),
@@ -108,7 +109,7 @@ TEST_CASE("a damaged event is a corruption error naming its type") {
 
 TEST_CASE("an unknown payload type is a corruption error naming the number") {
   const zone::EncodedEvent encoded = Model::encode(Left{7});
-  for (const std::uint32_t type : {0u, 20u, 999u}) {
+  for (const std::uint32_t type : {0u, 21u, 999u}) {
     const auto decoded = Model::decode(type, encoded.payload);
     CHECK(error_code(decoded) == Errc::corruption);
     CHECK(error_message(decoded).find(std::to_string(type)) != std::string::npos);

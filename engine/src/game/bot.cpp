@@ -143,11 +143,11 @@ struct Bot::Fold {
 
   void operator()(const Joined& e) const {
     if (!mine(e.entity) || stale()) return;
-    Player fresh;
-    fresh.id = e.entity;
-    fresh.at = e.at;
-    fresh.last_move_tick = e.tick;
-    me() = fresh;
+    Player joined = e.character.value_or(Player{});
+    joined.id = e.entity;
+    joined.at = e.at;
+    joined.last_move_tick = e.tick;
+    me() = joined;
     bot.view_.joined = true;
     bot.moved_to(e.at);
   }
@@ -229,6 +229,9 @@ struct Bot::Fold {
     bot.moved_to(e.player.at);
   }
   void operator()(const HandoffCompleted&) const {}
+  void operator()(const LoggedOut& e) const {
+    if (mine(e.entity)) bot.view_.joined = false;
+  }
 };
 
 Bot::Bot(EntityId self, const zone::ZoneInfo& home, BotOptions options)

@@ -65,8 +65,9 @@ struct Writer {
   fb::FlatBufferBuilder& b;
 
   fb::Offset<void> operator()(const Joined& e) const {
+    const auto character = e.character ? write_player(b, *e.character) : 0;
     const auto at = to_schema(e.at);
-    return schema::CreateJoined(b, e.entity, &at, e.tick).Union();
+    return schema::CreateJoined(b, e.entity, &at, e.tick, character).Union();
   }
   fb::Offset<void> operator()(const Left& e) const {
     return schema::CreateLeft(b, e.entity).Union();
@@ -129,6 +130,9 @@ struct Writer {
   fb::Offset<void> operator()(const HandoffCompleted& e) const {
     return schema::CreateHandoffCompleted(b, e.entity, e.epoch).Union();
   }
+  fb::Offset<void> operator()(const LoggedOut& e) const {
+    return schema::CreateLoggedOut(b, e.entity, static_cast<std::uint8_t>(e.reason)).Union();
+  }
 };
 
 // ---- reading: the table of each event type, and one overload per table ------------------------
@@ -155,11 +159,14 @@ WORLDLOG_GAME_TABLE(QuestCompleted)
 WORLDLOG_GAME_TABLE(Departed)
 WORLDLOG_GAME_TABLE(Arrived)
 WORLDLOG_GAME_TABLE(HandoffCompleted)
+WORLDLOG_GAME_TABLE(LoggedOut)
 #undef WORLDLOG_GAME_TABLE
 
 struct EventReader : Reader {
   Event operator()(const schema::Joined& t) {
-    return Joined{t.entity(), from_schema(t.at()), t.tick()};
+    std::optional<Player> character;
+    if (t.character() != nullptr) character = player(t.character());
+    return Joined{t.entity(), from_schema(t.at()), t.tick(), std::move(character)};
   }
   Event operator()(const schema::Left& t) { return Left{t.entity()}; }
   Event operator()(const schema::Moved& t) {
@@ -206,6 +213,9 @@ struct EventReader : Reader {
   }
   Event operator()(const schema::HandoffCompleted& t) {
     return HandoffCompleted{t.entity(), t.epoch()};
+  }
+  Event operator()(const schema::LoggedOut& t) {
+    return LoggedOut{t.entity(), logout_reason(t.reason())};
   }
 };
 

@@ -43,6 +43,11 @@ struct Reader {
     ok = ok && (value == 1 || value == 2);
     return static_cast<Quest>(value);
   }
+  /// A logout reason; 0 (absent) is `left`.
+  [[nodiscard]] LogoutReason logout_reason(std::uint8_t value) noexcept {
+    ok = ok && value <= 4;
+    return value == 0 ? LogoutReason::left : static_cast<LogoutReason>(value);
+  }
   /// A player table (absent = corrupt).
   [[nodiscard]] Player player(const schema::Player* table);
 };

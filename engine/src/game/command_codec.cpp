@@ -21,10 +21,11 @@ struct Writer {
   }
 
   fb::Offset<schema::Command> operator()(const Join& c) const {
-    return body(schema::CommandBody::Join, schema::CreateJoin(b, c.entity).Union());
+    return body(schema::CommandBody::Join, schema::CreateJoin(b, c.entity, c.epoch).Union());
   }
   fb::Offset<schema::Command> operator()(const Leave& c) const {
-    return body(schema::CommandBody::Leave, schema::CreateLeave(b, c.entity).Union());
+    return body(schema::CommandBody::Leave,
+                schema::CreateLeave(b, c.entity, static_cast<std::uint8_t>(c.reason)).Union());
   }
   fb::Offset<schema::Command> operator()(const Move& c) const {
     const auto to = to_schema(c.to);
@@ -63,8 +64,14 @@ std::optional<Command> read(const schema::Command& table, Reader& reader) {
   // The verifier accepts a union type without its table.
   if (table.body() == nullptr) return std::nullopt;
   switch (table.body_type()) {
-  case schema::CommandBody::Join: return Join{table.body_as_Join()->entity()};
-  case schema::CommandBody::Leave: return Leave{table.body_as_Leave()->entity()};
+  case schema::CommandBody::Join: {
+    const auto* join = table.body_as_Join();
+    return Join{join->entity(), join->epoch()};
+  }
+  case schema::CommandBody::Leave: {
+    const auto* leave = table.body_as_Leave();
+    return Leave{leave->entity(), reader.logout_reason(leave->reason())};
+  }
   case schema::CommandBody::Move: {
     const auto* move = table.body_as_Move();
     return Move{move->entity(), from_schema(move->to())};

@@ -37,11 +37,6 @@ namespace {
 using detail::Decision;
 using detail::reject;
 
-bool in_handoff(const State& state, EntityId entity) {
-  const auto next = state.departing.lower_bound({entity, 0});
-  return next != state.departing.end() && next->first.first == entity;
-}
-
 /// Who may send `command` for its entity: a player for itself, the system and services for
 /// anyone; handoff commands only the system. Nullopt when allowed.
 std::optional<Decision> authorize(const log::Actor& actor, const Command& command) {
@@ -55,6 +50,11 @@ std::optional<Decision> authorize(const log::Actor& actor, const Command& comman
     return reject(Reject::not_authorized, "mobs act through the zone's ticks, not commands");
   if (actor.kind == log::ActorKind::player && actor.id != entity)
     return reject(Reject::not_authorized, "player {} cannot act for entity {}", actor.id, entity);
+  if (const auto* leave = std::get_if<Leave>(&command); leave != nullptr &&
+                                                        leave->reason != LogoutReason::left &&
+                                                        actor.kind != log::ActorKind::system)
+    return reject(Reject::not_authorized, "only the system logs a player out as {}, not {}",
+                  leave->reason, actor);
   if (!is_player_id(entity))
     return reject(Reject::invalid_entity, "entity {} is not a player id (1..{})", entity,
                   rules.max_player_id);
@@ -65,20 +65,35 @@ struct Decide {
   const State& state;
   zone::Context& context;
 
+  /// A player has one character, in one zone: it comes back online where it rests, and a
+  /// new one is made only for a player this zone has never handed on.
   Decision operator()(const Join& join) const {
-    if (state.player(join.entity) != nullptr)
-      return reject(Reject::already_joined, "player {} is already in zone {}", join.entity,
-                    state.info.zone);
-    if (in_handoff(state, join.entity))
-      return reject(Reject::already_joined, "player {} is crossing into another zone", join.entity);
-    return Decision::accept({Joined{join.entity, state.map.spawn, context.tick}});
+    const EntityId entity = join.entity;
+    const ZoneId zone = state.info.zone;
+    if (state.player(entity) != nullptr)
+      return reject(Reject::already_joined, "player {} is already in zone {}", entity, zone);
+    if (state.departing_player(entity))
+      return reject(Reject::already_joined, "player {} is crossing into another zone", entity);
+    if (const Player* resting = state.offline_player(entity))
+      return Decision::accept({Joined{entity, resting->at, context.tick, *resting}});
+    const auto seen = state.epochs.find(entity);
+    if (seen != state.epochs.end())
+      return reject(Reject::elsewhere,
+                    "player {}'s character left zone {} through an exit (epoch {}) and is in "
+                    "the zone it went to",
+                    entity, zone, seen->second);
+    if (join.epoch != 0)
+      return reject(Reject::in_transit,
+                    "player {}'s character has not yet arrived in zone {} (epoch {}): retry",
+                    entity, zone, join.epoch);
+    return Decision::accept({Joined{entity, state.map.spawn, context.tick, std::nullopt}});
   }
 
   Decision operator()(const Leave& leave) const {
     if (state.player(leave.entity) == nullptr)
-      return reject(Reject::not_in_zone, "player {} is not in zone {}", leave.entity,
+      return reject(Reject::not_in_zone, "player {} is not online in zone {}", leave.entity,
                     state.info.zone);
-    return Decision::accept({Left{leave.entity}});
+    return Decision::accept({LoggedOut{leave.entity, leave.reason}});
   }
 
   Decision operator()(const Move& move) const {

@@ -39,10 +39,12 @@ struct Evolve {
   Mob* mob(EntityId id) const { return find_in(state.mobs, id); }
 
   void operator()(const Joined& e) const {
-    Player joined;
+    Player joined = e.character.value_or(Player{});
     joined.id = e.entity;
+    state.offline.erase(e.entity);
     joined.at = e.at;
     joined.last_move_tick = e.tick;
+    if (joined.dead) state.respawns.insert({joined.respawn_tick, joined.id});
     state.players.insert_or_assign(e.entity, std::move(joined));
   }
 
@@ -177,12 +179,21 @@ struct Evolve {
   void operator()(const Arrived& e) const {
     state.item_ledger.carried_in += e.player.carried();
     if (const Player* present = player(e.player.id)) forget_respawn(state, *present);
+    state.offline.erase(e.player.id);
     state.players.insert_or_assign(e.player.id, e.player);
     if (e.player.dead) state.respawns.insert({e.player.respawn_tick, e.player.id});
     note_epoch(e.player.id, e.epoch);
   }
 
   void operator()(const HandoffCompleted& e) const { state.departing.erase({e.entity, e.epoch}); }
+
+  void operator()(const LoggedOut& e) const {
+    const auto found = state.players.find(e.entity);
+    if (found == state.players.end()) return;
+    forget_respawn(state, found->second);
+    state.offline.insert_or_assign(e.entity, std::move(found->second));
+    state.players.erase(found);
+  }
 
   void note_epoch(EntityId entity, std::uint64_t epoch) const {
     std::uint64_t& seen = state.epochs[entity];

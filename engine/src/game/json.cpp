@@ -41,6 +41,9 @@ json::value Model::to_json(const State& state) {
   json::array players;
   for (const auto& [id, player] : state.players)
     players.emplace_back(player_json(player));
+  json::array offline;
+  for (const auto& [id, player] : state.offline)
+    offline.emplace_back(player_json(player));
   json::array mobs;
   for (const auto& [id, mob] : state.mobs)
     mobs.emplace_back(json::object{{"id", mob.id},
@@ -78,6 +81,7 @@ json::value Model::to_json(const State& state) {
                       {"seed", state.info.seed},
                       {"next_item_id", state.next_item_id},
                       {"players", std::move(players)},
+                      {"offline", std::move(offline)},
                       {"mobs", std::move(mobs)},
                       {"items", std::move(items)},
                       {"departing", std::move(departing)},

@@ -10,10 +10,10 @@ namespace worldlog::game {
 namespace {
 
 constexpr std::array<std::string_view, std::variant_size_v<Event>> event_names{
-    "Joined",          "Left",       "Moved",    "Attacked",       "Died",        "Respawned",
-    "LevelUp",         "MobSpawned", "MobMoved", "Dropped",        "LootDropped", "PickedUp",
-    "ItemDespawned",   "Used",       "Said",     "QuestCompleted", "Departed",    "Arrived",
-    "HandoffCompleted"};
+    "Joined",           "Left",       "Moved",    "Attacked",       "Died",        "Respawned",
+    "LevelUp",          "MobSpawned", "MobMoved", "Dropped",        "LootDropped", "PickedUp",
+    "ItemDespawned",    "Used",       "Said",     "QuestCompleted", "Departed",    "Arrived",
+    "HandoffCompleted", "LoggedOut"};
 
 constexpr std::array<std::string_view, std::variant_size_v<Command>> command_names{
     "Join", "Leave", "Move", "Attack", "PickUp", "Drop", "Use", "Say", "Arrive", "CompleteHandoff"};
@@ -24,9 +24,11 @@ std::string_view name_in(const Names& names, Value value) noexcept {
   return index < names.size() && !names[index].empty() ? names[index] : "unknown";
 }
 
-/// Where entity `id` stands: a player or mob of the zone (nullopt when neither).
+/// Where entity `id` stands: a player (online or resting here) or mob of the zone (nullopt when
+/// neither).
 std::optional<Point> position_of(const State& state, EntityId id) {
   if (const Player* player = state.player(id)) return player->at;
+  if (const Player* resting = state.offline_player(id)) return resting->at;
   if (const Mob* mob = state.mob(id)) return mob->at;
   return std::nullopt;
 }
@@ -50,7 +52,7 @@ Model::Handoff handoff_of(ZoneId from, const Departure& departure) {
 } // namespace
 
 std::string_view to_string(Reject reject) noexcept {
-  constexpr std::array<std::string_view, 17> names{"",
+  constexpr std::array<std::string_view, 19> names{"",
                                                    "not_in_zone",
                                                    "already_joined",
                                                    "not_authorized",
@@ -66,8 +68,16 @@ std::string_view to_string(Reject reject) noexcept {
                                                    "inventory_full",
                                                    "bad_text",
                                                    "not_usable",
-                                                   "invalid_entity"};
+                                                   "invalid_entity",
+                                                   "elsewhere",
+                                                   "in_transit"};
   return name_in(names, reject);
+}
+
+std::string_view to_string(LogoutReason reason) noexcept {
+  constexpr std::array<std::string_view, 5> names{"", "left", "disconnected", "session_lost",
+                                                  "server_stopped"};
+  return name_in(names, reason);
 }
 
 std::string_view to_string(MobKind kind) noexcept {
@@ -159,6 +169,9 @@ std::optional<zone::Located> Model::locate(const State& state, const Event& even
       return at(e.player.id, e.player.at);
     }
     std::optional<zone::Located> operator()(const HandoffCompleted&) const { return std::nullopt; }
+    std::optional<zone::Located> operator()(const LoggedOut& e) const {
+      return at_entity(state, e.entity);
+    }
 
     static std::optional<zone::Located> at(EntityId id, Point p) { return zone::Located{id, p}; }
   };

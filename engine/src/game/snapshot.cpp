@@ -20,8 +20,10 @@ using namespace codec;
 constexpr const char* snapshot_identifier = "WLGS";
 /// Bumped when a snapshot written now could not be read back by the previous code, or the
 /// previous code's snapshots would be misread by this one. 2: the item ledger (a format 1
-/// snapshot has none, and zero counts would read as items appearing from nowhere).
-constexpr std::uint32_t snapshot_format = 2;
+/// snapshot has none, and zero counts would read as items appearing from nowhere). 3: offline
+/// characters (format 2 is still read: the code that wrote it had none).
+constexpr std::uint32_t snapshot_format = 3;
+constexpr std::uint32_t oldest_snapshot_format = 2;
 
 } // namespace
 
@@ -33,6 +35,12 @@ std::string Model::snapshot(const State& state) {
   for (const auto& [id, player] : state.players)
     players.push_back(write_player(b, player));
   const auto players_vector = b.CreateVector(players);
+
+  std::vector<fb::Offset<schema::Player>> offline;
+  offline.reserve(state.offline.size());
+  for (const auto& [id, player] : state.offline)
+    offline.push_back(write_player(b, player));
+  const auto offline_vector = b.CreateVector(offline);
 
   std::vector<fb::Offset<schema::Mob>> mobs;
   for (const auto& [id, mob] : state.mobs) {
@@ -69,7 +77,8 @@ std::string Model::snapshot(const State& state) {
   const zone::ZoneInfo& info = state.info;
   b.Finish(schema::CreateState(b, snapshot_format, info.zone, info.zone_count, info.seed,
                                info.tick_us, state.next_item_id, players_vector, mobs_vector,
-                               items_vector, departing_vector, epochs_vector, &item_ledger),
+                               items_vector, departing_vector, epochs_vector, &item_ledger,
+                               offline_vector),
            snapshot_identifier);
   return bytes_of(b);
 }
@@ -84,10 +93,10 @@ Result<State> Model::restore(std::string_view bytes) {
     return make_error(Errc::incompatible_format,
                       "game snapshot format {} is newer than this code's {}",
                       table->format_version(), snapshot_format);
-  if (table->format_version() < snapshot_format)
+  if (table->format_version() < oldest_snapshot_format)
     return make_error(Errc::incompatible_format,
-                      "game snapshot format {} predates this code's {}: it keeps no item ledger",
-                      table->format_version(), snapshot_format);
+                      "game snapshot format {} predates format {}: it keeps no item ledger",
+                      table->format_version(), oldest_snapshot_format);
   const schema::ItemLedger* ledger = table->item_ledger();
   if (ledger == nullptr)
     return make_error(Errc::corruption, "game snapshot (format {}) has no item ledger",
@@ -106,6 +115,11 @@ Result<State> Model::restore(std::string_view bytes) {
       Player player = reader.player(stored);
       if (player.dead) state.respawns.insert({player.respawn_tick, player.id});
       state.players.insert_or_assign(player.id, std::move(player));
+    }
+  if (const auto* offline = table->offline())
+    for (const auto* stored : *offline) {
+      Player player = reader.player(stored);
+      state.offline.insert_or_assign(player.id, std::move(player));
     }
   if (const auto* mobs = table->mobs())
     for (const auto* stored : *mobs) {

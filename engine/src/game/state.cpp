@@ -35,12 +35,20 @@ std::uint32_t Player::carried() const noexcept {
 }
 
 const Player* State::player(EntityId id) const noexcept { return find_in(players, id); }
+const Player* State::offline_player(EntityId id) const noexcept { return find_in(offline, id); }
 const Mob* State::mob(EntityId id) const noexcept { return find_in(mobs, id); }
+
+bool State::departing_player(EntityId id) const noexcept {
+  const auto next = departing.lower_bound({id, 0});
+  return next != departing.end() && next->first.first == id;
+}
 const GroundItem* State::item(ItemId id) const noexcept { return find_in(items, id); }
 
 std::uint64_t State::items_in_zone() const noexcept {
   std::uint64_t total = items.size();
   for (const auto& [id, player] : players)
+    total += player.carried();
+  for (const auto& [id, player] : offline)
     total += player.carried();
   return total;
 }
@@ -58,9 +66,9 @@ bool operator==(const State& a, const State& b) {
     return std::tie(i.zone, i.zone_count, i.seed, i.tick_us);
   };
   return info(a.info) == info(b.info) && a.map == b.map && a.players == b.players &&
-         a.mobs == b.mobs && a.items == b.items && a.next_item_id == b.next_item_id &&
-         a.departing == b.departing && a.epochs == b.epochs && a.respawns == b.respawns &&
-         a.item_ledger == b.item_ledger;
+         a.offline == b.offline && a.mobs == b.mobs && a.items == b.items &&
+         a.next_item_id == b.next_item_id && a.departing == b.departing && a.epochs == b.epochs &&
+         a.respawns == b.respawns && a.item_ledger == b.item_ledger;
 }
 
 } // namespace worldlog::game

@@ -15,14 +15,21 @@
 
 namespace worldlog::game {
 
-/// Enter the zone at its spawn point.
+/// Come online: with the character resting in this zone, else as a new character at the spawn
+/// point. A character that left this zone through an exit is refused (`elsewhere`): it is in
+/// the zone it went to. `epoch` is the character's handoff epoch as the world's directory knows
+/// it (0: a new character); the world sets it, and a zone that has not yet taken the character
+/// at that epoch refuses the Join (`in_transit`).
 struct Join {
   EntityId entity = 0;
+  std::uint64_t epoch = 0;
   friend bool operator==(const Join&, const Join&) = default;
 };
-/// Leave the game; the zone forgets the player.
+/// Go offline; the character stays in the zone. A player may give only `left` as the reason;
+/// the system logs players out for the other reasons.
 struct Leave {
   EntityId entity = 0;
+  LogoutReason reason = LogoutReason::left;
   friend bool operator==(const Leave&, const Leave&) = default;
 };
 /// Walk in a straight line to `to`; past the east or west edge it is a zone handoff.
@@ -78,8 +85,10 @@ struct CompleteHandoff {
 using Command =
     std::variant<Join, Leave, Move, Attack, PickUp, Drop, Use, Say, Arrive, CompleteHandoff>;
 
-[[nodiscard]] inline Command join(EntityId entity) { return Join{entity}; }
-[[nodiscard]] inline Command leave(EntityId entity) { return Leave{entity}; }
+[[nodiscard]] inline Command join(EntityId entity) { return Join{entity, 0}; }
+[[nodiscard]] inline Command leave(EntityId entity, LogoutReason reason = LogoutReason::left) {
+  return Leave{entity, reason};
+}
 [[nodiscard]] inline Command move(EntityId entity, Point to) { return Move{entity, to}; }
 [[nodiscard]] inline Command attack(EntityId entity, EntityId target) {
   return Attack{entity, target};

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -16,15 +17,18 @@
 
 namespace worldlog::game {
 
-/// A player entered at `at` (the spawn point) with fresh stats.
+/// A player came online at `at`: with `character`, resting in this zone since it logged out,
+/// or (no character) as a new level-1 character at the spawn point.
 struct Joined {
   static constexpr std::uint32_t type = 1;
   EntityId entity = 0;
   Point at;
   std::uint64_t tick = 0;
+  std::optional<Player> character{}; ///< as it logged out; `at` and the tick are the event's
   friend bool operator==(const Joined&, const Joined&) = default;
 };
-/// A player left the game.
+/// A player left the game and its character with it (written by logs before LoggedOut; no longer
+/// decided).
 struct Left {
   static constexpr std::uint32_t type = 2;
   EntityId entity = 0;
@@ -172,9 +176,18 @@ struct HandoffCompleted {
   friend bool operator==(const HandoffCompleted&, const HandoffCompleted&) = default;
 };
 
+/// A player went offline for `reason`; its character stays in this zone, whole, until it joins
+/// again.
+struct LoggedOut {
+  static constexpr std::uint32_t type = 20;
+  EntityId entity = 0;
+  LogoutReason reason = LogoutReason::left;
+  friend bool operator==(const LoggedOut&, const LoggedOut&) = default;
+};
+
 using Event = std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned,
                            MobMoved, Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said,
-                           QuestCompleted, Departed, Arrived, HandoffCompleted>;
+                           QuestCompleted, Departed, Arrived, HandoffCompleted, LoggedOut>;
 
 /// The log's payload_type of `event`.
 [[nodiscard]] inline std::uint32_t payload_type_of(const Event& event) noexcept {

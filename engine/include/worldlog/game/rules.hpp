@@ -56,6 +56,16 @@ enum class Reject : std::uint32_t {
   bad_text = 14,           ///< empty or longer than `max_say_bytes`
   not_usable = 15,         ///< that kind of item cannot be used
   invalid_entity = 16,     ///< an entity id outside the players' range, or an unknown kind
+  elsewhere = 17,          ///< Join in a zone the player's character has left through an exit
+  in_transit = 18,         ///< Join for a character still crossing into this zone: retry
+};
+
+/// Why a player went offline (`LoggedOut::reason`). Values are never reused or renumbered.
+enum class LogoutReason : std::uint8_t {
+  left = 1,           ///< the player sent Leave
+  disconnected = 2,   ///< its connection closed (or timed out) without a Leave
+  session_lost = 3,   ///< the server stopped without logging it out (a crash): found on start
+  server_stopped = 4, ///< the server shut down cleanly
 };
 
 /// The stats of one kind of mob.
@@ -179,6 +189,7 @@ inline constexpr Rules rules{};
 [[nodiscard]] std::string_view to_string(MobKind kind) noexcept;
 [[nodiscard]] std::string_view to_string(ItemKind kind) noexcept;
 [[nodiscard]] std::string_view to_string(Quest quest) noexcept;
+[[nodiscard]] std::string_view to_string(LogoutReason reason) noexcept;
 
 } // namespace worldlog::game
 
@@ -199,6 +210,11 @@ template <> struct fmt::formatter<worldlog::game::ItemKind> : fmt::formatter<std
 };
 template <> struct fmt::formatter<worldlog::game::Quest> : fmt::formatter<std::string_view> {
   auto format(worldlog::game::Quest value, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(worldlog::game::to_string(value), ctx);
+  }
+};
+template <> struct fmt::formatter<worldlog::game::LogoutReason> : fmt::formatter<std::string_view> {
+  auto format(worldlog::game::LogoutReason value, format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(worldlog::game::to_string(value), ctx);
   }
 };

@@ -80,7 +80,7 @@ struct ItemLedger {
   std::uint64_t used = 0;        ///< items used up (Used)
   std::uint64_t expired = 0;     ///< ground items that lay too long (ItemDespawned)
   std::uint64_t carried_in = 0;  ///< in the inventories of arriving players (Arrived)
-  std::uint64_t carried_out = 0; ///< in the inventories of players who Left or Departed
+  std::uint64_t carried_out = 0; ///< in the inventories of players who Departed (or Left)
 
   friend bool operator==(const ItemLedger&, const ItemLedger&) = default;
 };
@@ -97,7 +97,10 @@ struct Departure {
 struct State {
   zone::ZoneInfo info;                ///< which zone this is (the map follows from it)
   Map map;                            ///< map_for(info), kept for the rules' lookups
-  std::map<EntityId, Player> players; ///< players in the zone
+  std::map<EntityId, Player> players; ///< players online in the zone
+  /// Characters whose players logged out here, kept whole (level, xp, inventory, quests,
+  /// epoch) until they join again. Nothing in the game sees them: no mob, no broadcast.
+  std::map<EntityId, Player> offline;
   std::map<EntityId, Mob> mobs;       ///< every mob spawned so far, dead or alive
   std::map<ItemId, GroundItem> items; ///< items on the ground; ids grow with time
   ItemId next_item_id = rules.first_item_id;
@@ -111,15 +114,19 @@ struct State {
   std::set<std::pair<std::uint64_t, EntityId>> respawns;
   ItemLedger item_ledger; ///< the items that entered and left the zone so far
 
-  /// The player `id`, or nullptr.
+  /// The player `id` if it is online here, or nullptr.
   [[nodiscard]] const Player* player(EntityId id) const noexcept;
+  /// The character `id` resting here (its player offline), or nullptr.
+  [[nodiscard]] const Player* offline_player(EntityId id) const noexcept;
+  /// True when the character `id` is departing from here (a handoff not yet completed).
+  [[nodiscard]] bool departing_player(EntityId id) const noexcept;
   /// The mob `id` (alive or dead), or nullptr.
   [[nodiscard]] const Mob* mob(EntityId id) const noexcept;
   /// The ground item `id`, or nullptr.
   [[nodiscard]] const GroundItem* item(ItemId id) const noexcept;
 
-  /// Items in the zone: on the ground and in the inventories of its players (not of the
-  /// departing ones, which the ledger counts as carried out).
+  /// Items in the zone: on the ground and in the inventories of its players, online or offline
+  /// (not of the departing ones, which the ledger counts as carried out).
   [[nodiscard]] std::uint64_t items_in_zone() const noexcept;
 
   /// Live mobs within `radius_mm` of `at`, nearest first (ties by id).
