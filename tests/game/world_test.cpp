@@ -112,6 +112,79 @@ public:
     CHECK_OK(world_->shutdown(patience));
     world_.reset();
   }
+  /// The process dies: the world's memory is gone, the log keeps what was durable.
+  void crash() { world_.reset(); }
+
+  /// Sends `command` as `player`'s session would, with `client_id`, and waits for its outcome.
+  Result<zone::Outcome> submit_for(EntityId player, std::uint64_t client_id, Command command) {
+    auto answered = std::make_shared<std::promise<Result<zone::Outcome>>>();
+    auto future = answered->get_future();
+    static_cast<void>(world_->submit_for(
+        player, client_id, std::move(command),
+        [answered](Result<zone::Outcome> outcome) { answered->set_value(std::move(outcome)); }));
+    REQUIRE(future.wait_for(patience) == std::future_status::ready);
+    return future.get();
+  }
+  /// Ends `player`'s session and waits until its logout is recorded.
+  void disconnect(EntityId player) {
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    world_->disconnect(player, LogoutReason::disconnected, [done] { done->set_value(); });
+    REQUIRE(future.wait_for(patience) == std::future_status::ready);
+  }
+  /// Walks `player` from where it stands in `zone` through the exit on the `east` or west side,
+  /// one second (20 ticks) per 5 m along the spawn's row, a lane free of rocks; waits until the
+  /// next zone holds it.
+  void cross(ZoneId zone, EntityId player, bool east) {
+    const Map map = map_for({zone, options_.zones, options_.seed, options_.tick_us});
+    Point at = player_at(zone, player);
+    REQUIRE(at.y == map.spawn.y);
+    const ZoneId next = east ? zone + 1 : zone - 1;
+    while (east ? at.x < map.width_mm() : at.x >= 0) {
+      clock_.advance(1s);
+      at.x = east ? std::min(at.x + 5000, map.width_mm() + 200)
+                  : std::max<std::int64_t>(at.x - 5000, -200);
+      auto outcome = submit_for(player, 0, move(player, at));
+      REQUIRE_OK(outcome);
+      REQUIRE_MESSAGE(outcome->accepted, outcome->reason);
+    }
+    REQUIRE(eventually([&] { return in_zone(next, player); }));
+  }
+  Point player_at(ZoneId zone, EntityId player) {
+    auto target = world_->zones().zone(zone);
+    REQUIRE(target != nullptr);
+    auto at = runtime::call_blocking(
+        *target,
+        [target, player] {
+          const Player* found = target->state().player(player);
+          return found ? found->at : Point{-1, -1};
+        },
+        patience);
+    REQUIRE_OK(at);
+    return *at;
+  }
+  /// A copy of `zone`'s state, taken on its strand.
+  State state(ZoneId zone) {
+    auto target = world_->zones().zone(zone);
+    REQUIRE(target != nullptr);
+    auto state = runtime::call_blocking(
+        *target, [target] { return target->state(); }, patience);
+    REQUIRE_OK(state);
+    return *state;
+  }
+  /// The LoggedOut events of `zone`'s stream, in order.
+  std::vector<LoggedOut> logouts(ZoneId zone) {
+    std::vector<LoggedOut> found;
+    auto events = log_->read_stream(zone, 1, 100'000);
+    REQUIRE_OK(events);
+    for (const auto& event : *events) {
+      if (event.payload_type() != LoggedOut::type) continue;
+      auto decoded = Model::decode(event.payload_type(), event.payload());
+      REQUIRE_OK(decoded);
+      found.push_back(std::get<LoggedOut>(*decoded));
+    }
+    return found;
+  }
 
   /// Sends `command` as the player it names and waits for its outcome.
   Result<zone::Outcome> submit(ZoneId zone, Command command) {
@@ -227,7 +300,8 @@ TEST_CASE("presence follows a player who walks through an exit into the next zon
   CHECK_FALSE(live.in_zone(1, 7));
 }
 
-TEST_CASE("a clean shutdown snapshots every zone at its head, and the next world knows who is on") {
+TEST_CASE("a clean shutdown logs everyone out, snapshots every zone at its head, and the next "
+          "world knows where each character rests") {
   LiveWorld live;
   live.require_accepted(2, join(7));
   live.require_accepted(3, join(8));
@@ -238,10 +312,140 @@ TEST_CASE("a clean shutdown snapshots every zone at its head, and the next world
     REQUIRE(snapshot->has_value());
     CHECK((*snapshot)->seq == live.log().head(zone));
   }
+  CHECK(live.logouts(2) == std::vector<LoggedOut>{{7, LogoutReason::server_stopped}});
 
   live.start();
-  CHECK(live.presence_of(7) == ZoneId{2});
-  CHECK(live.presence_of(8) == ZoneId{3});
+  CHECK(live.presence_of(7) == std::nullopt);
+  CHECK(live.world().zone_of(7) == ZoneId{2});
+  CHECK(live.world().zone_of(8) == ZoneId{3});
+  const auto seven = live.world().directory().find(7);
+  REQUIRE(seven.has_value());
+  CHECK_FALSE(seven->online);
+}
+
+// ---- the player's lifecycle across crashes, reconnects and crossings -----------------------
+
+TEST_CASE("players online when the process died are logged out on restart, characters kept") {
+  LiveWorld live;
+  live.require_accepted(2, join(7));
+  live.require_accepted(3, join(8));
+  live.clock().advance(1s);
+  const Point moved{live.player_at(2, 7).x + 2000, live.player_at(2, 7).y};
+  live.require_accepted(2, move(7, moved));
+  live.crash();
+
+  live.start();
+  CHECK(live.logouts(2) == std::vector<LoggedOut>{{7, LogoutReason::session_lost}});
+  CHECK(live.logouts(3) == std::vector<LoggedOut>{{8, LogoutReason::session_lost}});
+  CHECK_FALSE(live.in_zone(2, 7));
+  CHECK(live.presence_of(7) == std::nullopt);
+  const State two = live.state(2);
+  REQUIRE(two.offline_player(7) != nullptr);
+  CHECK(two.offline_player(7)->at == moved);
+
+  // Nobody is online, however often the world restarts, cleanly or not.
+  live.stop();
+  live.start();
+  live.crash();
+  live.start();
+  CHECK(live.logouts(2).size() == 1);
+  for (ZoneId zone = 1; zone <= 3; ++zone)
+    CHECK(live.state(zone).players.empty());
+
+  auto rejoined = live.submit_for(7, 0, join(7));
+  REQUIRE_OK(rejoined);
+  REQUIRE_MESSAGE(rejoined->accepted, rejoined->reason);
+  CHECK(rejoined->zone == 2);
+  CHECK(live.player_at(2, 7) == moved);
+}
+
+TEST_CASE("a player who crossed before a crash resumes in the zone it crossed into, once") {
+  LiveWorld live;
+  live.require_accepted(1, join(7));
+  live.cross(1, 7, true);
+  live.crash();
+
+  live.start();
+  CHECK(live.world().zone_of(7) == ZoneId{2});
+  // Whether its arrival was durable before the crash or is driven again now, it is logged out
+  // where it arrived.
+  REQUIRE(eventually([&] {
+    return live.logouts(2) == std::vector<LoggedOut>{{7, LogoutReason::session_lost}};
+  }));
+  // Its home zone will not make it a second character.
+  auto home = live.submit(1, join(7));
+  REQUIRE_OK(home);
+  CHECK_FALSE(home->accepted);
+  CHECK(static_cast<Reject>(home->code) == Reject::elsewhere);
+  auto resumed = live.submit_for(7, 0, join(7));
+  REQUIRE_OK(resumed);
+  REQUIRE_MESSAGE(resumed->accepted, resumed->reason);
+  CHECK(resumed->zone == 2);
+  CHECK(live.in_zone(2, 7));
+  CHECK_FALSE(live.in_zone(1, 7));
+  CHECK(live.state(2).players.at(7).epoch == 1);
+}
+
+TEST_CASE("crossing, reconnecting and crossing again completes every handoff") {
+  LiveWorld live;
+  REQUIRE(live.submit_for(7, 0, join(7))->accepted);
+  const ZoneId home = live.world().home_zone(7);
+  REQUIRE(home == 2);
+  live.cross(2, 7, true);
+  live.disconnect(7);
+  CHECK(live.logouts(3) == std::vector<LoggedOut>{{7, LogoutReason::disconnected}});
+
+  auto rejoined = live.submit_for(7, 0, join(7));
+  REQUIRE_OK(rejoined);
+  REQUIRE_MESSAGE(rejoined->accepted, rejoined->reason);
+  CHECK(rejoined->zone == 3);
+  live.cross(3, 7, false);
+  CHECK(live.state(2).players.at(7).epoch == 2);
+  REQUIRE(eventually([&] { return live.state(3).departing.empty(); }));
+  REQUIRE(eventually([&] { return live.state(2).departing.empty(); }));
+
+  live.disconnect(7);
+  auto again = live.submit_for(7, 0, join(7));
+  REQUIRE_OK(again);
+  REQUIRE_MESSAGE(again->accepted, again->reason);
+  CHECK(again->zone == 2);
+}
+
+TEST_CASE("a retried client id is answered with its first outcome from any zone, also after a "
+          "restart") {
+  LiveWorld live;
+  REQUIRE(live.submit_for(7, 1, join(7))->accepted);
+  // A rejected command first: its retry must come back with the same reason.
+  auto refused = live.submit_for(7, 2, say(7, ""));
+  REQUIRE_OK(refused);
+  REQUIRE_FALSE(refused->accepted);
+  live.cross(2, 7, true);
+  REQUIRE(eventually([&] { return live.state(2).departing.empty(); }));
+  const log::Seq heads[] = {live.log().head(1), live.log().head(2), live.log().head(3)};
+
+  auto retried = live.submit_for(7, 1, join(7));
+  REQUIRE_OK(retried);
+  CHECK(retried->duplicate);
+  CHECK(retried->accepted);
+  CHECK(retried->zone == 2);
+  auto retried_refusal = live.submit_for(7, 2, say(7, ""));
+  REQUIRE_OK(retried_refusal);
+  CHECK(retried_refusal->duplicate);
+  CHECK_FALSE(retried_refusal->accepted);
+  CHECK(retried_refusal->zone == 2);
+  CHECK(retried_refusal->first_seq == refused->first_seq);
+  CHECK(retried_refusal->reason == refused->reason);
+  CHECK(live.log().head(1) == heads[0]);
+  CHECK(live.log().head(2) == heads[1]);
+  CHECK(live.log().head(3) == heads[2]);
+
+  live.crash();
+  live.start();
+  auto after_restart = live.submit_for(7, 1, join(7));
+  REQUIRE_OK(after_restart);
+  CHECK(after_restart->duplicate);
+  CHECK(after_restart->zone == 2);
+  CHECK(after_restart->first_seq == retried->first_seq);
 }
 
 // ---- supervision ---------------------------------------------------------------------------

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   }
   runtime::SystemClock clock;
   boost::asio::thread_pool pool(2);
-  auto die = [](const auto&) { std::_Exit(died_as_planned); };
+  auto die = [](const auto&...) { std::_Exit(died_as_planned); };
   zone::ZoneSet<Tally>::Options options{.zones = 2, .seed = 42};
   if (crash_point == "after-departure") options.before_arrival = die;
   if (crash_point == "after-arrival") options.on_arrival = die;

@@ -1,7 +1,10 @@
 #include <worldlog/game/world.hpp>
 
+#include <future>
 #include <thread>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace worldlog::game {
 namespace {
@@ -25,20 +28,19 @@ bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds ti
 
 World::World(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock,
              WorldOptions options)
-    : executor_(std::move(executor)), clock_(clock), options_(std::move(options)),
-      zones_(executor_, log, clock,
-             {.zones = options_.zones,
-              .seed = options_.seed,
-              .tick_us = options_.tick_us,
-              .model_config = options_.mobs ? model_config(*options_.mobs) : std::string(),
-              .zone = options_.zone,
-              .before_arrival = options_.before_arrival,
-              .on_arrival =
-                  [this](const Model::Handoff& handoff) {
-                    if (auto presence = this->presence()) {
-                      static_cast<void>(presence->set_online(handoff.entity, handoff.to));
-                    }
-                  }}),
+    : executor_(std::move(executor)), log_(log), clock_(clock), options_(std::move(options)),
+      directory_(options_.commands_per_player),
+      zones_(
+          executor_, log, clock,
+          {.zones = options_.zones,
+           .seed = options_.seed,
+           .tick_us = options_.tick_us,
+           .model_config = options_.mobs ? model_config(*options_.mobs) : std::string(),
+           .zone = options_.zone,
+           .before_arrival = options_.before_arrival,
+           .on_departure = [this](const Model::Handoff& handoff) { on_departure(handoff); },
+           .on_arrival = [this](const Model::Handoff& handoff,
+                                const zone::Outcome& arrived) { on_arrival(handoff, arrived); }}),
       root_(runtime::Supervisor::create(executor_, "root", runtime::Strategy::one_for_one,
                                         {.max_restarts = 10, .within = std::chrono::seconds(10)},
                                         clock)) {
@@ -57,6 +59,7 @@ World::~World() {
 }
 
 Status World::start(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   root_->start();
   const bool ready = wait_until(
       [this] {
@@ -71,11 +74,19 @@ Status World::start(std::chrono::milliseconds timeout) {
     return make_error(Errc::timeout, "the world's {} zones did not start within {} ms",
                       options_.zones, timeout.count());
   }
-  return {};
+  const auto left = [&deadline] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
+  if (Status census = take_census(left()); !census.ok()) return census;
+  return log_out_everyone(LogoutReason::session_lost, left());
 }
 
 Status World::shutdown(std::chrono::milliseconds timeout) {
+  Status logged_out = log_out_everyone(LogoutReason::server_stopped, timeout);
   Status drained = zones_.drain_all(timeout);
+  if (drained.ok()) drained = std::move(logged_out);
   root_->stop();
   stopped_ = true;
   wait_until([this] { return root_->exited(); }, timeout);
@@ -84,26 +95,202 @@ Status World::shutdown(std::chrono::milliseconds timeout) {
 
 Status World::submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Command command,
                      zone::Reply reply) {
+  const bool from_player = actor.kind == log::ActorKind::player && command_id != 0;
+  if (from_player) {
+    if (auto earlier = directory_.recall(actor.id, command_id)) {
+      answer_duplicate(std::move(*earlier), reply);
+      return {};
+    }
+  }
+  if (auto* join = std::get_if<Join>(&command)) {
+    if (const auto place = directory_.find(join->entity)) join->epoch = place->epoch;
+  }
   const bool joins = std::holds_alternative<Join>(command);
   const bool leaves = std::holds_alternative<Leave>(command);
-  if (!joins && !leaves) {
+  if (!from_player && !joins && !leaves) {
     return zones_.submit(zone, actor, command_id, std::move(command), std::move(reply));
   }
   const EntityId player = entity_of(command);
-  return zones_.submit(
-      zone, actor, command_id, std::move(command),
-      [this, zone, player, joins, reply = std::move(reply)](Result<zone::Outcome> outcome) {
-        if (outcome.ok() && outcome->accepted && !outcome->duplicate) {
-          if (auto presence = this->presence()) {
-            static_cast<void>(joins ? presence->set_online(player, zone)
-                                    : presence->set_offline(player));
-          }
-          if (!joins) {
-            if (auto chat = this->chat()) static_cast<void>(chat->leave_all(player));
-          }
-        }
-        if (reply) reply(std::move(outcome));
-      });
+  return zones_.submit(zone, actor, command_id, std::move(command),
+                       [this, actor, command_id, from_player, player, joins, leaves,
+                        reply = std::move(reply)](Result<zone::Outcome> outcome) {
+                         if (outcome.ok() && from_player)
+                           directory_.remember(actor.id, command_id, *outcome);
+                         if ((joins || leaves) && outcome.ok() && outcome->accepted &&
+                             !outcome->duplicate) {
+                           const bool online = joins;
+                           directory_.set_online(player, outcome->zone, online);
+                           if (online) {
+                             directory_.connect(player);
+                           } else {
+                             directory_.disconnect(player);
+                           }
+                           if (auto presence = this->presence()) {
+                             static_cast<void>(online ? presence->set_online(player, outcome->zone)
+                                                      : presence->set_offline(player));
+                           }
+                           if (!online) {
+                             if (auto chat = this->chat())
+                               static_cast<void>(chat->leave_all(player));
+                           }
+                         }
+                         if (reply) reply(std::move(outcome));
+                       });
+}
+
+ZoneId World::zone_of(EntityId player) const {
+  const auto place = directory_.find(player);
+  return place ? place->zone : home_zone(player);
+}
+
+ZoneId World::home_zone(EntityId player) const noexcept {
+  return static_cast<ZoneId>(player % options_.zones) + 1;
+}
+
+Status World::submit_for(EntityId player, std::uint64_t client_id, Command command,
+                         zone::Reply reply) {
+  return submit(zone_of(player), {log::ActorKind::player, player}, client_id, std::move(command),
+                std::move(reply));
+}
+
+void World::follow(EntityId player, zone::ZoneSet<Model>::Sink sink) {
+  zones_.follow(player, zone_of(player), std::move(sink));
+}
+
+void World::disconnect(EntityId player, LogoutReason reason, std::function<void()> done) {
+  zones_.unfollow(player);
+  std::optional<Directory::Place> place;
+  {
+    const std::lock_guard lock(crossing_mutex_);
+    directory_.disconnect(player);
+    place = directory_.find(player);
+    // Crossing: on_arrival logs the player out where it lands, and then calls `done`.
+    if (place && place->online && place->arriving) {
+      if (done) awaiting_arrival_[player].push_back(std::move(done));
+      return;
+    }
+  }
+  if (!place || !place->online) {
+    if (done) done();
+    return;
+  }
+  log_out(place->zone, player, reason, [done = std::move(done)](const Result<zone::Outcome>&) {
+    if (done) done();
+  });
+}
+
+void World::on_departure(const Model::Handoff& handoff) {
+  directory_.place(handoff.entity,
+                   {.zone = handoff.to, .epoch = handoff.epoch, .online = true, .arriving = true});
+}
+
+void World::on_arrival(const Model::Handoff& handoff, const zone::Outcome& arrived) {
+  const EntityId player = handoff.entity;
+  if (auto presence = this->presence()) static_cast<void>(presence->set_online(player, handoff.to));
+  bool lost = false;
+  std::vector<std::function<void()>> awaiting;
+  {
+    const std::lock_guard lock(crossing_mutex_);
+    directory_.place(
+        player, {.zone = handoff.to, .epoch = handoff.epoch, .online = true, .arriving = false});
+    // A repeated delivery appends nothing: the first one decided what follows.
+    if (arrived.first_seq == 0 || directory_.connected(player)) return;
+    // Nobody is connected as this player: its session ended (or died with the process that
+    // stopped) while it crossed.
+    lost = lost_in_transit_.erase(player) != 0 || !census_taken_;
+    if (const auto found = awaiting_arrival_.find(player); found != awaiting_arrival_.end()) {
+      awaiting = std::move(found->second);
+      awaiting_arrival_.erase(found);
+    }
+  }
+  log_out(handoff.to, player, lost ? LogoutReason::session_lost : LogoutReason::disconnected,
+          [awaiting = std::move(awaiting)](const Result<zone::Outcome>&) {
+            for (const auto& done : awaiting)
+              done();
+          });
+}
+
+void World::log_out(ZoneId zone, EntityId player, LogoutReason reason, zone::Reply done) {
+  static_cast<void>(
+      submit(zone, {log::ActorKind::system, 0}, 0, leave(player, reason), std::move(done)));
+}
+
+Status World::take_census(std::chrono::milliseconds timeout) {
+  struct Census {
+    std::vector<std::pair<EntityId, Directory::Place>> places;
+    std::vector<std::pair<zone::CommandKey, zone::Outcome>> commands;
+  };
+  for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
+    auto target = zones_.zone(zone);
+    if (!target) return make_error(Errc::closed, "zone {} stopped while the world started", zone);
+    auto census = runtime::call_blocking(
+        *target,
+        [zone, zone_actor = target.get()] {
+          Census found;
+          const State& state = zone_actor->state();
+          for (const auto& [id, player] : state.players)
+            found.places.push_back({id, {zone, player.epoch, true, false}});
+          for (const auto& [id, player] : state.offline)
+            found.places.push_back({id, {zone, player.epoch, false, false}});
+          for (const auto& [key, departure] : state.departing)
+            found.places.push_back({key.first, {departure.to, departure.epoch, true, true}});
+          zone_actor->recent_commands().for_each(
+              [&](const zone::CommandKey& key, const zone::Outcome& outcome) {
+                if (key.actor.kind == log::ActorKind::player) {
+                  found.commands.emplace_back(key, outcome);
+                  found.commands.back().second.zone = zone;
+                }
+              });
+          return found;
+        },
+        timeout);
+    if (!census.ok()) return std::move(census).error();
+    for (const auto& [player, place] : census->places) {
+      directory_.place(player, place);
+      if (place.arriving) {
+        const std::lock_guard lock(crossing_mutex_);
+        lost_in_transit_.insert(player);
+      }
+    }
+    for (const auto& [key, outcome] : census->commands)
+      directory_.remember(key.actor.id, key.command_id, outcome);
+  }
+  const std::lock_guard lock(crossing_mutex_);
+  census_taken_ = true;
+  return {};
+}
+
+Status World::log_out_everyone(LogoutReason reason, std::chrono::milliseconds timeout) {
+  std::vector<std::future<Result<zone::Outcome>>> logouts;
+  for (const auto& [player, place] : directory_.places()) {
+    if (!place.online || place.arriving) continue;
+    auto promise = std::make_shared<std::promise<Result<zone::Outcome>>>();
+    logouts.push_back(promise->get_future());
+    log_out(place.zone, player, reason,
+            [promise](Result<zone::Outcome> outcome) { promise->set_value(std::move(outcome)); });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto& logout : logouts) {
+    if (logout.wait_until(deadline) != std::future_status::ready) {
+      return make_error(Errc::timeout, "{} players online were not logged out ({}) within {} ms",
+                        logouts.size(), reason, timeout.count());
+    }
+    // A rejected logout found the player offline already (it arrived somewhere and was logged
+    // out there): nothing is left to do. A failed one left a ghost.
+    if (auto outcome = logout.get(); !outcome.ok()) return std::move(outcome).error();
+  }
+  return {};
+}
+
+void World::answer_duplicate(zone::Outcome earlier, const zone::Reply& reply) const {
+  if (!earlier.accepted) {
+    auto record = log_.read_stream(earlier.zone, earlier.first_seq, 1);
+    if (record.ok() && !record->empty()) {
+      if (auto rejected = zone::decode_command_rejected(record->front().payload()); rejected.ok())
+        earlier.reason = std::move(rejected->reason);
+    }
+  }
+  if (reply) reply(std::move(earlier));
 }
 
 std::shared_ptr<Presence> World::presence() const {

@@ -203,13 +203,13 @@ private:
       return;
     }
     player_ = hello.player;
-    // Players start in zones by id, so a crowd of new players spreads over the world; a
-    // handoff moves the session along (follow).
-    zone_ = static_cast<ZoneId>(hello.player % server_.world_.options().zones) + 1;
-    watch(zone_);
+    // The zone where the player's character is (a new player's home zone): its Join goes
+    // there, and the world moves its commands and events along with every crossing.
+    follow();
     const auto& world = server_.world_.options();
-    send(framed(Welcome{player_, zone_, protocol_version, server_.options_.max_frame,
-                        server_.options_.commands_per_second, world.seed, world.zones}));
+    send(framed(Welcome{player_, server_.world_.zone_of(player_), protocol_version,
+                        server_.options_.max_frame, server_.options_.commands_per_second,
+                        world.seed, world.zones}));
   }
 
   void on_command(Command command) {
@@ -241,41 +241,36 @@ private:
   /// records) a command for another entity.
   void submit(std::uint64_t client_id, game::Command command) {
     ++in_flight_;
-    const bool leaving = std::holds_alternative<game::Leave>(command);
-    const bool joining = std::holds_alternative<game::Join>(command);
     const auto arrived = SteadyClock::now();
-    const ZoneId zone = zone_;
-    static_cast<void>(server_.world_.submit(
-        zone, {log::ActorKind::player, player_}, client_id, std::move(command),
-        [self = shared_from_this(), client_id, zone, arrived, joining,
-         leaving](Result<zone::Outcome> outcome) {
+    static_cast<void>(server_.world_.submit_for(
+        player_, client_id, std::move(command),
+        [self = shared_from_this(), client_id, arrived](Result<zone::Outcome> outcome) {
           // On a zone's strand or the log's commit thread: answer from the session's thread.
-          asio::post(self->socket_.get_executor(), [self, client_id, zone, arrived, joining,
-                                                    leaving, outcome = std::move(outcome)] {
-            self->answer(client_id, zone, arrived, joining, leaving, outcome);
-          });
+          asio::post(self->socket_.get_executor(),
+                     [self, client_id, arrived, outcome = std::move(outcome)] {
+                       self->answer(client_id, arrived, outcome);
+                     });
         }));
   }
 
-  void answer(std::uint64_t client_id, ZoneId zone, SteadyClock::time_point arrived, bool joining,
-              bool leaving, const Result<zone::Outcome>& outcome) {
+  void answer(std::uint64_t client_id, SteadyClock::time_point arrived,
+              const Result<zone::Outcome>& outcome) {
     --in_flight_;
     auto& counters = server_.counters_;
     if (!outcome.ok()) {
       counters.commands_failed.fetch_add(1, std::memory_order_relaxed);
       error(ErrorCode::internal,
-            fmt::format("zone {} could not take the command: {}", zone, outcome.error().message()),
+            fmt::format("the world could not take the command: {}", outcome.error().message()),
             client_id);
     } else {
-      CommandResult result{client_id, outcome->accepted, zone, {}, 0, {}, outcome->duplicate};
+      CommandResult result{client_id, outcome->accepted, outcome->zone, {}, 0,
+                           {},        outcome->duplicate};
       if (outcome->accepted) {
         counters.commands_accepted.fetch_add(1, std::memory_order_relaxed);
         if (outcome->first_seq != 0) {
           for (log::Seq seq = outcome->first_seq; seq <= outcome->last_seq; ++seq)
             result.seqs.push_back(seq);
         }
-        if (joining) joined_ = true;
-        if (leaving) joined_ = false;
       } else {
         counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
         result.reason = static_cast<std::uint16_t>(outcome->code);
@@ -289,6 +284,7 @@ private:
               .count()));
     }
     if (stopping_ && in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
+    if (closed_ && in_flight_ == 0 && player_ != 0) log_out();
   }
 
   /// A token bucket: `command_burst` at once, `commands_per_second` sustained.
@@ -318,38 +314,16 @@ private:
 
   // ---- what the player sees ------------------------------------------------------------------
 
-  /// Makes the session a viewer of `zone`, leaving the one it watched.
-  void watch(ZoneId zone) {
-    if (watching_ != 0 && watching_ != zone) {
-      if (auto old = server_.world_.zones().zone(watching_))
-        static_cast<void>(old->unsubscribe(player_));
-    }
-    watching_ = zone;
-    auto target = server_.world_.zones().zone(zone);
-    if (!target) return;
+  /// Shows the player what it can see, in whichever zone its character is.
+  void follow() {
     const std::weak_ptr<Session> weak = weak_from_this();
-    const std::uint64_t player = player_;
-    // Any point will do: the player's own events place it (Joined, Arrived, Moved).
-    static_cast<void>(target->subscribe(
-        player, game::Point{0, 0},
-        [weak, player, &counters = server_.counters_](const zone::Broadcast<game::Event>& shown) {
+    server_.world_.follow(
+        player_, [weak, &counters = server_.counters_](const zone::Broadcast<game::Event>& shown) {
           const auto self = weak.lock();
           if (!self) return;
           self->push_event(encoded_event(shown));
           counters.events_sent.fetch_add(1, std::memory_order_relaxed);
-          if (const auto* departed = std::get_if<game::Departed>(&shown.event);
-              departed != nullptr && departed->player.id == player) {
-            const ZoneId to = departed->to;
-            asio::post(self->socket_.get_executor(), [self, to] { self->follow(to); });
-          }
-        }));
-  }
-
-  /// The player was handed off to `to`: its commands go there now.
-  void follow(ZoneId to) {
-    if (closed_) return;
-    zone_ = to;
-    watch(to);
+        });
   }
 
   // ---- writing -------------------------------------------------------------------------------
@@ -447,23 +421,21 @@ private:
       server_.closed(this);
       return;
     }
-    if (auto zone = server_.world_.zones().zone(watching_))
-      static_cast<void>(zone->unsubscribe(player_));
-    if (!joined_) {
-      server_.release(player_, this);
-      server_.closed(this);
-      return;
-    }
-    // A player who disconnects leaves the world; the player is free to connect again once the
-    // leave is recorded.
-    static_cast<void>(
-        server_.world_.submit(zone_, {log::ActorKind::player, player_}, 0, game::leave(player_),
-                              [self = shared_from_this()](const Result<zone::Outcome>&) {
+    if (in_flight_ == 0) log_out();
+  }
+
+  /// A player who disconnects goes offline, its character kept; the player is free to connect
+  /// again once the logout is recorded. Called once the connection is closed and every command
+  /// it sent is answered: a Join still in flight would otherwise bring the player online after
+  /// its logout, with nobody connected.
+  void log_out() {
+    server_.world_.disconnect(player_, game::LogoutReason::disconnected,
+                              [self = shared_from_this()] {
                                 asio::post(self->socket_.get_executor(), [self] {
                                   self->server_.release(self->player_, self.get());
                                   self->server_.closed(self.get());
                                 });
-                              }));
+                              });
   }
 
   Server& server_;
@@ -474,9 +446,6 @@ private:
   std::array<char, 16 * 1024> buffer_{};
 
   std::uint64_t player_ = 0; ///< 0 until Hello
-  ZoneId zone_ = 0;          ///< where the player's commands go
-  ZoneId watching_ = 0;      ///< the zone whose events the session gets
-  bool joined_ = false;      ///< the player is in the world (a Join accepted, no Leave since)
   std::size_t in_flight_ = 0;
   bool stopping_ = false;
   bool closing_ = false; ///< a fatal error is on its way; close after it

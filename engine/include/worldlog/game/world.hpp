@@ -8,16 +8,30 @@
 //
 // A zone that fails is rebuilt from its snapshot and log by the world supervisor; presence,
 // chat and the other zones never notice. Commands for the zones go through `submit`, which
-// also keeps presence in step (joins, leaves, handoffs).
+// also keeps the player directory and presence in step (joins, leaves, handoffs).
+//
+// The player's lifecycle (docs/ARCHITECTURE.md, "Players"): a character is in one zone at a
+// time, online or offline; a logout keeps it there whole, and the player resumes with it. The
+// directory (directory.hpp) says where each character is: the world routes a player's
+// commands there, and answers a retried client id from any zone with its first outcome. On
+// start, every player the zones' logs still show online has lost its session with the process
+// that stopped: the world logs each out (`session_lost`) before it serves anyone, and does the
+// same to a player whose handoff was in flight, once it arrives.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <worldlog/game/chat.hpp>
+#include <worldlog/game/directory.hpp>
 #include <worldlog/game/model.hpp>
 #include <worldlog/game/presence.hpp>
 #include <worldlog/log/event_log.hpp>
@@ -35,6 +49,9 @@ struct WorldOptions {
   std::optional<std::uint32_t> mobs{};
   zone::ZoneOptions zone{}; ///< options of every zone
   ChatOptions chat{};
+  /// Per player, the outcomes of this many recent commands are kept across zones, so that a
+  /// retry is answered from any zone (the zones keep their own window besides).
+  std::size_t commands_per_player = 128;
   /// Test hooks of the zone set (see ZoneSetOptions); optional.
   std::function<void(const Model::Handoff&)> before_arrival{};
 };
@@ -50,17 +67,43 @@ public:
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
-  /// Starts the tree and waits (up to `timeout`) until every zone has recovered from the log.
-  /// Errors: timeout.
+  /// Starts the tree and waits (up to `timeout`) until every zone has recovered from the log;
+  /// then takes the directory's census of the zones and logs out every player still online
+  /// (`session_lost`), waiting until those logouts are durable. Errors: timeout; the first
+  /// logout that failed.
   [[nodiscard]] Status start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
-  /// A clean shutdown: every zone sends what it decided, waits until it is durable and stores
-  /// a snapshot; then the tree stops. Errors: the first zone's.
+  /// A clean shutdown: every player online is logged out (`server_stopped`), every zone sends
+  /// what it decided, waits until it is durable and stores a snapshot; then the tree stops.
+  /// Errors: the first zone's.
   [[nodiscard]] Status shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
-  /// Sends `command` from `actor` to `zone` (see Zone::submit); an accepted Join or Leave
-  /// updates presence. Errors (also given to `reply`): not_found, closed, overloaded.
+  /// Sends `command` from `actor` to `zone` (see Zone::submit). A player's command whose id
+  /// the player used before, in any zone, is answered with the first outcome (`duplicate`)
+  /// and not sent. A Join gets the character's epoch from the directory. An accepted Join or
+  /// Leave updates the directory and presence. Errors (also given to `reply`): not_found,
+  /// closed, overloaded.
   Status submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Command command,
                 zone::Reply reply);
+
+  // ---- player sessions (what a server does for each connection) ------------------------------
+
+  /// The zone where `player`'s character is (online, offline or arriving there), or its home
+  /// zone for a player no zone has seen.
+  [[nodiscard]] ZoneId zone_of(EntityId player) const;
+  /// The zone a new player starts in: `player mod zones + 1`, so a crowd spreads out.
+  [[nodiscard]] ZoneId home_zone(EntityId player) const noexcept;
+  /// `submit` from `player` itself, to the zone where its character is.
+  Status submit_for(EntityId player, std::uint64_t client_id, Command command, zone::Reply reply);
+  /// Shows `player` what it can see through `sink`, in whichever zone its character is, from
+  /// its next Joined (or Arrived) on, until `disconnect`.
+  void follow(EntityId player, zone::ZoneSet<Model>::Sink sink);
+  /// Ends `player`'s session: stops its sink, and logs it out for `reason` in the zone where
+  /// its character is; one that is crossing is logged out as it arrives. `done` runs once the
+  /// logout is durable, or at once when the player was not online (from a zone's strand or the
+  /// log's commit thread).
+  void disconnect(EntityId player, LogoutReason reason, std::function<void()> done);
+
+  [[nodiscard]] const Directory& directory() const noexcept { return directory_; }
   /// Advances every zone to the clock's tick (call it every tick_us, or drive it by hand).
   void tick() { zones_.tick_all(); }
 
@@ -74,10 +117,34 @@ public:
   [[nodiscard]] std::shared_ptr<runtime::Supervisor> world_supervisor() const;
 
 private:
+  void on_departure(const Model::Handoff& handoff);
+  void on_arrival(const Model::Handoff& handoff, const zone::Outcome& arrived);
+  /// Sends the system's Leave for `player` to `zone`; `done` (optional) gets its outcome.
+  void log_out(ZoneId zone, EntityId player, LogoutReason reason, zone::Reply done);
+  /// Rebuilds the directory from the zones' states and windows. Errors: a zone's call.
+  [[nodiscard]] Status take_census(std::chrono::milliseconds timeout);
+  /// Logs out for `reason` every player the directory has online in a zone; waits until that
+  /// is durable.
+  [[nodiscard]] Status log_out_everyone(LogoutReason reason, std::chrono::milliseconds timeout);
+  /// Answers a retried command with its first outcome, the rejection's reason read back from
+  /// the log.
+  void answer_duplicate(zone::Outcome earlier, const zone::Reply& reply) const;
+
   runtime::Executor executor_;
+  log::EventLog& log_;
   const runtime::Clock& clock_;
   const WorldOptions options_;
+  Directory directory_;
   zone::ZoneSet<Model> zones_;
+  /// Orders what happens to a crossing player's session against its arrival; guards the three
+  /// members below it.
+  std::mutex crossing_mutex_;
+  /// Players whose session was lost in a crash while they crossed: logged out as
+  /// `session_lost` on arrival.
+  std::set<EntityId> lost_in_transit_;
+  bool census_taken_ = false;
+  /// What to call once a player who disconnected while crossing is logged out on arrival.
+  std::map<EntityId, std::vector<std::function<void()>>> awaiting_arrival_;
   std::shared_ptr<runtime::Supervisor> root_;
   bool stopped_ = false;
 };

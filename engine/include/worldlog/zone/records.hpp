@@ -52,6 +52,7 @@ struct Outcome {
   std::uint32_t code = 0; ///< rejected: the model's reason code
   std::string reason{};   ///< rejected: the model's sentence
   bool duplicate = false; ///< answered from an earlier command with the same id
+  ZoneId zone = 0;        ///< the zone whose stream holds the seqs (set when answered)
 };
 
 /// Identifies a command for idempotency: the same id from another actor is another command.

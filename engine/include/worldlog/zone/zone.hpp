@@ -138,6 +138,14 @@ public:
       sinks_[viewer] = std::move(sink);
     });
   }
+  /// Gives `viewer`, an entity of this zone's model, `sink` without placing it: its own next
+  /// located event (a Joined, an Arrived) places it, so it sees that event and what follows.
+  /// The sink is dropped when the entity departs through a handoff. Used for players whose
+  /// events follow them from zone to zone (ZoneSet::follow).
+  Status follow(EntityId viewer, Sink sink) {
+    return cast(
+        [this, viewer, sink = std::move(sink)]() mutable { sinks_[viewer] = std::move(sink); });
+  }
   Status unsubscribe(EntityId viewer) {
     return cast([this, viewer] {
       viewers_.remove(viewer);
@@ -154,6 +162,8 @@ public:
   [[nodiscard]] log::Seq durable_seq() const noexcept { return durable_seq_; }
   [[nodiscard]] const ZoneStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const ZoneInfo& info() const noexcept { return info_; }
+  /// The idempotency window: the outcomes of the zone's recent commands.
+  [[nodiscard]] const RecentCommands& recent_commands() const noexcept { return recent_; }
 
   /// A clean shutdown step: sends what is decided, and once all of it is durable stores a
   /// snapshot and calls `done` with the outcome (the append's or the snapshot's error). Stop
@@ -224,6 +234,7 @@ private:
         ++stats_.duplicates;
         Outcome outcome = *earlier;
         outcome.duplicate = true;
+        outcome.zone = info_.zone;
         answer_when_durable(std::move(reply), std::move(outcome));
         return;
       }
@@ -253,6 +264,7 @@ private:
         outcome.last_seq = seq;
       }
     }
+    outcome.zone = info_.zone;
     if (command_id != 0) recent_.record(key, outcome);
     // A command that appended nothing (a repeated handoff arrival) is answered at once: there
     // is nothing to wait for, and everything it depends on is at least as durable as it will be.
@@ -375,8 +387,12 @@ private:
     durable_seq_ = std::max(durable_seq_, batch.last_seq);
     for (const Shown& shown : batch.shown)
       show(shown);
-    for (const auto& handoff : batch.handoffs)
+    for (const auto& handoff : batch.handoffs) {
+      // The entity is the destination's now, and so are its viewer's sink and place.
+      viewers_.remove(handoff.entity);
+      sinks_.erase(handoff.entity);
       start_handoff(handoff);
+    }
     if (pending_snapshot_ && pending_snapshot_->seq <= durable_seq_) {
       // A snapshot that cannot be stored costs a longer recovery, nothing else: counted, and
       // the next one is tried after another snapshot_every events.

@@ -15,7 +15,9 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <worldlog/log/event_log.hpp>
@@ -35,14 +37,21 @@ template <typename Command> struct ZoneSetOptions {
   /// Called after a departure is durable and before its arrival is sent (tests crash here to
   /// show that nothing is lost between the two halves). Optional.
   std::function<void(const Handoff<Command>&)> before_arrival{};
-  /// Called when a handoff's arrival is accepted (e.g. to move the entity's presence).
-  std::function<void(const Handoff<Command>&)> on_arrival{};
+  /// Called each time a durable departure is driven (once it is durable, and again on every
+  /// retry until it completes), before its arrival is sent (e.g. to note where the entity is
+  /// going).
+  std::function<void(const Handoff<Command>&)> on_departure{};
+  /// Called when a handoff's arrival is accepted and durable (e.g. to move the entity's
+  /// presence), with the arrival's outcome: a repeated delivery is called again, with an
+  /// outcome that appended nothing (`first_seq` 0).
+  std::function<void(const Handoff<Command>&, const Outcome&)> on_arrival{};
 };
 
 template <GameModel M> class ZoneSet final : public Router<typename M::Command> {
 public:
   using Command = typename M::Command;
   using Options = ZoneSetOptions<Command>;
+  using Sink = typename Zone<M>::Sink;
 
   /// REQUIRES: `log` and `clock` outlive the set, and the set outlives its supervisor's run.
   ZoneSet(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock,
@@ -123,15 +132,41 @@ public:
     return first;
   }
 
+  /// Shows entity `entity` its events through `sink` in whichever zone it is: in `zone` now
+  /// (from its next located event on, see Zone::follow), and in each zone it is handed to,
+  /// from its arrival on. Safe from any thread.
+  void follow(EntityId entity, ZoneId zone, Sink sink) {
+    {
+      const std::lock_guard lock(mutex_);
+      followers_.insert_or_assign(entity, sink);
+    }
+    if (auto target = this->zone(zone)) static_cast<void>(target->follow(entity, std::move(sink)));
+  }
+  /// Ends `follow`: no zone shows the entity anything through its sink after this.
+  void unfollow(EntityId entity) {
+    {
+      const std::lock_guard lock(mutex_);
+      followers_.erase(entity);
+    }
+    for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
+      if (auto target = this->zone(zone)) static_cast<void>(target->unsubscribe(entity));
+    }
+  }
+
   void route(const Handoff<Command>& handoff) override {
+    if (options_.on_departure) options_.on_departure(handoff);
     if (options_.before_arrival) options_.before_arrival(handoff);
+    // Queued before the arrival, so the entity sees its own Arrived.
+    if (auto sink = follower(handoff.entity)) {
+      if (auto target = zone(handoff.to)) static_cast<void>(target->follow(handoff.entity, *sink));
+    }
     static_cast<void>(submit(handoff.to, system_actor, handoff_command_id(handoff, 1),
                              handoff.arrive, [this, handoff](Result<Outcome> arrived) {
                                // Not arrived (the destination restarting or overloaded): the source
                                // re-drives the handoff later. A rejection would be a model bug; it
                                // is retried the same way.
                                if (!arrived.ok() || !arrived->accepted) return;
-                               if (options_.on_arrival) options_.on_arrival(handoff);
+                               if (options_.on_arrival) options_.on_arrival(handoff, *arrived);
                                static_cast<void>(submit(handoff.from, system_actor,
                                                         handoff_command_id(handoff, 2),
                                                         handoff.complete, nullptr));
@@ -151,6 +186,13 @@ private:
     return mix.next() | 1; // never 0, which means "no id"
   }
 
+  std::optional<Sink> follower(EntityId entity) const {
+    const std::lock_guard lock(mutex_);
+    const auto found = followers_.find(entity);
+    if (found == followers_.end()) return std::nullopt;
+    return found->second;
+  }
+
   std::shared_ptr<runtime::Actor> make_zone(ZoneId zone) {
     const ZoneInfo info{zone, options_.zones, options_.seed, options_.tick_us,
                         options_.model_config};
@@ -164,6 +206,7 @@ private:
   std::vector<std::string> names_; ///< "zone-1", ...: looked up on every submit
   mutable std::mutex mutex_;
   std::shared_ptr<runtime::Supervisor> supervisor_; ///< the newest; guarded by mutex_
+  std::unordered_map<EntityId, Sink> followers_;    ///< guarded by mutex_; lookups only
 };
 
 } // namespace worldlog::zone
