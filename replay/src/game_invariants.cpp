@@ -113,16 +113,27 @@ std::optional<std::string> item_violation(const game::State& state) {
   }
   for (const auto& [id, player] : state.players)
     if (auto wrong = inventory_violation(player, "")) return wrong;
+  for (const auto& [id, player] : state.offline)
+    if (auto wrong = inventory_violation(player, " (offline)")) return wrong;
   for (const auto& [key, departure] : state.departing)
     if (auto wrong = inventory_violation(departure.player, " (departing)")) return wrong;
   return std::nullopt;
 }
 
 std::optional<std::string> shared_entity(const game::State& state, const game::State& other) {
-  for (const auto& [id, player] : state.players) {
-    if (other.players.contains(id)) {
-      return fmt::format("player {} is in zone {} and in zone {}", id, state.info.zone,
-                         other.info.zone);
+  // A character is in a zone online or resting there offline; either way, in one zone only.
+  const auto holds = [](const game::State& s, game::EntityId id) {
+    return s.players.contains(id) || s.offline.contains(id);
+  };
+  const auto where = [](const game::State& s, game::EntityId id) {
+    return s.players.contains(id) ? "online" : "offline";
+  };
+  for (const auto* characters : {&state.players, &state.offline}) {
+    for (const auto& [id, player] : *characters) {
+      if (holds(other, id)) {
+        return fmt::format("player {} is in zone {} ({}) and in zone {} ({})", id, state.info.zone,
+                           where(state, id), other.info.zone, where(other, id));
+      }
     }
   }
   for (const auto& [id, mob] : state.mobs) {
@@ -155,7 +166,8 @@ Invariants<game::Model> game_invariants() {
        state_only(&item_violation)}));
   static_cast<void>(invariants.add(
       {"one_zone_per_entity",
-       "no player or mob is in two zones at the same wall time (reads the other zones)",
+       "no player (online or offline) or mob is in two zones at the same wall time (reads the "
+       "other zones)",
        &one_zone}));
   return invariants;
 }

@@ -130,6 +130,70 @@ TEST_CASE("bots play a served world without an error and SIGTERM leaves a log th
   CHECK_SAYS(verified.out, "audit ok");
 }
 
+/// Starts `serve` on `data` and waits until it listens (its world started); its pid.
+pid_t start_serve(const fs::path& data, const fs::path& secret, const TempDir& scratch,
+                  std::optional<std::string>& port) {
+  const pid_t serve = start({"serve", "--data", data.string(), "--listen", "127.0.0.1:0",
+                             "--secret-file", secret.string(), "--zones", "2"},
+                            scratch.path());
+  port.reset();
+  for (const auto deadline = Clock::now() + patience; !port && Clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    port = served_port(read_file(scratch.path() / "stdout"));
+  }
+  return serve;
+}
+
+TEST_CASE("players online when serve is killed are logged out on restart, characters kept") {
+  const TempDir dir;
+  const fs::path secret = dir / "secret";
+  std::ofstream(secret) << "a secret of more than sixteen bytes\n";
+  const fs::path data = dir / "data";
+  std::optional<std::string> port;
+  {
+    const TempDir serve_scratch("worldlog-cli-serve-");
+    const pid_t serve = start_serve(data, secret, serve_scratch, port);
+    REQUIRE_MESSAGE(port, read_file(serve_scratch.path() / "stderr"));
+    const TempDir bots_scratch("worldlog-cli-bots-");
+    const pid_t bots = start({"bots", "--connect", "127.0.0.1:" + *port, "--secret-file",
+                              secret.string(), "--players", "10", "--seconds", "30"},
+                             bots_scratch.path());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    ::kill(serve, SIGKILL);
+    static_cast<void>(finish(serve, serve_scratch.path()));
+    ::kill(bots, SIGTERM);
+    static_cast<void>(finish(bots, bots_scratch.path()));
+  }
+  const auto online = [&] {
+    std::uint64_t players = 0;
+    std::uint64_t offline = 0;
+    for (const char* zone : {"1", "2"}) {
+      const Run state = run({"replay", "state", "--data", data.string(), "--zone", zone, "--json"});
+      REQUIRE_RUN_OK(state);
+      const json::value parsed = json::parse(state.out);
+      players += parsed.at("state").at("players").as_array().size();
+      offline += parsed.at("state").at("offline").as_array().size();
+    }
+    return std::pair{players, offline};
+  };
+  // The kill left the bots' players online in the log, with nobody connected.
+  CHECK(online().first > 0);
+
+  // Restarted, the server logs every one of them out before it serves anyone; a clean stop
+  // then has nobody left to log out, and so does the next start.
+  for (int restart = 0; restart < 2; ++restart) {
+    const TempDir serve_scratch("worldlog-cli-serve-");
+    const pid_t serve = start_serve(data, secret, serve_scratch, port);
+    ::kill(serve, SIGTERM);
+    const Run served = finish(serve, serve_scratch.path());
+    REQUIRE_MESSAGE(port, describe(served));
+    REQUIRE_RUN_OK(served);
+    const auto [players, offline] = online();
+    CHECK(players == 0);
+    CHECK(offline == 10);
+  }
+}
+
 TEST_CASE("bench serve runs a server and bots against each other and reports each run") {
   const TempDir dir;
   const Run benched =

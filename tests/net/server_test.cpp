@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -493,6 +495,115 @@ TEST_CASE("a client id resent after reconnecting gets the first result back, not
   CHECK(resent.accepted);
   CHECK(resent.seqs == before.seqs);
   CHECK(server.log().head(before.zone) == head);
+}
+
+// ---- the player's lifecycle --------------------------------------------------------------
+
+/// The game events of `type` that `client` has been shown so far, decoded.
+template <typename E> std::vector<E> shown(TestClient& client) {
+  // Whatever is on its way is read into seen() first.
+  while (!client.quiet_for(300ms)) {
+    static_cast<void>(client.receive_reply());
+  }
+  std::vector<E> found;
+  for (const net::Events& events : client.seen()) {
+    for (const net::WorldEvent& event : events.events) {
+      if (event.payload_type != E::type) continue;
+      auto decoded = game::Model::decode(event.payload_type, event.payload);
+      REQUIRE_OK(decoded);
+      found.push_back(std::get<E>(*decoded));
+    }
+  }
+  return found;
+}
+
+/// Connects as `player` once its previous connection's logout is recorded; the Welcome.
+std::pair<std::unique_ptr<TestClient>, net::Welcome> reconnect(ServerFixture& server,
+                                                               std::uint64_t player) {
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    auto client = std::make_unique<TestClient>(server.endpoint());
+    const net::Token token = net::make_token(server.secret(), player);
+    client->send(net::Hello{player, {token.begin(), token.end()}});
+    auto reply = client->receive_reply();
+    REQUIRE(reply.has_value());
+    if (auto* welcome = std::get_if<net::Welcome>(&*reply)) return {std::move(client), *welcome};
+    std::this_thread::sleep_for(10ms);
+  }
+  FAIL("player " << player << " could not connect again");
+  return {};
+}
+
+TEST_CASE("a player's logout is shown to those who see it, and its character waits for it") {
+  ServerFixture server;
+  // 7 and 9 both start in zone 2, at its spawn point.
+  Player watcher(server, 9);
+  net::CommandResult said{};
+  {
+    Player leaving(server, 7);
+    said = leaving.client.command(2, game::say(7, "bye"));
+    REQUIRE(said.accepted);
+  }
+  std::vector<game::LoggedOut> logouts;
+  for (int attempt = 0; attempt < 50 && logouts.empty(); ++attempt)
+    logouts = shown<game::LoggedOut>(watcher.client);
+  REQUIRE(logouts.size() == 1);
+  CHECK(logouts.front().entity == 7);
+  CHECK(logouts.front().reason == game::LogoutReason::disconnected);
+
+  auto [again, welcome] = reconnect(server, 7);
+  CHECK(welcome.zone == said.zone);
+  const auto joined = again->command(3, game::join(7));
+  REQUIRE_MESSAGE(joined.accepted, joined.text);
+  const auto own = shown<game::Joined>(*again);
+  REQUIRE_FALSE(own.empty());
+  CHECK(own.back().character.has_value());
+}
+
+TEST_CASE("players crossing together each see their own Arrived, and resume across the border") {
+  ServerFixture server;
+  // Even ids start in zone 1 of 2; its east exit leads to zone 2.
+  const std::vector<std::uint64_t> ids{8, 10, 12, 14};
+  std::vector<std::unique_ptr<Player>> players;
+  for (const std::uint64_t id : ids)
+    players.push_back(std::make_unique<Player>(server, id));
+  const game::Map map = game::map_for({1, 2, 5, 50'000});
+  // Along the spawn's row, free of rocks, 4.5 m a second where 5 m are allowed.
+  game::Point at = map.spawn;
+  std::uint64_t client_id = 100;
+  while (at.x < map.width_mm()) {
+    std::this_thread::sleep_for(1s);
+    at.x = std::min<std::int64_t>(at.x + 4500, map.width_mm() + 200);
+    ++client_id;
+    for (const auto& player : players) {
+      const auto moved = player->client.command(client_id, game::move(player->id, at));
+      REQUIRE_MESSAGE(moved.accepted, moved.text);
+      CHECK(moved.zone == 1);
+    }
+  }
+  for (const auto& player : players) {
+    std::vector<game::Arrived> arrivals;
+    for (int attempt = 0; attempt < 50 && arrivals.empty(); ++attempt)
+      arrivals = shown<game::Arrived>(player->client);
+    const bool own = std::any_of(arrivals.begin(), arrivals.end(), [&](const game::Arrived& a) {
+      return a.player.id == player->id && a.from == 1;
+    });
+    CHECK_MESSAGE(own, "player " << player->id << " was not shown its own Arrived");
+  }
+
+  // The crossing move, sent again after a reconnect, is not applied again in the new zone.
+  const std::uint64_t crossing = client_id;
+  const std::uint64_t id = ids.front();
+  players.front().reset();
+  auto [again, welcome] = reconnect(server, id);
+  CHECK(welcome.zone == 2);
+  const auto head = server.log().head(2);
+  const auto retried = again->command(crossing, game::move(id, at));
+  CHECK(retried.duplicate);
+  CHECK(retried.zone == 1);
+  const auto joined = again->command(crossing + 1, game::join(id));
+  REQUIRE_MESSAGE(joined.accepted, joined.text);
+  CHECK(joined.zone == 2);
+  CHECK(server.log().head(2) == head + 1);
 }
 
 } // namespace worldlog::test

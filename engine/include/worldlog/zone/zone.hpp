@@ -84,6 +84,8 @@ struct ZoneStats {
   std::uint64_t snapshot_failures = 0;  ///< snapshots the log could not store
   std::uint64_t recovered_from_seq = 0; ///< the snapshot seq this incarnation started from
   std::uint64_t replayed_events = 0;    ///< events folded on start after that snapshot
+  std::uint64_t skipped_snapshots = 0;  ///< snapshots not trusted on start (fold.hpp says why)
+  std::string last_skipped_snapshot{};  ///< why the newest of them was skipped
 };
 
 template <GameModel M> class Zone final : public runtime::Actor {
@@ -511,8 +513,11 @@ private:
   }
 
   Status restore_latest_snapshot() {
-    auto restored =
-        zone::restore_latest_snapshot<M>(log_, info_.zone, log::end_seq, options_.recent_commands);
+    auto restored = zone::restore_latest_snapshot<M>(
+        log_, info_.zone, log::end_seq, options_.recent_commands, [this](const Error& why) {
+          ++stats_.skipped_snapshots;
+          stats_.last_skipped_snapshot = why.to_string();
+        });
     if (!restored.ok()) return std::move(restored).error();
     if (!restored->has_value()) return {};
     RestoredSnapshot<M>& snapshot = **restored;

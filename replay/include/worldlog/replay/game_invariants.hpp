@@ -6,7 +6,8 @@
 //                        - expired - carried out (the state's item ledger); and every ground
 //                        item carries an id the zone issued and a known kind, every inventory
 //                        positive counts of known kinds within capacity
-//   one_zone_per_entity  no player or mob is in this zone and in another at the same wall time
+//   one_zone_per_entity  no player (online or offline) or mob is in this zone and in another at
+//                        the same wall time
 #pragma once
 
 #include <optional>
