@@ -48,7 +48,8 @@ TEST_CASE("every message survives encode and decode") {
 }
 
 TEST_CASE("a frame that is not a worldlog message is refused with the code to answer it") {
-  CHECK(refused("").code == net::ErrorCode::wrong_identifier);
+  CHECK(refused("").code == net::ErrorCode::malformed_frame);
+  CHECK(refused("1234567").code == net::ErrorCode::malformed_frame);
   CHECK(refused("garbage!").code == net::ErrorCode::wrong_identifier);
 
   std::string other = net::encode(net::Hello{1, {}, 1});

@@ -166,8 +166,12 @@ std::string encode(const Message& message) {
 }
 
 std::variant<Message, ProtocolError> decode(std::string_view payload) {
-  if (payload.size() < 2 * sizeof(fb::uoffset_t) ||
-      !fb::BufferHasIdentifier(payload.data(), wire::MessageIdentifier())) {
+  // Shorter than a root offset and an identifier: no FlatBuffer at all (a zero-length frame).
+  if (payload.size() < 2 * sizeof(fb::uoffset_t)) {
+    return malformed(
+        fmt::format("a message of {} bytes is too short to be a FlatBuffer", payload.size()));
+  }
+  if (!fb::BufferHasIdentifier(payload.data(), wire::MessageIdentifier())) {
     return ProtocolError{ErrorCode::wrong_identifier,
                          fmt::format("not a worldlog message (file identifier \"{}\" expected)",
                                      wire::MessageIdentifier())};

@@ -259,6 +259,8 @@ private:
     auto& counters = server_.counters_;
     if (!outcome.ok()) {
       counters.commands_failed.fetch_add(1, std::memory_order_relaxed);
+      // Not applied: the client may send it again with the same id.
+      client_ids_.erase(client_id);
       error(ErrorCode::internal,
             fmt::format("the world could not take the command: {}", outcome.error().message()),
             client_id);
