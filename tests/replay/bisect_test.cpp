@@ -217,6 +217,18 @@ TEST_CASE("the hp invariant checks mobs against their kind's max hp") {
   CHECK(replay::hp_violation(state) == fmt::format("wolf {} has 31 hp, outside [0, 30]", wolf));
 }
 
+TEST_CASE("bisect finds a character made anew in a second zone while it rests in the first") {
+  GameLog world(2);
+  world.append(zone_1, game::Joined{7, world.spawn(zone_1), 0});
+  world.append(zone_1, game::LoggedOut{7, game::LogoutReason::disconnected});
+  wander(world, zone_2, 8, 10);
+  const log::Seq bad = world.append(zone_2, game::Joined{7, world.spawn(zone_2), 0});
+  const auto found = bisect(world, zone_2, builtin("one_zone_per_entity"));
+  REQUIRE(found.first_bad.has_value());
+  CHECK(*found.first_bad == bad);
+  CHECK(found.violation.rfind("player 7 is in zone 2 (online) and in zone 1 (offline)", 0) == 0);
+}
+
 TEST_CASE("bisect finds a player who joined a second zone without leaving the first") {
   GameLog world(2);
   world.append(zone_1, game::Joined{7, world.spawn(zone_1), 0});
@@ -229,7 +241,7 @@ TEST_CASE("bisect finds a player who joined a second zone without leaving the fi
   const auto found = bisect(world, zone_2, builtin("one_zone_per_entity"));
   REQUIRE(found.first_bad.has_value());
   CHECK(*found.first_bad == bad);
-  CHECK(found.violation.rfind("player 7 is in zone 2 and in zone 1", 0) == 0);
+  CHECK(found.violation.rfind("player 7 is in zone 2 (online) and in zone 1 (online)", 0) == 0);
   // In zone 1 the same player breaks it from the first of its events after that time.
   const auto in_zone_1 = bisect(world, zone_1, builtin("one_zone_per_entity"));
   REQUIRE(in_zone_1.first_bad.has_value());

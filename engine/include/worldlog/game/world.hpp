@@ -10,13 +10,13 @@
 // chat and the other zones never notice. Commands for the zones go through `submit`, which
 // also keeps the player directory and presence in step (joins, leaves, handoffs).
 //
-// The player's lifecycle (docs/ARCHITECTURE.md, "Players"): a character is in one zone at a
-// time, online or offline; a logout keeps it there whole, and the player resumes with it. The
-// directory (directory.hpp) says where each character is: the world routes a player's
-// commands there, and answers a retried client id from any zone with its first outcome. On
-// start, every player the zones' logs still show online has lost its session with the process
-// that stopped: the world logs each out (`session_lost`) before it serves anyone, and does the
-// same to a player whose handoff was in flight, once it arrives.
+// The player's lifecycle (directory.hpp; schemas/PROTOCOL.md for clients): a character is in one
+// zone at a time, online or offline; a logout keeps it there whole, and the player resumes with it.
+// The directory (directory.hpp) says where each character is: the world routes a player's commands
+// there, and answers a retried client id from any zone with its first outcome. On start, every
+// player the zones' logs still show online has lost its session with the process that stopped: the
+// world logs each out (`session_lost`) before it serves anyone, and does the same to a player whose
+// handoff was in flight, once it arrives.
 #pragma once
 
 #include <chrono>
