@@ -11,19 +11,6 @@ namespace {
 
 zone::ZoneInfo zone_info(ZoneId zone) { return {.zone = zone, .zone_count = 3, .seed = 42}; }
 
-/// The middle row's lane, where the east and west edges are free.
-std::int64_t lane_y(const World& w) { return w.map().spawn.y; }
-
-/// Walks the hero of zone 2 out through the east edge; returns the Departed event.
-Departed walk_east(World& w) {
-  w.place(hero, {w.map().width_mm() - 300, lane_y(w)});
-  w.advance(4);
-  w.move(hero, {w.map().width_mm() + 200, lane_y(w)});
-  REQUIRE_MESSAGE(w.accepted(), w.reason());
-  REQUIRE(w.events().size() == 1);
-  return std::get<Departed>(w.events().front());
-}
-
 TEST_SUITE_BEGIN("game/handoff");
 
 TEST_CASE("walking past the east edge departs for the next zone with the whole player") {
@@ -31,7 +18,7 @@ TEST_CASE("walking past the east edge departs for the next zone with the whole p
   w.join(hero);
   w.give(hero, ItemKind::potion);
   w.apply(QuestCompleted{hero, Quest::reach_waypoint, 30});
-  const Departed departed = walk_east(w);
+  const Departed departed = walk_out(w, hero);
   CHECK(departed.to == 3);
   CHECK(departed.epoch == 1);
   CHECK(departed.player.id == hero);
@@ -52,7 +39,7 @@ TEST_CASE("walking past the east edge departs for the next zone with the whole p
 TEST_CASE("a departure's handoff names both zones and the epoch and the two system commands") {
   World w(zone_info(2));
   w.join(hero);
-  const Departed departed = walk_east(w);
+  const Departed departed = walk_out(w, hero);
   const auto handoff = Model::handoff(w.state(), departed);
   REQUIRE(handoff.has_value());
   CHECK(handoff->from == 2);
@@ -71,7 +58,7 @@ TEST_CASE("the destination places the arrival at its west edge at the same y wit
   World from(zone_info(2));
   from.join(hero);
   from.give(hero, ItemKind::pelt);
-  const auto handoff = Model::handoff(from.state(), walk_east(from));
+  const auto handoff = Model::handoff(from.state(), walk_out(from, hero));
   World to(zone_info(3));
   to.send(system_actor, handoff->arrive);
   REQUIRE(to.accepted());
@@ -90,7 +77,7 @@ TEST_CASE("the destination places the arrival at its west edge at the same y wit
 TEST_CASE("a repeated arrival is accepted without events") {
   World from(zone_info(2));
   from.join(hero);
-  const auto handoff = Model::handoff(from.state(), walk_east(from));
+  const auto handoff = Model::handoff(from.state(), walk_out(from, hero));
   World to(zone_info(3));
   to.send(system_actor, handoff->arrive);
   REQUIRE(to.events().size() == 1);
@@ -103,7 +90,7 @@ TEST_CASE("a repeated arrival is accepted without events") {
 TEST_CASE("a late arrival of an older epoch is ignored after the player moved on") {
   World two(zone_info(2));
   two.join(hero);
-  const auto first = Model::handoff(two.state(), walk_east(two));
+  const auto first = Model::handoff(two.state(), walk_out(two, hero));
   World three(zone_info(3));
   three.send(system_actor, first->arrive);
   // The hero walks back west from zone 3 (epoch 2) before zone 2 completed epoch 1.
@@ -121,7 +108,7 @@ TEST_CASE("a late arrival of an older epoch is ignored after the player moved on
 TEST_CASE("completing settles the departure once and repeats change nothing") {
   World w(zone_info(2));
   w.join(hero);
-  const auto handoff = Model::handoff(w.state(), walk_east(w));
+  const auto handoff = Model::handoff(w.state(), walk_out(w, hero));
   w.send(system_actor, handoff->complete);
   REQUIRE(w.accepted());
   CHECK(*find_event<HandoffCompleted>(w.events()) == HandoffCompleted{hero, 1});
@@ -135,7 +122,7 @@ TEST_CASE("completing settles the departure once and repeats change nothing") {
 TEST_CASE("handoff commands come from the system actor only") {
   World w(zone_info(2));
   w.join(hero);
-  const auto handoff = Model::handoff(w.state(), walk_east(w));
+  const auto handoff = Model::handoff(w.state(), walk_out(w, hero));
   w.as(hero, handoff->complete);
   CHECK(w.rejection() == Reject::not_authorized);
   w.send({log::ActorKind::service, 1}, handoff->complete);
@@ -149,7 +136,7 @@ TEST_CASE("handoff commands come from the system actor only") {
 TEST_CASE("a player crossing to another zone cannot join the zone it left meanwhile") {
   World w(zone_info(2));
   w.join(hero);
-  static_cast<void>(walk_east(w));
+  static_cast<void>(walk_out(w, hero));
   w.join(hero);
   CHECK(w.rejection() == Reject::already_joined);
 }

@@ -13,15 +13,6 @@
 namespace worldlog::game::test {
 namespace {
 
-/// Walks the hero of `w` (zone 2 of 3) out through the east edge; returns the Departed event.
-Departed walk_east(World& w) {
-  w.place(hero, {w.map().width_mm() - 300, w.map().spawn.y});
-  w.advance(4);
-  w.move(hero, {w.map().width_mm() + 200, w.map().spawn.y});
-  REQUIRE_MESSAGE(w.accepted(), w.reason());
-  return std::get<Departed>(w.events().front());
-}
-
 TEST_SUITE_BEGIN("game/ledger");
 
 TEST_CASE("a zone starts with nothing in it and an empty ledger") {
@@ -89,7 +80,7 @@ TEST_CASE("a departing player carries its inventory out and the destination coun
   World from = with_hero(); // zone 2 of 3
   from.give(hero, ItemKind::potion);
   from.give(hero, ItemKind::pelt);
-  const Departed departed = walk_east(from);
+  const Departed departed = walk_out(from, hero);
   const auto handoff = Model::handoff(from.state(), departed);
   REQUIRE(handoff.has_value());
   CHECK(from.state().item_ledger == ItemLedger{.created = 2, .carried_out = 2});

@@ -13,27 +13,6 @@ namespace {
 
 zone::ZoneInfo zone_info(ZoneId zone) { return {.zone = zone, .zone_count = 3, .seed = 42}; }
 
-/// The middle row's lane, where the east and west edges are free.
-std::int64_t lane_y(const World& w) { return w.map().spawn.y; }
-
-/// Walks `id` out through the east edge of `w`'s zone; returns the Departed event.
-Departed walk_east(World& w, EntityId id) {
-  w.place(id, {w.map().width_mm() - 300, lane_y(w)});
-  w.advance(4);
-  w.move(id, {w.map().width_mm() + 200, lane_y(w)});
-  REQUIRE_MESSAGE(w.accepted(), w.reason());
-  return std::get<Departed>(w.events().front());
-}
-
-/// Walks `id` out through the west edge of `w`'s zone; returns the Departed event.
-Departed walk_west(World& w, EntityId id) {
-  w.place(id, {300, lane_y(w)});
-  w.advance(4);
-  w.move(id, {-200, lane_y(w)});
-  REQUIRE_MESSAGE(w.accepted(), w.reason());
-  return std::get<Departed>(w.events().front());
-}
-
 /// Delivers `departed` (from zone `from`) to `to` as the system would.
 void arrive(World& to, const Departed& departed, ZoneId from) {
   to.send(system_actor, Arrive{departed.player, departed.epoch, from});
@@ -123,7 +102,7 @@ TEST_CASE("epochs keep growing across a logout and a rejoin in another zone") {
   World two(zone_info(2));
   World three(zone_info(3));
   two.join(hero);
-  const Departed first = walk_east(two, hero);
+  const Departed first = walk_out(two, hero);
   CHECK(first.epoch == 1);
   arrive(three, first, 2);
 
@@ -134,7 +113,7 @@ TEST_CASE("epochs keep growing across a logout and a rejoin in another zone") {
   CHECK(three.state().player(hero)->epoch == 1);
 
   // Crossing again is a new handoff, not a repeat of the first.
-  const Departed second = walk_west(three, hero);
+  const Departed second = walk_out(three, hero, false);
   CHECK(second.epoch == 2);
   CHECK(second.to == 2);
   const auto handoff = Model::handoff(three.state(), second);
@@ -149,7 +128,7 @@ TEST_CASE("epochs keep growing across a logout and a rejoin in another zone") {
 TEST_CASE("a zone that handed a character on refuses to make it a second one") {
   World two(zone_info(2));
   two.join(hero);
-  const Departed departed = walk_east(two, hero);
+  const Departed departed = walk_out(two, hero);
   two.send(system_actor, CompleteHandoff{hero, departed.epoch});
   REQUIRE(two.accepted());
   two.join(hero);
@@ -161,7 +140,7 @@ TEST_CASE("a join for a character still crossing into the zone is refused until 
   World two(zone_info(2));
   World three(zone_info(3));
   two.join(hero);
-  const Departed departed = walk_east(two, hero);
+  const Departed departed = walk_out(two, hero);
   three.as(hero, Join{hero, departed.epoch});
   CHECK(three.rejection() == Reject::in_transit);
   CHECK(three.state().players.empty());

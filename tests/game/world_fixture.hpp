@@ -240,6 +240,20 @@ template <typename E>
 /// The player most fixtures are about.
 inline constexpr EntityId hero = 7;
 
+/// The middle row's lane, where the east and west edges are free.
+[[nodiscard]] inline std::int64_t lane_y(const World& w) { return w.map().spawn.y; }
+
+/// Walks `id` out of `w`'s zone through its east edge (or west) along the lane; the Departed.
+inline Departed walk_out(World& w, EntityId id, bool east = true) {
+  const std::int64_t edge = east ? w.map().width_mm() : 0;
+  w.place(id, {east ? edge - 300 : edge + 300, lane_y(w)});
+  w.advance(4);
+  w.move(id, {east ? edge + 200 : edge - 200, lane_y(w)});
+  REQUIRE_MESSAGE(w.accepted(), w.reason());
+  REQUIRE(w.events().size() == 1);
+  return std::get<Departed>(w.events().front());
+}
+
 /// A world in which `hero` has joined.
 [[nodiscard]] inline World with_hero() {
   World w;

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/thread_pool.hpp>
@@ -151,26 +152,14 @@ public:
     REQUIRE(eventually([&] { return in_zone(next, player); }));
   }
   Point player_at(ZoneId zone, EntityId player) {
-    auto target = world_->zones().zone(zone);
-    REQUIRE(target != nullptr);
-    auto at = runtime::call_blocking(
-        *target,
-        [target, player] {
-          const Player* found = target->state().player(player);
-          return found ? found->at : Point{-1, -1};
-        },
-        patience);
-    REQUIRE_OK(at);
-    return *at;
+    return on_zone(zone, [player](const auto& target) {
+      const Player* found = target.state().player(player);
+      return found ? found->at : Point{-1, -1};
+    });
   }
   /// A copy of `zone`'s state, taken on its strand.
   State state(ZoneId zone) {
-    auto target = world_->zones().zone(zone);
-    REQUIRE(target != nullptr);
-    auto state = runtime::call_blocking(
-        *target, [target] { return target->state(); }, patience);
-    REQUIRE_OK(state);
-    return *state;
+    return on_zone(zone, [](const auto& target) { return target.state(); });
   }
   /// The LoggedOut events of `zone`'s stream, in order.
   std::vector<LoggedOut> logouts(ZoneId zone) {
@@ -205,21 +194,22 @@ public:
     REQUIRE_MESSAGE(outcome->accepted, name << " refused: " << outcome->reason);
   }
 
-  log::Hash hash(ZoneId zone) {
+  /// What `read(zone's actor)` returns, run on the zone's strand.
+  template <typename Read>
+  auto on_zone(ZoneId zone, Read read) -> std::invoke_result_t<Read, const zone::Zone<Model>&> {
     auto target = world_->zones().zone(zone);
     REQUIRE(target != nullptr);
-    auto hash = runtime::call_blocking(
-        *target, [target] { return target->state_hash(); }, patience);
-    REQUIRE_OK(hash);
-    return *hash;
+    auto value = runtime::call_blocking(
+        *target, [target, read] { return read(*target); }, patience);
+    REQUIRE_OK(value);
+    return *value;
+  }
+  log::Hash hash(ZoneId zone) {
+    return on_zone(zone, [](const auto& target) { return target.state_hash(); });
   }
   [[nodiscard]] bool in_zone(ZoneId zone, EntityId player) {
-    auto target = world_->zones().zone(zone);
-    REQUIRE(target != nullptr);
-    auto found = runtime::call_blocking(
-        *target, [target, player] { return target->state().player(player) != nullptr; }, patience);
-    REQUIRE_OK(found);
-    return *found;
+    return on_zone(
+        zone, [player](const auto& target) { return target.state().player(player) != nullptr; });
   }
 
   std::optional<ZoneId> presence_of(EntityId player) {
