@@ -166,8 +166,8 @@ public:
                                                               .mobs = options_.mobs});
     if (Status started = world_->start(); !started.ok())
       fail(fmt::format("the world did not start: {}", started.error()));
+    ghosts_ = world_->logged_out_on_start();
     Ticker ticker(std::chrono::microseconds(tick_us), [this] { world_->tick(); });
-    leftovers_ = log_out_leftovers();
     seat_players();
 
     const auto start = SteadyClock::now();
@@ -189,7 +189,8 @@ public:
 
   [[nodiscard]] const Tally& tally() const noexcept { return tally_; }
   [[nodiscard]] const Census& census() const noexcept { return census_; }
-  [[nodiscard]] std::size_t leftovers() const noexcept { return leftovers_; }
+  /// Players an earlier run left online (it was killed, say), logged out as the world started.
+  [[nodiscard]] std::size_t world_ghosts() const noexcept { return ghosts_; }
 
 private:
   using GameZone = zone::Zone<game::Model>;
@@ -198,33 +199,11 @@ private:
     return static_cast<std::uint64_t>(clock_.now_us()) / tick_us;
   }
 
-  /// Players still online from a run that did not log them out (it was killed, say) leave
-  /// first: their bots start afresh, and would be refused a Join where they still are.
-  std::size_t log_out_leftovers() {
-    auto presence = world_->presence();
-    if (!presence) return 0;
-    auto online = runtime::call_blocking(
-        *presence, [presence] { return presence->players(); }, 30s);
-    if (!online.ok()) fail(fmt::format("presence did not answer: {}", online.error()));
-    std::vector<std::future<void>> left;
-    for (const auto& [player, zone] : *online) {
-      auto done = std::make_shared<std::promise<void>>();
-      left.push_back(done->get_future());
-      static_cast<void>(
-          world_->submit(zone, {log::ActorKind::player, player}, 0, game::leave(player),
-                         [done](const Result<zone::Outcome>&) { done->set_value(); }));
-    }
-    for (auto& future : left) {
-      if (future.wait_for(30s) != std::future_status::ready)
-        fail("players of an earlier run could not be logged out");
-    }
-    return left.size();
-  }
-
   void seat_players() {
     auto chat = world_->chat();
     for (EntityId id = 1; id <= options_.players; ++id) {
-      const ZoneId home = (id - 1) % options_.zones + 1;
+      // Where the player's character is: it resumes there (a new one starts in its home zone).
+      const ZoneId home = world_->zone_of(id);
       auto seat = std::make_shared<Seat>(
           id, zone::ZoneInfo{home, options_.zones, options_.seed, tick_us, options_.model_config()},
           channels[1 + id % (channels.size() - 1)]);
@@ -389,7 +368,7 @@ private:
   std::vector<std::shared_ptr<Seat>> seats_;
   std::map<ZoneId, std::weak_ptr<GameZone>> incarnations_; ///< driver thread only
   Census census_;
-  std::size_t leftovers_ = 0;
+  std::size_t ghosts_ = 0;
   boost::asio::thread_pool pool_{2};
   std::unique_ptr<game::World> world_; ///< last: stopped before the pool and seats go
 };
@@ -523,9 +502,10 @@ void print_summary(const DemoOptions& options, const log::EventLog& log, log::Po
   const Census& census = demo.census();
   if (interrupted)
     fmt::print("  (interrupted after {:.1f} s)\n", std::chrono::duration<double>(played).count());
-  if (demo.leftovers() > 0)
-    fmt::print("  ({} players left online by an earlier run were logged out first)\n",
-               demo.leftovers());
+  if (demo.world_ghosts() > 0)
+    fmt::print("  ({} players left online by an earlier run were logged out first: "
+               "session_lost)\n",
+               demo.world_ghosts());
 
   std::map<std::string, std::uint64_t> refused;
   std::map<std::string, std::uint64_t> lost;

@@ -335,6 +335,8 @@ void Bot::apply_rejected(const Command& command, Reject reason, std::uint64_t ti
     if (std::holds_alternative<Leave>(command)) rejoin_ = false;
     wait_until_ = tick + options_.retry_ticks;
     break;
+  case Reject::in_transit: // its character is still crossing into the zone: join in a moment
+  case Reject::elsewhere: wait_until_ = tick + options_.retry_ticks; break;
   case Reject::dead: me.dead = true; break;
   case Reject::teleport: me.last_move_tick = std::max(me.last_move_tick, tick); break;
   case Reject::blocked:

@@ -80,7 +80,7 @@ Status World::start(std::chrono::milliseconds timeout) {
                         deadline - std::chrono::steady_clock::now()));
   };
   if (Status census = take_census(left()); !census.ok()) return census;
-  return log_out_everyone(LogoutReason::session_lost, left());
+  return log_out_everyone(LogoutReason::session_lost, left(), &logged_out_on_start_);
 }
 
 Status World::shutdown(std::chrono::milliseconds timeout) {
@@ -260,7 +260,8 @@ Status World::take_census(std::chrono::milliseconds timeout) {
   return {};
 }
 
-Status World::log_out_everyone(LogoutReason reason, std::chrono::milliseconds timeout) {
+Status World::log_out_everyone(LogoutReason reason, std::chrono::milliseconds timeout,
+                               std::size_t* logged_out) {
   std::vector<std::future<Result<zone::Outcome>>> logouts;
   for (const auto& [player, place] : directory_.places()) {
     if (!place.online || place.arriving) continue;
@@ -269,6 +270,7 @@ Status World::log_out_everyone(LogoutReason reason, std::chrono::milliseconds ti
     log_out(place.zone, player, reason,
             [promise](Result<zone::Outcome> outcome) { promise->set_value(std::move(outcome)); });
   }
+  if (logged_out != nullptr) *logged_out = logouts.size();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (auto& logout : logouts) {
     if (logout.wait_until(deadline) != std::future_status::ready) {

@@ -104,6 +104,8 @@ public:
   void disconnect(EntityId player, LogoutReason reason, std::function<void()> done);
 
   [[nodiscard]] const Directory& directory() const noexcept { return directory_; }
+  /// How many players `start` found online and logged out (`session_lost`).
+  [[nodiscard]] std::size_t logged_out_on_start() const noexcept { return logged_out_on_start_; }
   /// Advances every zone to the clock's tick (call it every tick_us, or drive it by hand).
   void tick() { zones_.tick_all(); }
 
@@ -125,7 +127,8 @@ private:
   [[nodiscard]] Status take_census(std::chrono::milliseconds timeout);
   /// Logs out for `reason` every player the directory has online in a zone; waits until that
   /// is durable.
-  [[nodiscard]] Status log_out_everyone(LogoutReason reason, std::chrono::milliseconds timeout);
+  [[nodiscard]] Status log_out_everyone(LogoutReason reason, std::chrono::milliseconds timeout,
+                                        std::size_t* logged_out = nullptr);
   /// Answers a retried command with its first outcome, the rejection's reason read back from
   /// the log.
   void answer_duplicate(zone::Outcome earlier, const zone::Reply& reply) const;
@@ -147,6 +150,7 @@ private:
   std::map<EntityId, std::vector<std::function<void()>>> awaiting_arrival_;
   std::shared_ptr<runtime::Supervisor> root_;
   bool stopped_ = false;
+  std::size_t logged_out_on_start_ = 0;
 };
 
 } // namespace worldlog::game
