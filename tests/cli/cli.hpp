@@ -57,16 +57,25 @@ inline std::string read_file(const fs::path& path) {
   return text.str();
 }
 
+/// `worldlog args...` as an exec takes it: pointers into `strings` (which holds the text and
+/// must outlive them), ending with nullptr.
+inline std::vector<char*> exec_argv(const std::vector<std::string>& args,
+                                    std::vector<std::string>& strings) {
+  strings = {WORLDLOG_BINARY};
+  strings.insert(strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : strings)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
 /// Starts `worldlog args...` with stdout and stderr into files in `scratch` (stdin from `in`,
 /// or /dev/null), and returns its pid.
 inline pid_t start(const std::vector<std::string>& args, const fs::path& scratch,
                    const std::optional<fs::path>& in = std::nullopt) {
-  std::vector<std::string> argv_strings{WORLDLOG_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_strings)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
+  std::vector<std::string> argv_strings;
+  std::vector<char*> argv = exec_argv(args, argv_strings);
   const std::string in_path = in ? in->string() : std::string("/dev/null");
   const std::string out_path = (scratch / "stdout").string();
   const std::string err_path = (scratch / "stderr").string();

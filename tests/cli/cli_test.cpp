@@ -57,12 +57,8 @@ std::string from_hex(std::string_view hex) {
 /// `max_file_bytes` (RLIMIT_FSIZE, with SIGXFSZ ignored, so such a write fails with EFBIG).
 Run run_on_a_full_disk(const std::vector<std::string>& args, rlim_t max_file_bytes) {
   const TempDir scratch("worldlog-cli-run-");
-  std::vector<std::string> argv_strings{WORLDLOG_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_strings)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
+  std::vector<std::string> argv_strings;
+  std::vector<char*> argv = exec_argv(args, argv_strings);
   const std::string out_path = (scratch / "stdout").string();
   const std::string err_path = (scratch / "stderr").string();
   const pid_t pid = ::fork();
