@@ -440,33 +440,12 @@ private:
     // A point the grid cannot hold is a model bug; it must not take the zone down with it.
     const Point at = shown.where.at;
     if (std::max(std::abs(at.x), std::abs(at.y)) > InterestGrid::max_coordinate) return;
-    const EntityId subject = shown.where.subject;
-    // A follower placed for the first time has come into the zone (Zone::follow).
-    const bool newcomer = sinks_.contains(subject) && !viewers_.contains(subject);
-    if (sinks_.contains(subject)) viewers_.place(subject, at);
+    if (sinks_.contains(shown.where.subject)) viewers_.place(shown.where.subject, at);
     const Broadcast<Event> broadcast{info_.zone, shown.seq, shown.actor, shown.event, shown.where};
     viewers_.for_each_near(shown.where.at, [&](EntityId viewer) {
       const auto sink = sinks_.find(viewer);
       if (sink != sinks_.end()) sink->second(broadcast);
     });
-    if (newcomer) show_view(subject, at);
-  }
-
-  /// Shows `viewer`, just come into the zone at `at`, what is already in view: the events of a
-  /// model that can describe it (an optional `M::view(state, viewer, at, radius)`), with seq 0,
-  /// since the log holds no such events.
-  void show_view(EntityId viewer, Point at) {
-    if constexpr (requires { M::view(state_, viewer, at, options_.view_radius_mm); }) {
-      const auto sink = sinks_.find(viewer);
-      for (const Event& event : M::view(state_, viewer, at, options_.view_radius_mm)) {
-        const auto where = M::locate(state_, event);
-        sink->second(Broadcast<Event>{info_.zone,
-                                      0,
-                                      {log::ActorKind::system, 0},
-                                      event,
-                                      where.value_or(Located{viewer, at})});
-      }
-    }
   }
 
   void start_handoff(const Handoff<Command>& handoff) {
