@@ -6,7 +6,7 @@
 // state ever changes). The zone owns everything else: the mailbox, the log, durability,
 // idempotency, snapshots, broadcasts and handoffs. Nothing in zone/ knows players or swords.
 //
-// The rules that keep replay exact (DESIGN.md):
+// The rules that keep replay exact:
 //   - `evolve` is a pure function of (state, event): no clock, no RNG, no I/O, no globals;
 //   - chance and time are decided in `decide`/`on_tick`, from `Context`, and recorded in the
 //     event, so a replay never re-rolls;

@@ -1,6 +1,6 @@
 // The zone actor: one stream of the log, folded into a live model state, behind a mailbox.
 //
-// Command path (DESIGN.md, "Rules that keep data"):
+// Command path:
 //   decide against the in-memory state -> events, or a rejection (recorded as CommandRejected)
 //   -> evolve the in-memory state at once, so the next command sees it
 //   -> append to the log with the expected seq, many commands per append (one append per

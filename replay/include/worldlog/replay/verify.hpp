@@ -1,7 +1,8 @@
 // Proof that a rebuild is exact: every zone stream refolded from scratch, its state hash
 // compared with the hash each stored snapshot recorded and, at the head, with the state rebuilt
 // from the nearest snapshot. A difference means the fold is not deterministic (or the rules
-// changed), which DESIGN.md forbids; a stream that cannot be folded is reported, not fatal.
+// changed), which the model contract (zone/model.hpp) forbids; a stream that cannot be folded is
+// reported, not fatal.
 //
 // The log keeps only the newest few snapshots of each stream, so those are the seqs compared.
 #pragma once
