@@ -51,14 +51,16 @@ std::optional<zone::Outcome> Directory::recall(EntityId player, std::uint64_t cl
   const std::lock_guard lock(mutex_);
   const auto found = recent_.find(player);
   if (found == recent_.end()) return std::nullopt;
-  for (const Remembered& entry : found->second.ring) {
-    if (entry.client_id != client_id) continue;
-    return zone::Outcome{.accepted = entry.accepted,
-                         .first_seq = entry.first_seq,
-                         .last_seq = entry.last_seq,
-                         .code = entry.code,
-                         .duplicate = true,
-                         .zone = entry.zone};
+  for (const auto& [zone, recent] : found->second) {
+    for (const Remembered& entry : recent.ring) {
+      if (entry.client_id != client_id) continue;
+      return zone::Outcome{.accepted = entry.accepted,
+                           .first_seq = entry.first_seq,
+                           .last_seq = entry.last_seq,
+                           .code = entry.code,
+                           .duplicate = true,
+                           .zone = entry.zone};
+    }
   }
   return std::nullopt;
 }
@@ -67,9 +69,11 @@ void Directory::remember(EntityId player, std::uint64_t client_id, const zone::O
   const Remembered entry{client_id,    outcome.first_seq, outcome.last_seq,
                          outcome.zone, outcome.code,      outcome.accepted};
   const std::lock_guard lock(mutex_);
-  Recent& recent = recent_[player];
+  auto& zones = recent_[player];
   const auto same = [client_id](const Remembered& r) { return r.client_id == client_id; };
-  if (std::any_of(recent.ring.begin(), recent.ring.end(), same)) return;
+  for (const auto& [zone, recent] : zones)
+    if (std::any_of(recent.ring.begin(), recent.ring.end(), same)) return;
+  Recent& recent = zones[outcome.zone];
   if (recent.ring.size() < commands_per_player_) {
     recent.ring.push_back(entry);
     return;

@@ -1,5 +1,6 @@
 #include <worldlog/game/world.hpp>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 #include <utility>
@@ -13,18 +14,23 @@ constexpr std::string_view presence_name = "presence";
 constexpr std::string_view chat_name = "chat";
 constexpr std::string_view world_name = "world";
 
-/// Polls `ready` until it holds or `timeout` passes: for start-up only, where nothing can
-/// signal readiness without coupling the actors to the world.
-bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+} // namespace
+
+// Polls: for start-up and shutdown only, where nothing can signal readiness without coupling
+// the actors to the world.
+bool World::wait_until(const std::function<bool()>& ready,
+                       std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!ready()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (options_.pump) {
+      options_.pump();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   return true;
 }
-
-} // namespace
 
 World::World(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock,
              WorldOptions options)
@@ -211,8 +217,38 @@ void World::on_arrival(const Model::Handoff& handoff, const zone::Outcome& arriv
 }
 
 void World::log_out(ZoneId zone, EntityId player, LogoutReason reason, zone::Reply done) {
-  static_cast<void>(
-      submit(zone, {log::ActorKind::system, 0}, 0, leave(player, reason), std::move(done)));
+  static_cast<void>(submit(zone, {log::ActorKind::system, 0}, 0, leave(player, reason),
+                           [this, player, reason, done](Result<zone::Outcome> outcome) {
+                             if (outcome.ok()) {
+                               if (done) done(std::move(outcome));
+                               return;
+                             }
+                             // The zone failed or was restarting: the player is still online
+                             // there, with nobody connected.
+                             const std::lock_guard lock(crossing_mutex_);
+                             lost_logouts_.push_back({player, {reason, done}});
+                           }));
+}
+
+void World::tick() {
+  zones_.tick_all();
+  std::vector<std::pair<EntityId, LostLogout>> lost;
+  {
+    const std::lock_guard lock(crossing_mutex_);
+    lost.swap(lost_logouts_);
+  }
+  for (auto& [player, logout] : lost) {
+    if (directory_.connected(player)) {
+      if (logout.done) {
+        logout.done(make_error(Errc::closed,
+                               "player {} connected again before its logout ({}) "
+                               "was stored",
+                               player, logout.reason));
+      }
+      continue;
+    }
+    log_out(zone_of(player), player, logout.reason, std::move(logout.done));
+  }
 }
 
 Status World::take_census(std::chrono::milliseconds timeout) {
@@ -223,9 +259,11 @@ Status World::take_census(std::chrono::milliseconds timeout) {
   for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
     auto target = zones_.zone(zone);
     if (!target) return make_error(Errc::closed, "zone {} stopped while the world started", zone);
-    auto census = runtime::call_blocking(
-        *target,
-        [zone, zone_actor = target.get()] {
+    // A cast and a wait rather than call_blocking: with a pump, this thread runs the zones.
+    auto promise = std::make_shared<std::promise<Result<Census>>>();
+    auto census = promise->get_future();
+    const Status sent = target->cast(
+        [promise, zone, zone_actor = target.get()] {
           Census found;
           const State& state = zone_actor->state();
           for (const auto& [id, player] : state.players)
@@ -241,18 +279,28 @@ Status World::take_census(std::chrono::milliseconds timeout) {
                   found.commands.back().second.zone = zone;
                 }
               });
-          return found;
+          promise->set_value(std::move(found));
         },
-        timeout);
-    if (!census.ok()) return std::move(census).error();
-    for (const auto& [player, place] : census->places) {
+        [promise](const Error& why) { promise->set_value(why); });
+    if (!sent.ok()) return sent;
+    if (!wait_until(
+            [&census] {
+              return census.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+            },
+            timeout)) {
+      return make_error(Errc::timeout, "zone {} gave no census within {} ms", zone,
+                        timeout.count());
+    }
+    Result<Census> found = census.get();
+    if (!found.ok()) return std::move(found).error();
+    for (const auto& [player, place] : found->places) {
       directory_.place(player, place);
       if (place.arriving) {
         const std::lock_guard lock(crossing_mutex_);
         lost_in_transit_.insert(player);
       }
     }
-    for (const auto& [key, outcome] : census->commands)
+    for (const auto& [key, outcome] : found->commands)
       directory_.remember(key.actor.id, key.command_id, outcome);
   }
   const std::lock_guard lock(crossing_mutex_);
@@ -271,9 +319,15 @@ Status World::log_out_everyone(LogoutReason reason, std::chrono::milliseconds ti
             [promise](Result<zone::Outcome> outcome) { promise->set_value(std::move(outcome)); });
   }
   if (logged_out != nullptr) *logged_out = logouts.size();
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const bool all_done = wait_until(
+      [&logouts] {
+        return std::all_of(logouts.begin(), logouts.end(), [](const auto& logout) {
+          return logout.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+        });
+      },
+      timeout);
   for (auto& logout : logouts) {
-    if (logout.wait_until(deadline) != std::future_status::ready) {
+    if (!all_done) {
       return make_error(Errc::timeout, "{} players online were not logged out ({}) within {} ms",
                         logouts.size(), reason, timeout.count());
     }

@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <system_error>
 
@@ -403,6 +404,14 @@ void EventLog::Impl::shut_down() {
   }
   queue_ready.notify_all();
   if (committer.joinable()) committer.join();
+  if (!options.commit_thread) {
+    // What a commit thread would have done before it stopped: commit everything queued.
+    for (std::vector<AppendRequest> batch;; batch.clear()) {
+      take_batch(batch, std::numeric_limits<std::size_t>::max());
+      if (batch.empty()) break;
+      commit(batch);
+    }
+  }
   {
     std::lock_guard lock(index_mutex);
     index_stopping = true;
@@ -533,10 +542,12 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   if (options.read_only) return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 
   if (auto status = impl->recover_actor_index(); !status.ok()) return std::move(status).error();
-  impl->committer = std::thread([raw_impl = impl.get()] {
-    name_this_thread("worldlog-commit");
-    raw_impl->run_committer();
-  });
+  if (options.commit_thread) {
+    impl->committer = std::thread([raw_impl = impl.get()] {
+      name_this_thread("worldlog-commit");
+      raw_impl->run_committer();
+    });
+  }
   impl->indexer = std::thread([raw_impl = impl.get()] {
     name_this_thread("worldlog-index");
     raw_impl->run_indexer();

@@ -138,6 +138,9 @@ struct EventLog::Impl {
 
   void submit(AppendRequest request);
   void run_committer();
+  /// Moves the oldest queued appends into `batch`: whole appends, at most `max_appends` and
+  /// `options.max_batch_events` events (at least one append when any is queued).
+  void take_batch(std::vector<AppendRequest>& batch, std::size_t max_appends);
   void commit(std::vector<AppendRequest>& batch);
   /// Makes a durable batch visible: heads, position, live subscribers. Commit thread only.
   void publish(const std::vector<Committed>& committed);

@@ -6,6 +6,7 @@
 // written just behind the commit (actor_index.cpp).
 #include <chrono>
 #include <future>
+#include <limits>
 
 #include <rocksdb/write_batch.h>
 
@@ -72,7 +73,34 @@ Result<AppendResult> EventLog::append(StreamId stream, Seq expected_seq,
   auto future = outcome.get_future();
   append_async(stream, expected_seq, events,
                [&outcome](Result<AppendResult> result) { outcome.set_value(std::move(result)); });
+  if (!impl_->options.commit_thread) {
+    while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      commit_queued();
+  }
   return future.get();
+}
+
+std::size_t EventLog::commit_queued(std::size_t max_appends) {
+  if (impl_->options.commit_thread) return 0;
+  std::vector<AppendRequest> batch;
+  impl_->take_batch(batch, max_appends);
+  if (!batch.empty()) impl_->commit(batch);
+  return batch.size();
+}
+
+std::size_t EventLog::discard_queued() {
+  if (impl_->options.commit_thread) return 0;
+  std::deque<AppendRequest> dropped;
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    dropped.swap(impl_->queue);
+    impl_->queued_events = 0;
+  }
+  for (auto& request : dropped) {
+    request.done(make_error(Errc::closed, "append to stream {} was dropped before it was committed",
+                            request.stream));
+  }
+  return dropped.size();
 }
 
 void EventLog::Impl::submit(AppendRequest request) {
@@ -94,7 +122,7 @@ void EventLog::Impl::submit(AppendRequest request) {
   queued_events += request.records.size();
   queue.push_back(std::move(request));
   lock.unlock();
-  queue_ready.notify_one();
+  if (options.commit_thread) queue_ready.notify_one();
 }
 
 void EventLog::Impl::run_committer() {
@@ -104,19 +132,24 @@ void EventLog::Impl::run_committer() {
       std::unique_lock lock(queue_mutex);
       queue_ready.wait(lock, [this] { return stopping || !queue.empty(); });
       if (queue.empty()) return; // stopping, and everything queued is committed
-      // Whole appends only, so each stays atomic; at least one even if it is larger.
-      std::size_t events = 0;
-      while (!queue.empty() &&
-             (batch.empty() || events + queue.front().records.size() <= options.max_batch_events)) {
-        events += queue.front().records.size();
-        batch.push_back(std::move(queue.front()));
-        queue.pop_front();
-      }
-      queued_events -= events;
     }
+    take_batch(batch, std::numeric_limits<std::size_t>::max());
     commit(batch);
     batch.clear();
   }
+}
+
+void EventLog::Impl::take_batch(std::vector<AppendRequest>& batch, std::size_t max_appends) {
+  std::lock_guard lock(queue_mutex);
+  // Whole appends only, so each stays atomic; at least one even if it is larger.
+  std::size_t events = 0;
+  while (!queue.empty() && batch.size() < max_appends &&
+         (batch.empty() || events + queue.front().records.size() <= options.max_batch_events)) {
+    events += queue.front().records.size();
+    batch.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
+  queued_events -= events;
 }
 
 void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {

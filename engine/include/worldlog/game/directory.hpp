@@ -44,8 +44,9 @@ public:
     friend bool operator==(const Place&, const Place&) = default;
   };
 
-  /// Keeps the outcomes of the last `commands_per_player` commands of each player.
-  /// REQUIRES: commands_per_player > 0.
+  /// Keeps the outcomes of the last `commands_per_player` commands of each player in each zone
+  /// (per zone, so that a census, which learns the zones' windows one zone after another, keeps
+  /// the newest of each). REQUIRES: commands_per_player > 0.
   explicit Directory(std::size_t commands_per_player);
 
   /// Where `player`'s character is, or nullopt for a player no zone has seen.
@@ -84,7 +85,7 @@ private:
     std::uint32_t code = 0;
     bool accepted = false;
   };
-  /// The last commands of one player, a ring of at most `commands_per_player_` entries.
+  /// The last commands of one player in one zone, a ring of at most `commands_per_player_`.
   struct Recent {
     std::vector<Remembered> ring;
     std::size_t next = 0; ///< where the next entry goes once the ring is full
@@ -93,8 +94,8 @@ private:
   const std::size_t commands_per_player_;
   mutable std::mutex mutex_;
   std::map<EntityId, Place> places_;
-  std::unordered_set<EntityId> sessions_;       ///< lookups only
-  std::unordered_map<EntityId, Recent> recent_; ///< lookups only
+  std::unordered_set<EntityId> sessions_;                         ///< lookups only
+  std::unordered_map<EntityId, std::map<ZoneId, Recent>> recent_; ///< lookups only
 };
 
 } // namespace worldlog::game

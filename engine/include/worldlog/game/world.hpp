@@ -49,11 +49,15 @@ struct WorldOptions {
   std::optional<std::uint32_t> mobs{};
   zone::ZoneOptions zone{}; ///< options of every zone
   ChatOptions chat{};
-  /// Per player, the outcomes of this many recent commands are kept across zones, so that a
-  /// retry is answered from any zone (the zones keep their own window besides).
+  /// Per player and zone, the outcomes of this many recent commands are kept, so that a retry
+  /// is answered from any zone (the zones keep their own window besides).
   std::size_t commands_per_player = 128;
   /// Test hooks of the zone set (see ZoneSetOptions); optional.
   std::function<void(const Model::Handoff&)> before_arrival{};
+  /// Runs, instead of a short sleep, each time `start`, `shutdown` or the destructor wait for
+  /// the actors: a deterministic simulation that runs the executor (and the log's commits) on
+  /// the waiting thread itself makes progress here. Empty: other threads run the executor.
+  std::function<void()> pump{};
 };
 
 class World {
@@ -100,14 +104,16 @@ public:
   /// Ends `player`'s session: stops its sink, and logs it out for `reason` in the zone where
   /// its character is; one that is crossing is logged out as it arrives. `done` runs once the
   /// logout is durable, or at once when the player was not online (from a zone's strand or the
-  /// log's commit thread).
+  /// log's commit thread). REQUIRES: every command the session submitted has been answered (a
+  /// Join still in a zone's mailbox would bring the player online after this logout).
   void disconnect(EntityId player, LogoutReason reason, std::function<void()> done);
 
   [[nodiscard]] const Directory& directory() const noexcept { return directory_; }
   /// How many players `start` found online and logged out (`session_lost`).
   [[nodiscard]] std::size_t logged_out_on_start() const noexcept { return logged_out_on_start_; }
-  /// Advances every zone to the clock's tick (call it every tick_us, or drive it by hand).
-  void tick() { zones_.tick_all(); }
+  /// Advances every zone to the clock's tick (call it every tick_us, or drive it by hand), and
+  /// resends the logouts that a zone lost (it failed, or was restarting, before storing them).
+  void tick();
 
   [[nodiscard]] zone::ZoneSet<Model>& zones() noexcept { return zones_; }
   [[nodiscard]] const WorldOptions& options() const noexcept { return options_; }
@@ -121,8 +127,13 @@ public:
 private:
   void on_departure(const Model::Handoff& handoff);
   void on_arrival(const Model::Handoff& handoff, const zone::Outcome& arrived);
-  /// Sends the system's Leave for `player` to `zone`; `done` (optional) gets its outcome.
+  /// Sends the system's Leave for `player` to `zone`; `done` (optional) gets its outcome. A
+  /// Leave that the zone lost is resent on the next tick, to the zone where the character is
+  /// then, unless the player has connected again meanwhile (then `done` gets closed).
   void log_out(ZoneId zone, EntityId player, LogoutReason reason, zone::Reply done);
+  /// Pumps (see WorldOptions::pump) or sleeps until `ready` holds or `timeout` passes; false
+  /// when it timed out.
+  bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds timeout) const;
   /// Rebuilds the directory from the zones' states and windows. Errors: a zone's call.
   [[nodiscard]] Status take_census(std::chrono::milliseconds timeout);
   /// Logs out for `reason` every player the directory has online in a zone; waits until that
@@ -148,6 +159,12 @@ private:
   bool census_taken_ = false;
   /// What to call once a player who disconnected while crossing is logged out on arrival.
   std::map<EntityId, std::vector<std::function<void()>>> awaiting_arrival_;
+  struct LostLogout {
+    LogoutReason reason;
+    zone::Reply done;
+  };
+  /// Logouts a zone lost, to resend on the next tick. Guarded by crossing_mutex_.
+  std::vector<std::pair<EntityId, LostLogout>> lost_logouts_;
   std::shared_ptr<runtime::Supervisor> root_;
   bool stopped_ = false;
   std::size_t logged_out_on_start_ = 0;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,6 +43,10 @@ struct Options {
   /// Called on the commit thread once each batch of appends is durable, with the number of
   /// events it wrote: how well group commit merges appends. Keep it cheap (a histogram).
   std::function<void(std::size_t events)> on_commit = nullptr;
+  /// false: no commit thread; appends wait in the queue until `commit_queued()` commits them on
+  /// the caller's thread. A deterministic simulation drives group commit this way: it decides
+  /// when each batch commits, and which appends a crash loses (`discard_queued()`).
+  bool commit_thread = true;
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.
@@ -91,6 +96,7 @@ public:
   /// durable. Errors: conflict (names stream, expected and actual seq); invalid_argument (empty
   /// append, oversized payload, wall time earlier than the stream's last); overloaded (more than
   /// `max_queued_events` waiting); io_error (the log refuses appends until reopened); closed.
+  /// Without a commit thread, it commits the queue (this append with it) on the calling thread.
   [[nodiscard]] Result<AppendResult> append(StreamId stream, Seq expected_seq,
                                             std::span<const NewEvent> events);
 
@@ -98,6 +104,15 @@ public:
   /// events are durable or the append failed. Safe to call from any thread.
   void append_async(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
                     AppendHandler done);
+
+  /// For a log opened without a commit thread: commits up to `max_appends` queued appends, the
+  /// oldest first, as one group commit on the calling thread, and runs their handlers there.
+  /// Returns how many appends it took (0 when none was queued). With a commit thread: returns 0.
+  std::size_t commit_queued(std::size_t max_appends = std::numeric_limits<std::size_t>::max());
+  /// For a log opened without a commit thread: drops every queued append without writing it, as
+  /// a process crash does to appends not yet committed; each handler gets a closed error, so
+  /// that whoever waits on it can wind down. Returns how many.
+  std::size_t discard_queued();
 
   // ---- reads (every record is verified; a bad one is a corruption error) ---------------------
 

@@ -8,7 +8,9 @@
 //   -> once durable: reply to each sender, broadcast to nearby viewers, start handoffs.
 // If an append fails, the zone fails: every command whose events were not stored gets the
 // error, and the supervisor restarts the zone from its latest snapshot plus the log's tail,
-// which discards the in-memory state that was never made durable.
+// which discards the in-memory state that was never made durable. A zone that stops (or fails)
+// exits only once every append it sent has completed, so that none of them can land behind the
+// back of the incarnation that replaces it, which recovers from the log it finds.
 #pragma once
 
 #include <algorithm>
@@ -29,6 +31,10 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/actor.hpp>
@@ -181,6 +187,17 @@ public:
   }
 
 protected:
+  /// Waits until every append this incarnation sent has completed (durable or failed): only
+  /// then may the supervisor start a new incarnation, which recovers from the log as it is.
+  boost::asio::awaitable<void> before_stop() override {
+    while (appends_in_flight_ > 0) {
+      landed_.expires_at(boost::asio::steady_timer::time_point::max());
+      boost::system::error_code cancelled;
+      co_await landed_.async_wait(
+          boost::asio::redirect_error(boost::asio::use_awaitable, cancelled));
+    }
+  }
+
   /// Commands decided but not sent to the log die with this incarnation: their senders get an
   /// error (those already sent are answered by the log when their append completes).
   void on_stop() override {
@@ -365,6 +382,7 @@ private:
     batch_.last_seq = decided_seq_;
     auto batch = std::make_shared<Batch>(std::exchange(batch_, Batch{}));
     ++stats_.appends;
+    ++appends_in_flight_;
     const log::Seq expected = batch->first_seq - 1;
     auto self = std::static_pointer_cast<Zone>(shared_from_this());
     log_.append_async(
@@ -376,13 +394,19 @@ private:
               if (pending.reply) pending.reply(appended.error());
             }
             self->resume([self, error = appended.error()] { self->on_append_failed(error); });
-            return;
+          } else {
+            for (auto& pending : batch->replies) {
+              if (pending.reply) pending.reply(std::move(pending.outcome));
+            }
+            self->resume([self, batch] { self->on_durable(*batch); });
           }
-          for (auto& pending : batch->replies) {
-            if (pending.reply) pending.reply(std::move(pending.outcome));
-          }
-          self->resume([self, batch] { self->on_durable(*batch); });
+          // Not through the mailbox, which is closed while the zone exits: before_stop waits.
+          boost::asio::post(self->strand(), [self] { self->append_landed(); });
         });
+  }
+
+  void append_landed() {
+    if (--appends_in_flight_ == 0) landed_.cancel();
   }
 
   void on_durable(const Batch& batch) {
@@ -605,11 +629,13 @@ private:
   std::optional<PendingSnapshot> pending_snapshot_; ///< taken, waiting for its seq to be durable
   Batch batch_;                                     ///< decided, not yet sent to the log
   bool flush_queued_ = false;                       ///< a flush message is in the mailbox
-  std::optional<Error> append_error_;        ///< set once an append failed: the zone is failing
-  std::multimap<log::Seq, Pending> waiting_; ///< retried commands waiting for their original
-  std::function<void(Status)> drained_;      ///< drain's callback, waiting for durability
-  InterestGrid viewers_;                     ///< where each subscribed viewer stands
-  std::unordered_map<EntityId, Sink> sinks_; ///< lookups only: the grid decides who is told
+  std::optional<Error> append_error_;          ///< set once an append failed: the zone is failing
+  std::multimap<log::Seq, Pending> waiting_;   ///< retried commands waiting for their original
+  std::function<void(Status)> drained_;        ///< drain's callback, waiting for durability
+  std::size_t appends_in_flight_ = 0;          ///< sent to the log, not yet completed
+  boost::asio::steady_timer landed_{strand()}; ///< before_stop waits on it for appends_in_flight_
+  InterestGrid viewers_;                       ///< where each subscribed viewer stands
+  std::unordered_map<EntityId, Sink> sinks_;   ///< lookups only: the grid decides who is told
   ZoneStats stats_;
 };
 
