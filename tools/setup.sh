@@ -5,8 +5,9 @@
 #   tools/setup.sh               install packages, configure and build into build/
 #   tools/setup.sh demo [ARGS]   ... then run `build/worldlog demo ARGS`
 #   tools/setup.sh test          ... then check the C++ sources against .clang-format, run the
-#                                tests, again under ASan+UBSan (clang 14), then each
-#                                libFuzzer target for WORLDLOG_FUZZ_SECONDS (60)
+#                                tests and a minute of `worldlog sim` seeds, both again under
+#                                ASan+UBSan (clang 14), then each libFuzzer target for
+#                                WORLDLOG_FUZZ_SECONDS (60)
 #
 # CMAKE_BUILD_PARALLEL_LEVEL limits the build jobs on a shared machine.
 set -euo pipefail
@@ -90,10 +91,14 @@ case $command in
     find engine replay tools tests schemas \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
       xargs -0 clang-format-14 --dry-run --Werror
     ctest --test-dir build --output-on-failure -j2
+    # The whole world under injected faults, seed after seed, for a minute in each build (the
+    # README's soak runs ten thousand); a violation prints its seed and fails the run.
+    build/worldlog sim --seed 1 --seeds 1000000 --seconds 60 --steps 4000 --jobs 2
     # Debug keeps the assertions on; clang 14 proves the code builds with it, too.
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
       -DWORLDLOG_SANITIZE=ON
     ctest --test-dir build-asan --output-on-failure -j2
+    build-asan/worldlog sim --seed 1 --seeds 1000000 --seconds 60 --steps 2000 --jobs 2
     # The decoders of bytes somebody else wrote (tests/fuzz), from seeds of valid input; a
     # crash, leak or sanitizer report fails the run and leaves the input in build-fuzz/.
     build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \

@@ -23,6 +23,7 @@ namespace {
 struct SimCliOptions {
   replay::SimOptions sim;
   std::uint64_t seeds = 1;
+  std::optional<double> seconds; ///< with --seeds: start no seed after this long
   unsigned jobs = 1;
   std::string data;
   bool json = false;
@@ -105,8 +106,14 @@ void run_soak(const SimCliOptions& options) {
   std::vector<replay::SimReport> failed;
   std::optional<std::string> error;
   std::uint64_t steps = 0;
+  std::uint64_t runs = 0;
+  const auto out_of_time = [&] {
+    return options.seconds &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >=
+               *options.seconds;
+  };
   const auto work = [&] {
-    for (std::uint64_t index = next++; index < options.seeds; index = next++) {
+    for (std::uint64_t index = next++; index < options.seeds && !out_of_time(); index = next++) {
       replay::SimOptions sim = options.sim;
       sim.seed = options.sim.seed + index;
       auto report = replay::simulate(sim);
@@ -117,6 +124,7 @@ void run_soak(const SimCliOptions& options) {
         return;
       }
       steps += report->steps;
+      ++runs;
       if (report->violation) {
         if (!options.json) print_violation(*report);
         failed.push_back(std::move(*report));
@@ -134,13 +142,14 @@ void run_soak(const SimCliOptions& options) {
             [](const auto& a, const auto& b) { return a.seed < b.seed; });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const double per_minute = seconds > 0 ? options.seeds * 60.0 / seconds : 0;
+  const double per_minute = seconds > 0 ? runs * 60.0 / seconds : 0;
+  // Time runs out for every worker at once, so the seeds run are always seed..seed+runs-1.
   if (options.json) {
     boost::json::array broken;
     for (const auto& report : failed)
       broken.push_back(violation_json(report));
     boost::json::object out{{"first_seed", options.sim.seed},
-                            {"seeds", options.seeds},
+                            {"seeds", runs},
                             {"steps", steps},
                             {"violations", failed.size()},
                             {"failed", std::move(broken)},
@@ -151,9 +160,9 @@ void run_soak(const SimCliOptions& options) {
   } else {
     fmt::print("seeds {}..{}: {} runs of {} steps ({} players, {} zones) in {:.1f} s, {} jobs: "
                "{:.0f} seeds/min, {:.0f} steps/s; {} violations\n",
-               options.sim.seed, options.sim.seed + options.seeds - 1, options.seeds,
-               options.sim.steps, options.sim.players, options.sim.zones, seconds, options.jobs,
-               per_minute, seconds > 0 ? steps / seconds : 0, failed.size());
+               options.sim.seed, options.sim.seed + runs - 1, runs, options.sim.steps,
+               options.sim.players, options.sim.zones, seconds, options.jobs, per_minute,
+               seconds > 0 ? steps / seconds : 0, failed.size());
   }
   if (!failed.empty()) throw CLI::RuntimeError(1);
 }
@@ -182,6 +191,9 @@ void add_sim_command(CLI::App& app) {
                   "Steps between the settled checks (refolds)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  sim->add_option("--seconds", options->seconds,
+                  "With --seeds: start no new seed after this many seconds (a bounded soak)")
+      ->check(CLI::PositiveNumber);
   sim->add_option("--jobs", options->jobs, "Seeds run at once, with --seeds")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
