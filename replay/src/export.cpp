@@ -607,6 +607,12 @@ struct GameFields {
   json::object operator()(const game::LoggedOut& e) const {
     return {{"entity", e.entity}, {"reason", game::to_string(e.reason)}};
   }
+  json::object operator()(const game::Seen& e) const {
+    return {{"entity", e.entity},
+            {"what", static_cast<unsigned>(e.what)},
+            {"at", point_json(e.at)},
+            {"hp", e.hp}};
+  }
 
   json::object operator()(const game::Join& c) const {
     return {{"entity", c.entity}, {"epoch", c.epoch}};

@@ -54,7 +54,8 @@ std::vector<Event> every_event() {
           Departed{sample_player(), 3, 4},
           Arrived{sample_player(), 1, 4},
           HandoffCompleted{7, 4},
-          LoggedOut{7, LogoutReason::session_lost}};
+          LoggedOut{7, LogoutReason::session_lost},
+          Seen{mob, Seen::What::boar, {24, 25}, 26}};
 }
 
 std::vector<Command> every_command() {
@@ -109,7 +110,7 @@ TEST_CASE("a damaged event is a corruption error naming its type") {
 
 TEST_CASE("an unknown payload type is a corruption error naming the number") {
   const zone::EncodedEvent encoded = Model::encode(Left{7});
-  for (const std::uint32_t type : {0u, 21u, 999u}) {
+  for (const std::uint32_t type : {0u, 22u, 999u}) {
     const auto decoded = Model::decode(type, encoded.payload);
     CHECK(error_code(decoded) == Errc::corruption);
     CHECK(error_message(decoded).find(std::to_string(type)) != std::string::npos);

@@ -1,14 +1,17 @@
 // The world on one thread, stepped by hand: an io_context that only the test polls and a log
 // without a commit thread (as `worldlog sim` runs it), so that a test can stop between any two
 // steps: a zone failing with an append still queued, a logout dropped by a failing zone.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <doctest/doctest.h>
 
+#include <worldlog/game/map.hpp>
 #include <worldlog/game/world.hpp>
 
 #include "support/log_helpers.hpp"
@@ -29,8 +32,13 @@ struct SteppedWorld {
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   runtime::ManualClock clock{1'700'000'000'000'000};
-  game::World world{io.get_executor(), *log, clock,
-                    game::WorldOptions{.zones = 2, .pump = [this] { settle(); }}};
+  std::optional<game::Model::Handoff> last_handoff; ///< the handoff the world routed last
+  game::World world{
+      io.get_executor(), *log, clock,
+      game::WorldOptions{
+          .zones = 2,
+          .before_arrival = [this](const game::Model::Handoff& handoff) { last_handoff = handoff; },
+          .pump = [this] { settle(); }}};
 
   SteppedWorld() { REQUIRE_OK(world.start()); }
 
@@ -54,6 +62,23 @@ struct SteppedWorld {
   }
 
   std::shared_ptr<zone::Zone<game::Model>> zone(zone::ZoneId id) { return world.zones().zone(id); }
+
+  /// Walks `player`, online in zone 1 at its spawn, east along the spawn's row (free of rocks)
+  /// to the last step before the exit, 5 m a second; the point past the edge that crosses
+  /// (within 5 m: a move a second later may go there).
+  game::Point walk_to_exit(EntityId player) {
+    const game::Map map = game::map_for({1, 2, 1, 50'000});
+    game::Point at = zone(1)->state().player(player)->at;
+    std::uint64_t id = 100;
+    while (map.width_mm() + 200 - at.x > 5000) {
+      clock.advance(std::chrono::seconds(1));
+      at.x += 5000;
+      auto moved = submit_for(player, ++id, game::move(player, at));
+      REQUIRE_OK(moved);
+      REQUIRE_MESSAGE(moved->accepted, moved->reason);
+    }
+    return {map.width_mm() + 200, at.y};
+  }
 };
 
 } // namespace
@@ -109,6 +134,106 @@ TEST_CASE("a logout that a failing zone dropped is sent again on the next tick")
   CHECK(w.zone(1)->state().player(player) == nullptr);
   CHECK(w.zone(1)->state().offline_player(player) != nullptr);
   CHECK(done);
+}
+
+TEST_CASE("a player coming in is shown who was in view as of its own Joined, nothing later") {
+  SteppedWorld w;
+  // 2, 4 and 6 all start in zone 1, at its spawn point.
+  REQUIRE_OK(w.submit_for(2, 1, game::join(2)));
+  struct Shown {
+    log::Seq seq;
+    game::Event event;
+  };
+  std::vector<Shown> shown;
+  w.world.follow(4, [&](const zone::Broadcast<game::Event>& b) {
+    shown.push_back({b.seq, b.event});
+  });
+  std::optional<Result<zone::Outcome>> joined;
+  static_cast<void>(w.world.submit_for(
+      4, 1, game::join(4), [&](Result<zone::Outcome> got) { joined = std::move(got); }));
+  // 4's Join is decided; 6 joins after it, before either is durable.
+  w.io.poll();
+  static_cast<void>(w.world.submit_for(6, 1, game::join(6), nullptr));
+  w.settle();
+  REQUIRE(joined.has_value());
+  REQUIRE_OK(*joined);
+
+  std::vector<EntityId> seen;
+  bool joined_first = false;
+  for (const Shown& one : shown) {
+    if (const auto* view = std::get_if<game::Seen>(&one.event)) {
+      CHECK(one.seq == 0);
+      seen.push_back(view->entity);
+    } else if (const auto* own = std::get_if<game::Joined>(&one.event); own && own->entity == 4) {
+      joined_first = seen.empty();
+    }
+  }
+  CHECK(joined_first);
+  // 2 was there; 6 came later and is shown by its own Joined, not by the view.
+  CHECK(std::count(seen.begin(), seen.end(), 2) == 1);
+  CHECK(std::count(seen.begin(), seen.end(), 6) == 0);
+  const bool sees_six_join = std::any_of(shown.begin(), shown.end(), [](const Shown& one) {
+    const auto* other = std::get_if<game::Joined>(&one.event);
+    return other != nullptr && other->entity == 6 && one.seq != 0;
+  });
+  CHECK(sees_six_join);
+}
+
+TEST_CASE("a tick drives no handoff whose departure is not yet durable") {
+  SteppedWorld w;
+  const EntityId player = 2;
+  REQUIRE_OK(w.submit_for(player, 1, game::join(player)));
+  const game::Point past_edge = w.walk_to_exit(player);
+  // On to a tick at which zones drive their unfinished handoffs again.
+  constexpr std::int64_t tick_us = 50'000;
+  const std::int64_t retry_us = tick_us * zone::ZoneOptions{}.handoff_retry_ticks;
+  w.clock.set((w.clock.now_us() / retry_us + 1) * retry_us);
+  // The crossing is decided, its append queued but not committed; then the tick.
+  std::optional<Result<zone::Outcome>> crossed;
+  static_cast<void>(
+      w.world.submit_for(player, 999, game::move(player, past_edge),
+                         [&](Result<zone::Outcome> got) { crossed = std::move(got); }));
+  w.io.poll();
+  REQUIRE(w.zone(1)->state().departing_player(player));
+  w.world.tick();
+  w.io.poll();
+  // Zone 2 has not taken a player that zone 1 might yet lose.
+  CHECK(w.zone(2)->state().player(player) == nullptr);
+  CHECK(w.world.directory().find(player)->zone == 1);
+
+  w.settle();
+  REQUIRE(crossed.has_value());
+  REQUIRE_OK(*crossed);
+  CHECK((*crossed)->accepted);
+  CHECK(w.zone(2)->state().player(player) != nullptr);
+  CHECK_FALSE(w.zone(1)->state().departing_player(player));
+}
+
+TEST_CASE("a repeated arrival does not bring a player who logged out back online") {
+  SteppedWorld w;
+  const EntityId player = 2;
+  REQUIRE_OK(w.submit_for(player, 1, game::join(player)));
+  REQUIRE(w.world.directory().connected(player));
+  const game::Point past_edge = w.walk_to_exit(player);
+  w.clock.advance(std::chrono::seconds(1));
+  auto crossed = w.submit_for(player, 999, game::move(player, past_edge));
+  REQUIRE_OK(crossed);
+  REQUIRE_MESSAGE(crossed->accepted, crossed->reason);
+  w.settle();
+  REQUIRE(w.last_handoff.has_value());
+  REQUIRE(w.zone(2)->state().player(player) != nullptr);
+  w.world.disconnect(player, game::LogoutReason::disconnected, nullptr);
+  w.settle();
+  REQUIRE(w.zone(2)->state().offline_player(player) != nullptr);
+
+  // The handoff delivered again, as a source zone's restart or retry may.
+  w.world.zones().route(*w.last_handoff);
+  w.settle();
+  const auto place = w.world.directory().find(player);
+  REQUIRE(place.has_value());
+  CHECK(place->zone == 2);
+  CHECK_FALSE(place->online);
+  CHECK(w.zone(2)->state().offline_player(player) != nullptr);
 }
 
 TEST_CASE("a census keeps each zone's newest outcomes of a player, whatever the zone order") {

@@ -559,6 +559,33 @@ TEST_CASE("a player's logout is shown to those who see it, and its character wai
   CHECK(own.back().character.has_value());
 }
 
+TEST_CASE("a player coming into a zone is shown who is already in view, as events of seq 0") {
+  ServerFixture server;
+  // 9 and 11 start in zone 2 at its spawn point; 7 joins them there.
+  Player first(server, 9);
+  Player second(server, 11);
+  Player newcomer(server, 7);
+  // The view follows the newcomer's Joined, which is shown once durable: after the answer to
+  // the Join, which the commit gives at once. Wait for it.
+  std::vector<std::uint64_t> players;
+  for (int attempt = 0; attempt < 50 && players.size() < 2; ++attempt) {
+    players.clear();
+    for (const game::Seen& one : shown<game::Seen>(newcomer.client)) {
+      if (one.what == game::Seen::What::player) players.push_back(one.entity);
+    }
+  }
+  std::sort(players.begin(), players.end());
+  CHECK(players == std::vector<std::uint64_t>{9, 11});
+  for (const net::Events& events : newcomer.client.seen()) {
+    for (const net::WorldEvent& event : events.events) {
+      if (event.payload_type == game::Seen::type) CHECK(event.seq == 0);
+    }
+  }
+  // Those already there were shown the newcomer's Joined, not a view.
+  CHECK(shown<game::Seen>(first.client).size() == 0);
+  CHECK_FALSE(shown<game::Joined>(first.client).empty());
+}
+
 TEST_CASE("players crossing together each see their own Arrived, and resume across the border") {
   ServerFixture server;
   // Even ids start in zone 1 of 2; its east exit leads to zone 2.

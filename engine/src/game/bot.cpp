@@ -232,6 +232,22 @@ struct Bot::Fold {
   void operator()(const LoggedOut& e) const {
     if (mine(e.entity)) bot.view_.joined = false;
   }
+  void operator()(const Seen& e) const {
+    switch (e.what) {
+    case Seen::What::wolf:
+    case Seen::What::boar:
+      bot.view_.mobs.insert_or_assign(
+          e.entity, SeenMob{e.what == Seen::What::wolf ? MobKind::wolf : MobKind::boar, e.at});
+      break;
+    case Seen::What::potion:
+    case Seen::What::pelt:
+      bot.view_.items.insert_or_assign(
+          e.entity,
+          SeenItem{e.what == Seen::What::potion ? ItemKind::potion : ItemKind::pelt, e.at});
+      break;
+    case Seen::What::player: break;
+    }
+  }
 };
 
 Bot::Bot(EntityId self, const zone::ZoneInfo& home, BotOptions options)

@@ -133,6 +133,10 @@ struct Writer {
   fb::Offset<void> operator()(const LoggedOut& e) const {
     return schema::CreateLoggedOut(b, e.entity, static_cast<std::uint8_t>(e.reason)).Union();
   }
+  fb::Offset<void> operator()(const Seen& e) const {
+    const auto at = to_schema(e.at);
+    return schema::CreateSeen(b, e.entity, static_cast<std::uint8_t>(e.what), &at, e.hp).Union();
+  }
 };
 
 // ---- reading: the table of each event type, and one overload per table ------------------------
@@ -160,6 +164,7 @@ WORLDLOG_GAME_TABLE(Departed)
 WORLDLOG_GAME_TABLE(Arrived)
 WORLDLOG_GAME_TABLE(HandoffCompleted)
 WORLDLOG_GAME_TABLE(LoggedOut)
+WORLDLOG_GAME_TABLE(Seen)
 #undef WORLDLOG_GAME_TABLE
 
 struct EventReader : Reader {
@@ -216,6 +221,9 @@ struct EventReader : Reader {
   }
   Event operator()(const schema::LoggedOut& t) {
     return LoggedOut{t.entity(), logout_reason(t.reason())};
+  }
+  Event operator()(const schema::Seen& t) {
+    return Seen{t.entity(), seen_what(t.what()), from_schema(t.at()), t.hp()};
   }
 };
 

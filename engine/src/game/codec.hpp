@@ -48,6 +48,10 @@ struct Reader {
     ok = ok && value <= 4;
     return value == 0 ? LogoutReason::left : static_cast<LogoutReason>(value);
   }
+  [[nodiscard]] Seen::What seen_what(std::uint8_t value) noexcept {
+    ok = ok && value >= 1 && value <= 5;
+    return static_cast<Seen::What>(value);
+  }
   /// A player table (absent = corrupt).
   [[nodiscard]] Player player(const schema::Player* table);
 };

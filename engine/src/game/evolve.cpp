@@ -187,6 +187,9 @@ struct Evolve {
 
   void operator()(const HandoffCompleted& e) const { state.departing.erase({e.entity, e.epoch}); }
 
+  /// Never logged; a view of what is there changes nothing.
+  void operator()(const Seen&) const {}
+
   void operator()(const LoggedOut& e) const {
     const auto found = state.players.find(e.entity);
     if (found == state.players.end()) return;

@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <variant>
 
+#include <worldlog/game/geometry.hpp>
 #include <worldlog/game/model.hpp>
 
 namespace worldlog::game {
@@ -13,7 +14,7 @@ constexpr std::array<std::string_view, std::variant_size_v<Event>> event_names{
     "Joined",           "Left",       "Moved",    "Attacked",       "Died",        "Respawned",
     "LevelUp",          "MobSpawned", "MobMoved", "Dropped",        "LootDropped", "PickedUp",
     "ItemDespawned",    "Used",       "Said",     "QuestCompleted", "Departed",    "Arrived",
-    "HandoffCompleted", "LoggedOut"};
+    "HandoffCompleted", "LoggedOut",  "Seen"};
 
 constexpr std::array<std::string_view, std::variant_size_v<Command>> command_names{
     "Join", "Leave", "Move", "Attack", "PickUp", "Drop", "Use", "Say", "Arrive", "CompleteHandoff"};
@@ -172,6 +173,7 @@ std::optional<zone::Located> Model::locate(const State& state, const Event& even
     std::optional<zone::Located> operator()(const LoggedOut& e) const {
       return at_entity(state, e.entity);
     }
+    std::optional<zone::Located> operator()(const Seen& e) const { return at(e.entity, e.at); }
 
     static std::optional<zone::Located> at(EntityId id, Point p) { return zone::Located{id, p}; }
   };
@@ -182,6 +184,24 @@ std::optional<Model::Handoff> Model::handoff(const State& state, const Event& ev
   const auto* departed = std::get_if<Departed>(&event);
   if (departed == nullptr) return std::nullopt;
   return handoff_of(state.info.zone, Departure{departed->player, departed->to, departed->epoch});
+}
+
+std::vector<Event> Model::view(const State& state, EntityId viewer, Point at,
+                               std::int64_t radius_mm) {
+  std::vector<Event> seen;
+  for (const auto& [id, player] : state.players) {
+    if (id != viewer && geometry::within(at, player.at, radius_mm))
+      seen.push_back(Seen{id, Seen::What::player, player.at, player.hp});
+  }
+  for (const Mob* mob : state.mobs_near(at, radius_mm)) {
+    const auto what = mob->kind == MobKind::wolf ? Seen::What::wolf : Seen::What::boar;
+    seen.push_back(Seen{mob->id, what, mob->at, mob->hp});
+  }
+  for (const GroundItem* item : state.items_near(at, radius_mm)) {
+    const auto what = item->kind == ItemKind::potion ? Seen::What::potion : Seen::What::pelt;
+    seen.push_back(Seen{item->id, what, item->at, 0});
+  }
+  return seen;
 }
 
 std::vector<Model::Handoff> Model::pending_handoffs(const State& state) {

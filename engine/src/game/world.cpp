@@ -191,6 +191,9 @@ void World::on_departure(const Model::Handoff& handoff) {
 }
 
 void World::on_arrival(const Model::Handoff& handoff, const zone::Outcome& arrived) {
+  // A repeated delivery appends nothing, or is answered from the zone's window: the first one
+  // decided what follows, and the player may have logged out since.
+  if (arrived.first_seq == 0 || arrived.duplicate) return;
   const EntityId player = handoff.entity;
   if (auto presence = this->presence()) static_cast<void>(presence->set_online(player, handoff.to));
   bool lost = false;
@@ -199,8 +202,7 @@ void World::on_arrival(const Model::Handoff& handoff, const zone::Outcome& arriv
     const std::lock_guard lock(crossing_mutex_);
     directory_.place(
         player, {.zone = handoff.to, .epoch = handoff.epoch, .online = true, .arriving = false});
-    // A repeated delivery appends nothing: the first one decided what follows.
-    if (arrived.first_seq == 0 || directory_.connected(player)) return;
+    if (directory_.connected(player)) return;
     // Nobody is connected as this player: its session ended (or died with the process that
     // stopped) while it crossed.
     lost = lost_in_transit_.erase(player) != 0 || !census_taken_;

@@ -40,7 +40,9 @@ Frame encoded_event(const zone::Broadcast<game::Event>& broadcast) {
     Frame frame;
   };
   thread_local Last last;
-  if (last.frame && last.zone == broadcast.zone && last.seq == broadcast.seq) return last.frame;
+  // Seq 0 is a view of what is there (Zone::show_view), one frame per viewer: never reused.
+  if (last.frame && broadcast.seq != 0 && last.zone == broadcast.zone && last.seq == broadcast.seq)
+    return last.frame;
   const zone::EncodedEvent encoded = game::Model::encode(broadcast.event);
   last = {broadcast.zone, broadcast.seq,
           framed(Events{{WorldEvent{broadcast.zone, broadcast.seq,

@@ -185,9 +185,21 @@ struct LoggedOut {
   friend bool operator==(const LoggedOut&, const LoggedOut&) = default;
 };
 
+/// Not a logged event: what a player is shown of an entity already in view when it comes into
+/// a zone (Joined, Arrived), since it saw none of the events that put it there.
+struct Seen {
+  static constexpr std::uint32_t type = 21;
+  enum class What : std::uint8_t { player = 1, wolf = 2, boar = 3, potion = 4, pelt = 5 };
+  EntityId entity = 0; ///< a player's or mob's id, or a ground item's
+  What what = What::player;
+  Point at;
+  std::int32_t hp = 0; ///< players and mobs
+  friend bool operator==(const Seen&, const Seen&) = default;
+};
+
 using Event = std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned,
                            MobMoved, Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said,
-                           QuestCompleted, Departed, Arrived, HandoffCompleted, LoggedOut>;
+                           QuestCompleted, Departed, Arrived, HandoffCompleted, LoggedOut, Seen>;
 
 /// The log's payload_type of `event`.
 [[nodiscard]] inline std::uint32_t payload_type_of(const Event& event) noexcept {

@@ -83,6 +83,10 @@ struct Model {
   [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
   /// For a Departed event: the handoff to deliver (arrive in `to`, then complete here).
   [[nodiscard]] static std::optional<Handoff> handoff(const State& state, const Event& event);
+  /// What `viewer`, coming into the zone at `at`, is shown of what is already there: a `Seen`
+  /// for every other online player, live mob and ground item within `radius_mm`.
+  [[nodiscard]] static std::vector<Event> view(const State& state, EntityId viewer, Point at,
+                                               std::int64_t radius_mm);
   /// Every departure not yet completed, by (entity, epoch).
   [[nodiscard]] static std::vector<Handoff> pending_handoffs(const State& state);
 };

@@ -23,9 +23,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -231,6 +233,9 @@ private:
     log::Actor actor;
     Event event;
     Located where;
+    /// For a follower that comes into the zone with this event: what it is shown of what is
+    /// already there (see view_on_entry), as of this event, so as durable as the event itself.
+    std::vector<std::pair<Event, Located>> view{};
   };
   /// One append: its events until it is sent (the log encodes them at once), then what to do
   /// once they are durable.
@@ -317,10 +322,8 @@ private:
     for (auto& emitted : M::on_tick(state_, context)) {
       add_model_event(emitted.actor, 0, std::move(emitted.event), context);
     }
-    if (options_.handoff_retry_ticks != 0 && context.tick % options_.handoff_retry_ticks == 0) {
-      for (const auto& handoff : M::pending_handoffs(state_))
-        start_handoff(handoff);
-    }
+    if (options_.handoff_retry_ticks != 0 && context.tick % options_.handoff_retry_ticks == 0)
+      retry_handoffs();
     after_decision();
   }
 
@@ -333,7 +336,8 @@ private:
     M::evolve(state_, event);
     if (auto handoff = M::handoff(state_, event)) batch_.handoffs.push_back(std::move(*handoff));
     if (auto where = M::locate(state_, event)) {
-      batch_.shown.push_back({seq, actor, std::move(event), *where});
+      auto view = view_on_entry(where->subject, where->at);
+      batch_.shown.push_back({seq, actor, std::move(event), *where, std::move(view)});
     }
     return seq;
   }
@@ -464,16 +468,60 @@ private:
     // A point the grid cannot hold is a model bug; it must not take the zone down with it.
     const Point at = shown.where.at;
     if (std::max(std::abs(at.x), std::abs(at.y)) > InterestGrid::max_coordinate) return;
-    if (sinks_.contains(shown.where.subject)) viewers_.place(shown.where.subject, at);
+    const EntityId subject = shown.where.subject;
+    if (!shown.view.empty()) entering_.erase(subject);
+    // A follower placed for the first time has come into the zone (Zone::follow).
+    const bool newcomer = sinks_.contains(subject) && !viewers_.contains(subject);
+    if (sinks_.contains(subject)) viewers_.place(subject, at);
     const Broadcast<Event> broadcast{info_.zone, shown.seq, shown.actor, shown.event, shown.where};
     viewers_.for_each_near(shown.where.at, [&](EntityId viewer) {
       const auto sink = sinks_.find(viewer);
       if (sink != sinks_.end()) sink->second(broadcast);
     });
+    if (newcomer) {
+      const auto& sink = sinks_.find(subject)->second;
+      for (const auto& [event, where] : shown.view)
+        sink(Broadcast<Event>{info_.zone, 0, {log::ActorKind::system, 0}, event, where});
+    }
   }
 
+  /// What a follower not yet placed (Zone::follow), coming into the zone at `at` with the event
+  /// just decided, is shown of what is already in view: the events of a model that can describe
+  /// it (an optional `M::view(state, viewer, at, radius)`), with seq 0, since the log holds no
+  /// such events. Taken from the state as of that event, so that it shows nothing that is not
+  /// durable once the event is; shown right after it. Once per coming in.
+  std::vector<std::pair<Event, Located>> view_on_entry(EntityId viewer, Point at) {
+    std::vector<std::pair<Event, Located>> view;
+    if constexpr (requires { M::view(state_, viewer, at, options_.view_radius_mm); }) {
+      if (!sinks_.contains(viewer) || viewers_.contains(viewer)) return view;
+      if (!entering_.insert(viewer).second) return view;
+      for (Event& event : M::view(state_, viewer, at, options_.view_radius_mm)) {
+        const Located where = M::locate(state_, event).value_or(Located{viewer, at});
+        view.emplace_back(std::move(event), where);
+      }
+      if (view.empty()) entering_.erase(viewer);
+    }
+    return view;
+  }
+
+  /// Drives a handoff whose departure is durable (from on_durable, or found on start).
   void start_handoff(const Handoff<Command>& handoff) {
+    durable_handoffs_.insert({handoff.entity, handoff.epoch});
     if (router_) router_->route(handoff);
+  }
+
+  /// Drives again the handoffs not yet completed, except those whose departure is only decided:
+  /// the destination must never take an entity that this zone might still lose in a failed
+  /// append (it would then be in two zones).
+  void retry_handoffs() {
+    std::set<std::pair<EntityId, std::uint64_t>> still_pending;
+    for (const auto& handoff : M::pending_handoffs(state_)) {
+      const std::pair key{handoff.entity, handoff.epoch};
+      if (!durable_handoffs_.contains(key)) continue;
+      still_pending.insert(key);
+      if (router_) router_->route(handoff);
+    }
+    durable_handoffs_ = std::move(still_pending);
   }
 
   // ---- snapshots and recovery -----------------------------------------------------------------
@@ -636,6 +684,10 @@ private:
   boost::asio::steady_timer landed_{strand()}; ///< before_stop waits on it for appends_in_flight_
   InterestGrid viewers_;                       ///< where each subscribed viewer stands
   std::unordered_map<EntityId, Sink> sinks_;   ///< lookups only: the grid decides who is told
+  /// Followers whose view on entry is decided and not yet shown: they get one view only.
+  std::unordered_set<EntityId> entering_;
+  /// Handoffs whose departure is durable, by (entity, epoch); completed ones leave at a retry.
+  std::set<std::pair<EntityId, std::uint64_t>> durable_handoffs_;
   ZoneStats stats_;
 };
 
