@@ -2,8 +2,9 @@
 //
 // Everything runs on the calling thread: the actors' executor is an io_context that only the
 // scheduler polls, and the log has no commit thread (the scheduler commits queued appends
-// itself), so every handler, commit and reply happens at a step the seed chose. Only the
-// actor index is written on the log's own thread; it holds no record, and nothing here reads it.
+// itself, and writes the actor index behind each commit), so every handler, commit and reply
+// happens at a step the seed chose, and the log's files get the same bytes in every run. They
+// are written through a file system that forgets what was not synced when the power fails.
 #include <worldlog/replay/simulation.hpp>
 
 #include <stdlib.h> // mkdtemp
@@ -28,6 +29,8 @@
 #include <worldlog/replay/replay.hpp>
 #include <worldlog/runtime/clock.hpp>
 
+#include "power_loss_file_system.hpp"
+
 namespace worldlog::replay {
 namespace {
 
@@ -38,6 +41,8 @@ using GameZone = zone::Zone<game::Model>;
 /// 2026-01-01, so that wall times look like wall times.
 constexpr std::int64_t sim_epoch_us = 1'767'225'600'000'000;
 constexpr std::uint64_t tick_us = 50'000;
+/// The kernel writes dirty pages back on one tick in this many, on average.
+constexpr std::uint64_t write_back_one_in = 8;
 /// Zone crashes at most this often (simulated time), so that supervisors do not give up: their
 /// restart intensity is part of the design, not a fault to find.
 constexpr std::int64_t zone_crash_gap_us = 2'000'000;
@@ -109,10 +114,13 @@ public:
         report.violation->repro += fmt::format(" --check-every {}", options_.check_every);
     }
     report.steps = std::min(step_, options_.steps);
-    // A run stopped by a violation still hashes what it wrote, for comparing two runs.
+    // A run stopped by a violation still hashes what it wrote, for comparing two runs (unless
+    // the log itself is what broke, and it did not reopen).
     discard_world();
-    report.log_hash = log_hash();
-    report.events = log_->last_position();
+    if (log_) {
+      report.log_hash = log_hash();
+      report.events = log_->last_position();
+    }
     report.counts = counts_;
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -145,7 +153,8 @@ private:
   // ---- the process: log, executor, world -------------------------------------------------------
 
   Status open() {
-    log::Options options{.durability = log::Durability::buffered, .commit_thread = false};
+    log::Options options{
+        .durability = log::Durability::buffered, .commit_thread = false, .file_system = disk_};
     auto opened = log::EventLog::open(dir_, options);
     if (!opened.ok()) return std::move(opened).error();
     if ((*opened)->last_position() != 0 && generation_ == 0) {
@@ -209,6 +218,50 @@ private:
     start_world();
   }
 
+  /// The machine loses power: the process dies as in a crash, and every byte the kernel had
+  /// not written back is gone, except as much of each unsynced tail as writeback got to (a WAL
+  /// record may be cut short). With buffered durability that takes back acknowledged commits,
+  /// newest first: what is left must be exactly the log as it stood at some earlier commit.
+  void lose_power() {
+    ++counts_.power_losses;
+    sessions_.clear();
+    discard_world();
+    const Tail tail = unsynced_tail();
+    disk_->cut_power();
+    log_.reset();
+    for (Client& client : clients_)
+      drop_connection(client);
+    const auto lost = disk_->lose_unsynced([this](const std::string& name, std::uint64_t unsynced) {
+      if (!name.ends_with(".log")) return std::uint64_t{0};
+      switch (rng_.below(4)) {
+      case 0: return std::uint64_t{0};
+      case 1: return unsynced;
+      default: return rng_.below(unsynced + 1);
+      }
+    });
+    if (!lost.ok()) violated("power_fails", lost.error().to_string());
+    if (auto reopened = open(); !reopened.ok())
+      violated("log_reopens",
+               fmt::format("the log did not reopen after a power loss: {}", reopened.error()));
+    check_lost_tail(tail);
+    note_synced();
+    start_world();
+  }
+
+  /// The kernel writes back every dirty page of the log's files.
+  void write_back() {
+    disk_->write_back();
+    note_synced();
+  }
+
+  /// What is synced now: a power loss keeps at least these heads.
+  void note_synced() {
+    synced_heads_.clear();
+    for (const log::StreamId stream : log_->streams())
+      synced_heads_[stream] = log_->head(stream);
+    synced_position_ = log_->last_position();
+  }
+
   void shut_down() {
     discard_world();
     log_.reset();
@@ -219,7 +272,11 @@ private:
   void step() {
     const std::uint64_t draw = rng_.below(1000);
     if (draw < 1) {
-      crash_process();
+      if (rng_.below(2) == 0) {
+        crash_process();
+      } else {
+        lose_power();
+      }
     } else if (draw < 3) {
       crash_zone();
     } else if (draw < 20) {
@@ -236,6 +293,7 @@ private:
     } else {
       clock_.advance(std::chrono::microseconds(tick_us));
       world_->tick();
+      if (rng_.below(write_back_one_in) == 0) write_back();
     }
   }
 
@@ -584,6 +642,84 @@ private:
     unverified_.clear();
   }
 
+  /// The records a power loss may take: each stream's past its synced head, read before.
+  struct TailRecord {
+    log::Seq seq = 0;
+    log::Position position = 0;
+    log::Hash hash{};
+  };
+  struct Tail {
+    std::map<log::StreamId, std::vector<TailRecord>> records;
+    log::Position last_position = 0;
+  };
+
+  Tail unsynced_tail() const {
+    Tail tail;
+    tail.last_position = log_->last_position();
+    for (const log::StreamId stream : log_->streams()) {
+      const auto synced = synced_heads_.find(stream);
+      const log::Seq from = synced == synced_heads_.end() ? 1 : synced->second + 1;
+      auto records = log_->read_stream(stream, from, ~std::size_t{0});
+      if (!records.ok()) {
+        violated("log_reads", fmt::format("stream {} from seq {} does not read before a power "
+                                          "loss: {}",
+                                          stream, from, records.error()));
+      }
+      auto& kept = tail.records[stream];
+      for (const auto& record : *records)
+        kept.push_back({record.seq(), record.position(), record.hash()});
+    }
+    return tail;
+  }
+
+  /// After a power loss the log is a prefix of the one before, by position, and holds at least
+  /// what was synced. The acknowledged commands it no longer holds are forgotten: they were
+  /// never durable, and a retry of one may be applied afresh.
+  void check_lost_tail(const Tail& tail) {
+    const log::Position position = log_->last_position();
+    if (position < synced_position_ || position > tail.last_position) {
+      violated("synced_survives_power_loss",
+               fmt::format("after a power loss the log ends at position {}; it was synced up to "
+                           "{} and had {} before",
+                           position, synced_position_, tail.last_position));
+    }
+    counts_.lost_events += tail.last_position - position;
+    for (const auto& [stream, records] : tail.records) {
+      const auto synced = synced_heads_.find(stream);
+      log::Seq expected = synced == synced_heads_.end() ? 0 : synced->second;
+      const TailRecord* last = nullptr;
+      for (const TailRecord& record : records) {
+        if (record.position > position) break;
+        expected = record.seq;
+        last = &record;
+      }
+      const log::Seq head = log_->head(stream);
+      if (head != expected) {
+        violated("power_loss_keeps_a_prefix",
+                 fmt::format("after a power loss the log ends at position {}, where stream {} "
+                             "was at seq {}; it is at seq {}",
+                             position, stream, expected, head));
+      }
+      if (last == nullptr) continue;
+      auto now = log_->read_stream(stream, head, 1);
+      if (!now.ok() || now->empty() || now->front().hash() != last->hash) {
+        violated("power_loss_keeps_a_prefix",
+                 fmt::format("after a power loss stream {} seq {} is not the record it was", stream,
+                             head));
+      }
+    }
+    // A refold this checker kept past the new head folded records that are gone.
+    for (auto& [zone, refold] : refolds_)
+      if (refold && refold->seq > log_->head(zone)) refold.reset();
+    std::erase_if(unverified_, [this](const CommandKey& key) {
+      const Applied& applied = applied_.at(key);
+      if (applied.first_seq <= log_->head(applied.zone)) return false;
+      ++counts_.lost_acknowledged;
+      applied_.erase(key);
+      return true;
+    });
+  }
+
   /// Everyone logs out and in again, and gets its character back.
   void finale() {
     settled_check();
@@ -642,6 +778,9 @@ private:
   const std::filesystem::path dir_;
   zone::Rng rng_;
   runtime::ManualClock clock_;
+  std::shared_ptr<PowerLossFileSystem> disk_ = std::make_shared<PowerLossFileSystem>();
+  std::map<log::StreamId, log::Seq> synced_heads_; ///< as of the last writeback or power loss
+  log::Position synced_position_ = 0;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

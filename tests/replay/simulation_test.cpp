@@ -43,6 +43,8 @@ TEST_CASE("a simulation injects every kind of fault and keeps every invariant") 
     const replay::SimReport report = run({.seed = seed, .steps = 8'000, .players = 10});
     CHECK(report.steps == 8'000);
     total.process_crashes += report.counts.process_crashes;
+    total.power_losses += report.counts.power_losses;
+    total.lost_events += report.counts.lost_events;
     total.zone_crashes += report.counts.zone_crashes;
     total.disconnects += report.counts.disconnects;
     total.retries += report.counts.retries;
@@ -52,6 +54,8 @@ TEST_CASE("a simulation injects every kind of fault and keeps every invariant") 
     total.acknowledged += report.counts.acknowledged;
   }
   CHECK(total.process_crashes > 0);
+  CHECK(total.power_losses > 0);
+  CHECK(total.lost_events > 0);
   CHECK(total.zone_crashes > 0);
   CHECK(total.disconnects > 0);
   CHECK(total.retries > 0);

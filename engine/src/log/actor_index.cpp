@@ -65,6 +65,16 @@ Status EventLog::Impl::recover_actor_index() {
 }
 
 void EventLog::Impl::index_behind(const std::vector<Committed>& committed) {
+  if (!options.commit_thread) {
+    // No indexer thread: the caller that drives the commits writes the index as well.
+    std::vector<ActorEntry> entries;
+    entries.reserve(committed.size());
+    for (const auto& event : committed) {
+      entries.push_back({event.actor, event.position, event.stream, event.seq});
+    }
+    if (!entries.empty()) write_index(entries);
+    return;
+  }
   bool wake = false;
   {
     std::lock_guard lock(index_mutex);
@@ -93,21 +103,25 @@ void EventLog::Impl::run_indexer() {
       });
       entries.swap(index_queue);
     }
-    const Position through = entries.back().position;
-    rocksdb::WriteBatch batch;
-    add_entries(batch, actors_cf, meta_cf, entries, through);
-    const auto status = db->Write(rocksdb::WriteOptions(), &batch);
+    write_index(entries);
     entries.clear();
-    {
-      std::lock_guard lock(index_mutex);
-      if (status.ok()) {
-        indexed_position = through;
-      } else if (!index_failure) {
-        index_failure = storage_error(status, "writing the actor index");
-      }
-    }
-    index_progress.notify_all();
   }
+}
+
+void EventLog::Impl::write_index(std::span<const ActorEntry> entries) {
+  const Position through = entries.back().position;
+  rocksdb::WriteBatch batch;
+  add_entries(batch, actors_cf, meta_cf, entries, through);
+  const auto status = db->Write(rocksdb::WriteOptions(), &batch);
+  {
+    std::lock_guard lock(index_mutex);
+    if (status.ok()) {
+      indexed_position = through;
+    } else if (!index_failure) {
+      index_failure = storage_error(status, "writing the actor index");
+    }
+  }
+  index_progress.notify_all();
 }
 
 Status EventLog::Impl::wait_indexed(Position position) {

@@ -28,8 +28,9 @@
 namespace worldlog::log {
 namespace {
 
-rocksdb::Options db_options(const Options& options) {
+rocksdb::Options db_options(const Options& options, rocksdb::Env* env) {
   rocksdb::Options db;
+  if (env != nullptr) db.env = env;
   db.create_if_missing = options.create_if_missing;
   db.create_missing_column_families = options.create_if_missing;
   db.IncreaseParallelism(2);
@@ -498,8 +499,9 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     // Opening reads the MANIFEST and then the WAL files, like a catch-up, with the same hole.
     if (auto caught_up = impl->catch_up(); !caught_up.ok()) return std::move(caught_up).error();
   } else {
-    const auto opened =
-        rocksdb::DB::Open(db_options(options), dir.string(), descriptors, &impl->handles, &raw);
+    if (options.file_system) impl->env = rocksdb::NewCompositeEnv(options.file_system);
+    const auto opened = rocksdb::DB::Open(db_options(options, impl->env.get()), dir.string(),
+                                          descriptors, &impl->handles, &raw);
     if (!opened.ok()) return storage_error(opened, fmt::format("opening {}", dir.string()));
     impl->db.reset(raw);
   }
@@ -548,10 +550,12 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
       raw_impl->run_committer();
     });
   }
-  impl->indexer = std::thread([raw_impl = impl.get()] {
-    name_this_thread("worldlog-index");
-    raw_impl->run_indexer();
-  });
+  if (options.commit_thread) {
+    impl->indexer = std::thread([raw_impl = impl.get()] {
+      name_this_thread("worldlog-index");
+      raw_impl->run_indexer();
+    });
+  }
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
 

@@ -8,11 +8,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 
 #include <worldlog/log/event_log.hpp>
 
@@ -65,6 +67,7 @@ struct LiveBuffer {
 
 struct EventLog::Impl {
   Options options;
+  std::unique_ptr<rocksdb::Env> env; ///< over options.file_system, when there is one; outlives db
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
   rocksdb::ColumnFamilyHandle* events_cf = nullptr;
@@ -114,7 +117,9 @@ struct EventLog::Impl {
   /// The watermark as stored: the actor index holds every event up to it.
   [[nodiscard]] Result<Position> stored_actor_index_position() const;
   void run_indexer();
-  /// Hands a durable batch to the indexer. Commit thread only.
+  /// Writes `entries` (not empty) and the watermark past them in one unsynced write.
+  void write_index(std::span<const ActorEntry> entries);
+  /// Hands a durable batch to the indexer (or, with no commit thread, writes it). Committer only.
   void index_behind(const std::vector<Committed>& committed);
   /// Waits until the actor index covers `position`.
   [[nodiscard]] Status wait_indexed(Position position);

@@ -23,6 +23,10 @@
 #include <worldlog/log/types.hpp>
 #include <worldlog/status.hpp>
 
+namespace rocksdb {
+class FileSystem;
+} // namespace rocksdb
+
 namespace worldlog::log {
 
 enum class Durability {
@@ -46,7 +50,12 @@ struct Options {
   /// false: no commit thread; appends wait in the queue until `commit_queued()` commits them on
   /// the caller's thread. A deterministic simulation drives group commit this way: it decides
   /// when each batch commits, and which appends a crash loses (`discard_queued()`).
+  /// The actor index is then written by `commit_queued` too, right behind each commit, so
+  /// that what a run writes depends on nothing but its schedule.
   bool commit_thread = true;
+  /// The file system RocksDB writes through; null: the operating system's. A simulation
+  /// passes one that can forget what was never synced, as a power loss does.
+  std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.

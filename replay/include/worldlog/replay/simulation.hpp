@@ -1,29 +1,32 @@
 // A deterministic simulation of a whole world with injected faults, in the manner of
 // FoundationDB's: the reference game's world (zones, presence, chat and their supervisors), the
-// sessions of simulated players and the log all run on one thread, driven by one seeded
-// scheduler and a manual clock, so the same seed always makes the same log, byte for byte.
+// sessions of simulated players and the log all run on one thread, driven by one seeded scheduler
+// and a manual clock, so the same seed always makes the same log, byte for byte.
 //
 //   SimReport report = simulate({.seed = 7, .steps = 20'000}).value();
 //   if (report.violation) fmt::print("{}\n", report.violation->repro);
 //
 // Each step the scheduler draws one thing to happen, from the seed: a player's turn (its bot
 // connects and joins, walks, fights, picks up, crosses into the next zone...), a few handlers of
-// the actors' mailboxes, a group commit of a few queued appends, a tick of the clock — or a
-// fault: the process crashes (every actor and every append not yet committed is dropped, the
-// log reopened, the world restarted from it), a zone crashes (its supervisor restarts it), a
-// player's connection drops (its commands in flight are retried with the same ids once it is
-// back), or a frame arrives twice. Crossings, logouts and retries are cut by crashes at every
-// point the schedule reaches.
+// the actors' mailboxes, a group commit of a few queued appends, a tick of the clock — or a fault:
+// the process crashes (every actor and every append not yet committed is dropped, the log reopened,
+// the world restarted from it), the power fails (a crash that also loses what the disk had not
+// synced: the log is buffered, and writes through a file system that forgets the unsynced part of
+// each file but what writeback got to), a zone crashes (its supervisor restarts it), a player's
+// connection drops (its commands in flight are retried with the same ids once it is back), or a
+// frame arrives twice. Crossings, logouts and retries are cut by crashes at every point the
+// schedule reaches.
 //
 // After every step it checks that no player is in two zones and that every zone's items are
-// conserved; every `check_every` steps, after each restart and at the end it lets the world
-// settle and checks that each zone's live state hashes like a refold of its log, that no player
-// is online without a connection, that the directory says where each character is, and that
-// every acknowledged command is in the log. Every outcome is checked as it comes: a client id is
-// applied at most once per player, and a retry is answered with the first outcome. At the end
-// every player logs out and in again and must get its character back, level, xp, inventory and
-// quests. The first violation stops the run; the report names the step, what broke and a
-// command that reproduces it.
+// conserved; every `check_every` steps, after each restart and at the end it lets the world settle
+// and checks that each zone's live state hashes like a refold of its log, that no player is online
+// without a connection, that the directory says where each character is, and that every
+// acknowledged command is in the log (after a power loss: that the log is a prefix of the one
+// before, up to the last writeback at least). Every outcome is checked as it comes: a client id is
+// applied at most once per player, and a retry is answered with the first outcome. At the end every
+// player logs out and in again and must get its character back, level, xp, inventory and quests.
+// The first violation stops the run; the report names the step, what broke and a command that
+// reproduces it.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +70,11 @@ struct SimCounts {
   std::uint64_t reconnects = 0;
   std::uint64_t process_crashes = 0;
   std::uint64_t zone_crashes = 0;
+  std::uint64_t power_losses = 0; ///< crashes that also lost what the disk had not synced
   std::uint64_t lost_appends = 0; ///< appends queued but not committed when the process crashed
+  std::uint64_t lost_events = 0;  ///< committed events a power loss took back (unsynced)
+  /// Acknowledged outcomes whose events a power loss took back: buffered durability allows it.
+  std::uint64_t lost_acknowledged = 0;
   std::uint64_t settled_checks = 0;
 };
 
