@@ -45,6 +45,8 @@ void add_serve_commands(CLI::App& app);
 void add_bots_command(CLI::App& app);
 /// `worldlog sim`.
 void add_sim_command(CLI::App& app);
+/// `worldlog repair`.
+void add_repair_command(CLI::App& app);
 
 /// Prints "worldlog: <message>" to stderr and ends the subcommand with exit status 1.
 [[noreturn]] inline void fail(std::string_view message) {

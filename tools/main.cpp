@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   worldlog::tools::add_serve_commands(app);
   worldlog::tools::add_bots_command(app);
   worldlog::tools::add_sim_command(app);
+  worldlog::tools::add_repair_command(app);
 
   try {
     app.parse(argc, argv);

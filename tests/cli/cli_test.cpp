@@ -301,6 +301,57 @@ TEST_CASE("verify fails on a stream cut off at its tail, naming the stream and i
   REQUIRE_RUN_OK(other_stream);
 }
 
+TEST_CASE("a damaged WAL is refused by every command, naming it; repair says what it drops") {
+  TempDir dir;
+  const fs::path copy = copy_of_demo(dir);
+  fs::path wal; // the largest WAL file: the demo's events are in it, not yet in a table file
+  std::uintmax_t largest = 0;
+  for (const auto& entry : fs::directory_iterator(copy)) {
+    if (entry.path().extension() == ".log" && fs::file_size(entry) > largest) {
+      largest = fs::file_size(entry);
+      wal = entry.path();
+    }
+  }
+  REQUIRE(largest > (64 << 10));
+  {
+    std::fstream io(wal, std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(fs::file_size(wal) / 2);
+    io.seekg(middle);
+    const char byte = static_cast<char>(io.get());
+    io.seekp(middle);
+    io.put(static_cast<char>(byte ^ 0x5a));
+  }
+  const auto data_files = [&] {
+    auto contents = dir_contents(copy);
+    std::erase_if(contents, [](const auto& entry) { return entry.first.starts_with("LOG"); });
+    return contents;
+  };
+  const auto before = data_files();
+
+  const Run demo = run({"demo", "--data", copy.string(), "--seconds", "1", "--players", "4"});
+  CHECK(demo.status == 1);
+  CHECK_SAYS(demo.err, fmt::format("the first damage is in {} at byte", wal.string()));
+  CHECK_SAYS(demo.err, "checksum mismatch");
+  const Run verify = run({"verify", "--data", copy.string()});
+  CHECK(verify.status == 1);
+  CHECK_SAYS(verify.err, wal.filename().string());
+  const Run trial = run({"repair", "--data", copy.string()});
+  REQUIRE_RUN_OK(trial);
+  CHECK_SAYS(trial.out, "a repair would keep");
+  CHECK_SAYS(trial.out, "nothing was changed");
+  CHECK_CONTENTS_UNCHANGED(before, data_files());
+
+  const Run repaired = run({"repair", "--data", copy.string(), "--yes"});
+  REQUIRE_RUN_OK(repaired);
+  CHECK_SAYS(repaired.out, "repaired");
+  fs::path aside = copy;
+  aside += ".damaged-1";
+  CHECK(read_file(aside / wal.filename()) == before.at(wal.filename().string()));
+  const Run verified = run({"verify", "--data", copy.string()});
+  REQUIRE_RUN_OK(verified);
+  CHECK_SAYS(verified.out, "all chains ok");
+}
+
 TEST_CASE("a failed import removes what it created and nothing that was there before") {
   TempDir dir;
   std::ofstream(dir / "bad.jsonl") << "this is not an export\n";

@@ -24,13 +24,23 @@
 
 #include "log/event_log_impl.hpp"
 #include "log/format.hpp"
+#include "log/wal_scan.hpp"
 
 namespace worldlog::log {
 namespace {
 
-rocksdb::Options db_options(const Options& options, rocksdb::Env* env) {
+rocksdb::Options db_options(const Options& options, rocksdb::Env* env,
+                            std::shared_ptr<rocksdb::Logger> info_log) {
   rocksdb::Options db;
   if (env != nullptr) db.env = env;
+  db.info_log = std::move(info_log);
+  // A record cut short at the end of the WAL is what a crash leaves, and never acknowledged
+  // (sync) or never synced (buffered): dropped. Damage anywhere before it would drop records
+  // that were acknowledged, so the open is refused instead, naming the file and offset
+  // (point-in-time recovery, RocksDB's default, drops them in silence).
+  db.wal_recovery_mode = options.drop_damaged_wal
+                             ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                             : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db.create_if_missing = options.create_if_missing;
   db.create_missing_column_families = options.create_if_missing;
   db.IncreaseParallelism(2);
@@ -354,6 +364,39 @@ Result<std::filesystem::path> make_reader_dir() {
   return std::filesystem::path(pattern);
 }
 
+/// Why RocksDB refused to open `dir`, with what it reported on the way and, for a damaged
+/// WAL, the file and the byte where the damage starts.
+Error open_error(const rocksdb::Status& status, const std::filesystem::path& dir,
+                 std::string_view what, const InfoLog& info_log) {
+  std::string reported;
+  std::vector<std::string> seen; // a reader's attempts report the same damage each time
+  for (const auto& warning : info_log.warnings()) {
+    if (std::find(seen.begin(), seen.end(), warning) != seen.end()) continue;
+    seen.push_back(warning);
+    reported += fmt::format("\n  {}", warning);
+  }
+  if (status.IsCorruption()) {
+    // RocksDB names a damaged WAL file, not where in it: find the first bad record.
+    std::vector<std::filesystem::path> wals;
+    std::error_code listed;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, listed))
+      if (entry.path().extension() == ".log") wals.push_back(entry.path());
+    std::sort(wals.begin(), wals.end());
+    for (const auto& wal : wals) {
+      if (auto damage = find_wal_damage(wal)) {
+        reported += fmt::format("\n  the first damage is in {} at byte {}: {}\n  nothing was "
+                                "changed; `worldlog repair --data {}` says what opening it "
+                                "anyway would drop",
+                                wal.string(), damage->offset, damage->what, dir.string());
+        break;
+      }
+    }
+  }
+  Error error = storage_error(status, what);
+  if (reported.empty()) return error;
+  return make_error(error.code(), "{}; the storage engine reported:{}", error.message(), reported);
+}
+
 /// Opens `dir` as a secondary instance. Its own directory, where it creates its info log, is
 /// removed as soon as the instance is open: the log file stays open and written, unlinked, so
 /// nothing is left behind even when the process dies by a signal (SIGPIPE, in
@@ -363,15 +406,20 @@ Status open_reader(const std::filesystem::path& dir,
                    std::vector<rocksdb::ColumnFamilyHandle*>& handles, rocksdb::DB*& db) {
   auto reader_dir = make_reader_dir();
   if (!reader_dir.ok()) return std::move(reader_dir).error();
+  rocksdb::DBOptions options = reader_options();
+  const auto info_log = std::make_shared<InfoLog>(*reader_dir, nullptr);
+  options.info_log = info_log;
   rocksdb::Status opened;
   for (int attempt = 0; attempt < reader_attempts; ++attempt) {
-    opened = rocksdb::DB::OpenAsSecondary(reader_options(), dir.string(), reader_dir->string(),
-                                          descriptors, &handles, &db);
+    opened = rocksdb::DB::OpenAsSecondary(options, dir.string(), reader_dir->string(), descriptors,
+                                          &handles, &db);
     if (opened.ok()) break;
   }
   std::error_code ignored;
   std::filesystem::remove_all(*reader_dir, ignored);
-  if (!opened.ok()) return storage_error(opened, fmt::format("opening {} read-only", dir.string()));
+  if (!opened.ok()) {
+    return open_error(opened, dir, fmt::format("opening {} read-only", dir.string()), *info_log);
+  }
   return {};
 }
 
@@ -385,6 +433,26 @@ std::vector<std::string> table_files(rocksdb::DB& db) {
     names.push_back(file.name);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+/// Refuses a directory whose file system (the nearest existing one, for a directory not yet
+/// made) has less than `needed` bytes free for this user.
+Status check_free_space(const std::filesystem::path& dir, std::uint64_t needed) {
+  std::error_code error;
+  auto existing = std::filesystem::absolute(dir, error);
+  while (!std::filesystem::exists(existing, error) && existing.has_parent_path() &&
+         existing != existing.parent_path())
+    existing = existing.parent_path();
+  const auto space = std::filesystem::space(existing, error);
+  if (error) {
+    return make_error(Errc::io_error, "cannot tell the free space at {}: {}", dir.string(),
+                      error.message());
+  }
+  if (space.available >= needed) return {};
+  return make_error(Errc::io_error,
+                    "{} has {} MiB free on its file system; a log opens for writing only with "
+                    "{} MiB free or more (log::Options::min_free_bytes)",
+                    dir.string(), space.available >> 20, needed >> 20);
 }
 
 } // namespace
@@ -500,9 +568,17 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     if (auto caught_up = impl->catch_up(); !caught_up.ok()) return std::move(caught_up).error();
   } else {
     if (options.file_system) impl->env = rocksdb::NewCompositeEnv(options.file_system);
-    const auto opened = rocksdb::DB::Open(db_options(options, impl->env.get()), dir.string(),
-                                          descriptors, &impl->handles, &raw);
-    if (!opened.ok()) return storage_error(opened, fmt::format("opening {}", dir.string()));
+    if (auto room = check_free_space(dir, options.min_free_bytes); !room.ok()) {
+      return std::move(room).error();
+    }
+    std::error_code made;
+    std::filesystem::create_directories(dir, made); // for the LOG file; RocksDB would make it
+    impl->info_log = std::make_shared<InfoLog>(dir, options.on_storage_message);
+    const auto opened = rocksdb::DB::Open(db_options(options, impl->env.get(), impl->info_log),
+                                          dir.string(), descriptors, &impl->handles, &raw);
+    if (!opened.ok()) {
+      return open_error(opened, dir, fmt::format("opening {}", dir.string()), *impl->info_log);
+    }
     impl->db.reset(raw);
   }
   impl->meta_cf = impl->handles[0];
@@ -628,6 +704,11 @@ Status EventLog::Impl::publish_caught_up() {
   });
   deliver();
   return scanned;
+}
+
+std::optional<Error> EventLog::write_failure() const {
+  std::lock_guard lock(impl_->queue_mutex);
+  return impl_->failure;
 }
 
 Seq EventLog::head(StreamId stream) const {

@@ -18,6 +18,8 @@
 
 #include <worldlog/log/event_log.hpp>
 
+#include "log/info_log.hpp"
+
 namespace worldlog::log {
 
 /// What the log knows of a stream's newest record.
@@ -68,6 +70,7 @@ struct LiveBuffer {
 struct EventLog::Impl {
   Options options;
   std::unique_ptr<rocksdb::Env> env; ///< over options.file_system, when there is one; outlives db
+  std::shared_ptr<InfoLog> info_log; ///< RocksDB's, writable logs only
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
   rocksdb::ColumnFamilyHandle* events_cf = nullptr;

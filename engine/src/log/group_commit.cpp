@@ -219,6 +219,10 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
         std::lock_guard lock(queue_mutex);
         failure = error;
       }
+      if (options.on_storage_message) {
+        options.on_storage_message(
+            true, fmt::format("the log refuses every append until it is reopened: {}", error));
+      }
       for (auto& request : batch)
         request.done(error);
       return;

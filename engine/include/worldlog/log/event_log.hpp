@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <worldlog/log/event.hpp>
@@ -56,6 +57,18 @@ struct Options {
   /// The file system RocksDB writes through; null: the operating system's. A simulation
   /// passes one that can forget what was never synced, as a power loss does.
   std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
+  /// Called with each error (`error`: a write failed, damage was found) and warning (a write
+  /// stall, say) of the storage, on whichever thread meets it. RocksDB's are in the LOG file in
+  /// the log's directory too.
+  std::function<void(bool error, std::string_view message)> on_storage_message = nullptr;
+  /// A WAL damaged before its last record is refused on open (a record cut short at its very
+  /// end, as a crash leaves it, is not damage). true: open it anyway, dropping every record
+  /// from the damage on, acknowledged or not; `worldlog repair` does this when asked.
+  bool drop_damaged_wal = false;
+  /// A writable open is refused when the log's file system has less free space than this: a
+  /// log that fills its disk stops taking appends, and one opened on a full disk could not
+  /// even record that its players logged out.
+  std::uint64_t min_free_bytes = 64 << 20;
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.
@@ -150,6 +163,10 @@ public:
   [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit) const;
 
   // ---- heads and integrity -------------------------------------------------------------------
+
+  /// The write error that made the log refuse every append since (the disk is full, the device
+  /// failed), if one did; it lasts until the log is reopened. Safe from any thread.
+  [[nodiscard]] std::optional<Error> write_failure() const;
 
   /// The last durable seq of `stream` (0 if it has no events).
   [[nodiscard]] Seq head(StreamId stream) const;
