@@ -88,6 +88,7 @@ void serve(const ServeOptions& options) {
       {.metrics = [&metrics] { return metrics.prometheus_text(); },
        .health = [&running_world]() -> Status {
          if (running_world == nullptr) return make_error(Errc::closed, "the world is starting");
+         if (auto failed = running_world->zones().write_failure()) return std::move(*failed);
          if (!running_world->world_supervisor()) {
            return make_error(Errc::closed, "the world supervisor is restarting");
          }
@@ -95,8 +96,10 @@ void serve(const ServeOptions& options) {
        }});
   if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
 
-  auto opened = log::EventLog::open(
-      options.data, {.create_if_missing = true, .on_commit = net::append_batch_metrics(metrics)});
+  auto opened =
+      log::EventLog::open(options.data, {.create_if_missing = true,
+                                         .on_commit = net::append_batch_metrics(metrics),
+                                         .on_storage_message = net::storage_messages(metrics)});
   if (!opened.ok())
     fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
   log::EventLog& log = **opened;

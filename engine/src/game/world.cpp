@@ -91,11 +91,13 @@ Status World::start(std::chrono::milliseconds timeout) {
 
 Status World::shutdown(std::chrono::milliseconds timeout) {
   Status logged_out = log_out_everyone(LogoutReason::server_stopped, timeout);
-  Status drained = zones_.drain_all(timeout);
+  Status drained = zones_.drain_all(timeout, options_.pump);
   if (drained.ok()) drained = std::move(logged_out);
   root_->stop();
   stopped_ = true;
   wait_until([this] { return root_->exited(); }, timeout);
+  // Zones stopped by a failed write drain as nothing: the failure is the shutdown's outcome.
+  if (auto failed = zones_.write_failure()) return std::move(*failed);
   return drained;
 }
 

@@ -650,6 +650,17 @@ std::function<void(std::size_t events)> append_batch_metrics(Metrics& metrics) {
   return [&batches](std::size_t events) { batches.observe(events); };
 }
 
+std::function<void(bool error, std::string_view message)> storage_messages(Metrics& metrics) {
+  auto& errors = metrics.counter("worldlog_storage_errors_total",
+                                 "Storage errors: failed writes, damage found (see stderr)");
+  auto& warnings = metrics.counter("worldlog_storage_warnings_total",
+                                   "Storage warnings, such as write stalls (see stderr)");
+  return [&errors, &warnings](bool error, std::string_view message) {
+    (error ? errors : warnings).inc();
+    fmt::print(stderr, "worldlog: storage {}: {}\n", error ? "error" : "warning", message);
+  };
+}
+
 void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
                         const log::EventLog& log) {
   auto& latency = metrics.latency_histogram(
@@ -697,9 +708,8 @@ void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
                  {{"zone", std::to_string(zone)}},
                  running ? static_cast<std::int64_t>(running->mailbox_depth()) : 0);
     }
-    const auto supervisor = world.world_supervisor();
     sink.counter("worldlog_zone_restarts_total", "Zones restarted by the world supervisor", {},
-                 supervisor ? supervisor->restarts() : 0);
+                 zones.restarts());
   });
 }
 

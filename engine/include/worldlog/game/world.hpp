@@ -78,7 +78,7 @@ public:
   [[nodiscard]] Status start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   /// A clean shutdown: every player online is logged out (`server_stopped`), every zone sends
   /// what it decided, waits until it is durable and stores a snapshot; then the tree stops.
-  /// Errors: the first zone's.
+  /// Errors: the first zone's; io_error when the log failed to write (nothing more was stored).
   [[nodiscard]] Status shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   /// Sends `command` from `actor` to `zone` (see Zone::submit). A player's command whose id

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -161,6 +162,12 @@ class Metrics;
 /// returns what feeds it: pass it as log::Options::on_commit when opening the log.
 /// REQUIRES: `metrics` outlives the log.
 [[nodiscard]] std::function<void(std::size_t events)> append_batch_metrics(Metrics& metrics);
+
+/// Registers worldlog_storage_errors_total and worldlog_storage_warnings_total and returns what
+/// counts them and prints each message on stderr: pass it as log::Options::on_storage_message.
+/// REQUIRES: `metrics` outlives the log.
+[[nodiscard]] std::function<void(bool error, std::string_view message)>
+storage_messages(Metrics& metrics);
 
 /// Registers what `server`, `world` and `log` show on /metrics: connections, frames, commands
 /// by result, protocol errors by code, events sent, the round-trip latency histogram and its

@@ -151,8 +151,10 @@ using SkippedSnapshot = std::function<void(const Error& why)>;
 /// none (fold from the genesis). A snapshot is a fold of events the log holds, so one past the
 /// head stands for events the log no longer has (its tail was lost: an unsynced WAL, a copy
 /// taken without it): it is skipped as corruption, naming its seq and the head, like a snapshot
-/// restore_snapshot refuses. Each skipped snapshot is shown to `skipped`, if given, newest
-/// first; none is ever trusted. Errors: the log's.
+/// restore_snapshot refuses. A snapshot that cannot be read (a damaged block of the snapshots'
+/// table file: the error names the file) is skipped with every older one, for a fold from the
+/// genesis. Each skipped snapshot is shown to `skipped`, if given, newest first; none is ever
+/// trusted. Errors: the log's, other than corruption.
 template <GameModel M>
 [[nodiscard]] Result<std::optional<RestoredSnapshot<M>>>
 restore_latest_snapshot(const log::EventLog& log, ZoneId zone, log::Seq at_or_before,
@@ -160,6 +162,15 @@ restore_latest_snapshot(const log::EventLog& log, ZoneId zone, log::Seq at_or_be
   const log::Seq head = log.head(zone);
   for (log::Seq before = at_or_before; before != 0;) {
     auto stored = log.latest_snapshot(zone, before);
+    if (!stored.ok() && stored.error().code() == Errc::corruption) {
+      if (skipped) {
+        skipped(make_error(Errc::corruption,
+                           "the snapshots of zone {} at or before seq {} cannot be read ({}); "
+                           "skipped for a fold from the genesis",
+                           zone, before, stored.error().message()));
+      }
+      break;
+    }
     if (!stored.ok()) return std::move(stored).error();
     if (!stored->has_value()) break;
     const log::Seq seq = (*stored)->seq;

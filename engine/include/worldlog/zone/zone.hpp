@@ -94,6 +94,9 @@ struct ZoneStats {
   std::uint64_t replayed_events = 0;    ///< events folded on start after that snapshot
   std::uint64_t skipped_snapshots = 0;  ///< snapshots not trusted on start (fold.hpp says why)
   std::string last_skipped_snapshot{};  ///< why the newest of them was skipped
+  /// How far the clock was behind the stream's last wall time at worst (0: never): events got
+  /// that wall time instead, since a stream's time never goes back.
+  std::int64_t clock_behind_us = 0;
 };
 
 template <GameModel M> class Zone final : public runtime::Actor {
@@ -347,6 +350,9 @@ private:
     if (batch_.events.empty()) batch_.first_seq = decided_seq_ + 1;
     // The log requires wall time to be monotone per stream; a clock stepping back must not
     // fail the zone.
+    if (context.now_us < last_wall_us_) {
+      stats_.clock_behind_us = std::max(stats_.clock_behind_us, last_wall_us_ - context.now_us);
+    }
     last_wall_us_ = std::max({last_wall_us_, context.now_us, std::int64_t{1}});
     batch_.events.push_back(log::NewEvent{.payload_type = payload_type,
                                           .payload = std::move(payload),
@@ -433,9 +439,16 @@ private:
     finish_drain();
   }
 
-  /// on_stop then answers everyone still waiting with `error`.
-  [[noreturn]] void on_append_failed(const Error& error) {
+  /// on_stop then answers everyone still waiting with `error`. A log that failed to write
+  /// refuses every append until it is reopened: the zone then stops instead of failing, so that
+  /// its supervisor does not restart it into the same error again and again (the world answers
+  /// commands with the log's error).
+  void on_append_failed(const Error& error) {
     append_error_ = error;
+    if (log_.write_failure()) {
+      stop();
+      return;
+    }
     fail(fmt::format("append to zone {} failed: {}", info_.zone, error));
   }
 
@@ -581,6 +594,12 @@ private:
     if (!failed.ok()) return failed;
     durable_seq_ = decided_seq_;
     if (decided_seq_ == 0) return append_genesis();
+    // Wall time never goes back in a stream, across restarts too: a snapshot at the head folds
+    // no event that would say where the stream's time stands, so it is read from the head. A
+    // clock behind it is clamped to it (add_event) and counted, never fatal.
+    auto head = log_.read_stream_backward(info_.zone, decided_seq_, 1);
+    if (!head.ok()) return std::move(head).error();
+    if (!head->empty()) last_wall_us_ = std::max(last_wall_us_, head->front().wall_time_us());
     return {};
   }
 

@@ -70,8 +70,16 @@ public:
       supervisor->add_child({zone_name(zone), [this, zone] { return make_zone(zone); }});
     }
     const std::lock_guard lock(mutex_);
+    if (supervisor_) earlier_restarts_ += supervisor_->restarts();
     supervisor_ = supervisor;
     return supervisor;
+  }
+
+  /// Zones restarted, by every world supervisor this set has made: a world supervisor that
+  /// gave up and was replaced does not take its count with it. Safe from any thread.
+  [[nodiscard]] std::uint64_t restarts() const {
+    const std::lock_guard lock(mutex_);
+    return earlier_restarts_ + (supervisor_ ? supervisor_->restarts() : 0);
   }
 
   [[nodiscard]] ZoneId zone_count() const noexcept { return options_.zones; }
@@ -88,9 +96,14 @@ public:
   }
 
   /// Zone::submit on the running incarnation of `zone`. Errors (also given to `reply`):
-  /// not_found for a zone outside 1..N, closed while it restarts, overloaded.
+  /// not_found for a zone outside 1..N, closed while it restarts, overloaded, io_error once
+  /// the log failed to write (see write_failure).
   Status submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Command command,
                 Reply reply) {
+    if (auto failed = write_failure()) {
+      if (reply) reply(*failed);
+      return std::move(*failed);
+    }
     auto target = this->zone(zone);
     if (!target) {
       Error error =
@@ -103,6 +116,17 @@ public:
     return target->submit(actor, command_id, std::move(command), std::move(reply));
   }
 
+  /// Once the log failed to write, what every command is answered: the world cannot store
+  /// anything until it is restarted on storage that works (the zones have stopped).
+  [[nodiscard]] std::optional<Error> write_failure() const {
+    auto failed = log_.write_failure();
+    if (!failed) return std::nullopt;
+    return make_error(Errc::io_error,
+                      "the event log cannot be written ({}); no command is accepted until the "
+                      "server is restarted with the storage fixed",
+                      failed->message());
+  }
+
   /// Sends a tick to every zone (a zone that is restarting misses it; ticks are not events).
   void tick_all() {
     for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
@@ -111,8 +135,9 @@ public:
   }
 
   /// Drains every zone (see Zone::drain) and waits up to `timeout` for all of them: the clean
-  /// shutdown step before stopping the supervisor. Returns the first error.
-  Status drain_all(std::chrono::milliseconds timeout) {
+  /// shutdown step before stopping the supervisor. Returns the first error. `pump`, if given,
+  /// runs while it waits (a world whose executor and commits the caller drives).
+  Status drain_all(std::chrono::milliseconds timeout, const std::function<void()>& pump = {}) {
     std::vector<std::future<Status>> drained;
     for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
       auto target = this->zone(zone);
@@ -124,6 +149,9 @@ public:
     Status first;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (auto& future : drained) {
+      while (pump && std::chrono::steady_clock::now() < deadline &&
+             future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        pump();
       if (future.wait_until(deadline) != std::future_status::ready) {
         return make_error(Errc::timeout, "zones did not drain within {} ms", timeout.count());
       }
@@ -206,6 +234,7 @@ private:
   std::vector<std::string> names_; ///< "zone-1", ...: looked up on every submit
   mutable std::mutex mutex_;
   std::shared_ptr<runtime::Supervisor> supervisor_; ///< the newest; guarded by mutex_
+  std::uint64_t earlier_restarts_ = 0;              ///< of the ones before it; guarded by mutex_
   std::unordered_map<EntityId, Sink> followers_;    ///< guarded by mutex_; lookups only
 };
 
