@@ -1,6 +1,10 @@
 // `worldlog replay export` and `worldlog replay import`: a log as text (JSON Lines, see
 // README.md, "Export format") for a bug report, and an identical log rebuilt from that text.
+#include <stdlib.h> // mkdtemp
+
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -81,25 +85,29 @@ void run_import(const ImportCommand& options) {
   }
   std::istream& in = options.in.empty() ? std::cin : file;
 
-  // A failed import removes what it made and nothing else: the directory itself when it was
-  // missing, or what it wrote into the empty directory it was given.
-  std::error_code looked;
-  const bool existed = std::filesystem::exists(dir, looked) || looked; // unsure: keep it
+  // The log is built in a directory of its own beside the target and renamed into place only
+  // once complete: a failed or killed import never leaves a partial log where a log is looked
+  // for (a killed one leaves the hidden ".<name>.importing-*" directory, named on stderr here).
+  const std::filesystem::path target = std::filesystem::absolute(dir);
+  std::filesystem::create_directories(target.parent_path());
+  std::string pattern =
+      (target.parent_path() / fmt::format(".{}.importing-XXXXXX", target.filename().string()))
+          .string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    fail(fmt::format("cannot make a directory beside {} to import into: {}", dir.string(),
+                     std::strerror(errno)));
+  }
+  const std::filesystem::path building = pattern;
   const auto undo = [&] {
     std::error_code ignored;
-    if (!existed) {
-      std::filesystem::remove_all(dir, ignored);
-      return;
-    }
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
-      std::filesystem::remove_all(entry.path(), ignored);
+    std::filesystem::remove_all(building, ignored);
   };
   Result<replay::ImportSummary> imported = make_error(Errc::closed, "not imported");
   {
-    auto opened = log::EventLog::open(dir, {.create_if_missing = true});
+    auto opened = log::EventLog::open(building / "log", {.create_if_missing = true});
     if (!opened) {
       undo();
-      fail(fmt::format("cannot create a log at {}: {}", dir.string(), opened.error()));
+      fail(fmt::format("cannot create a log beside {}: {}", dir.string(), opened.error()));
     }
     imported = replay::import_log(**opened, in);
   }
@@ -107,6 +115,15 @@ void run_import(const ImportCommand& options) {
     undo();
     fail(fmt::format("import failed: {}", imported.error()));
   }
+  // rename(2) replaces a missing or empty directory, and nothing else: a target that got files
+  // meanwhile is left alone.
+  std::error_code renamed;
+  std::filesystem::rename(building / "log", target, renamed);
+  if (renamed) {
+    undo();
+    fail(fmt::format("cannot move the imported log into {}: {}", dir.string(), renamed.message()));
+  }
+  undo();
   fmt::print("imported {} events of {} {} into {}: {}\n", imported->events,
              imported->streams.size() == 1 ? "zone" : "zones", fmt::join(imported->streams, ", "),
              dir.string(),
