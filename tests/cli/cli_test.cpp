@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -301,7 +302,7 @@ TEST_CASE("verify fails on a stream cut off at its tail, naming the stream and i
   REQUIRE_RUN_OK(other_stream);
 }
 
-TEST_CASE("a damaged WAL is refused by every command, naming it; repair says what it drops") {
+TEST_CASE("a damaged WAL is refused by every command, naming it, and repair says what it drops") {
   TempDir dir;
   const fs::path copy = copy_of_demo(dir);
   fs::path wal; // the largest WAL file: the demo's events are in it, not yet in a table file
@@ -382,6 +383,44 @@ TEST_CASE("a failed import removes what it created and nothing that was there be
   CHECK(refused.status == 1);
   CHECK_SAYS(refused.err, "not an empty directory");
   CHECK_CONTENTS_UNCHANGED(before, dir_contents(dir / "full"));
+}
+
+TEST_CASE("an import killed half way leaves no log where the log was to be") {
+  TempDir dir;
+  const fs::path exported = dir / "demo.jsonl";
+  const Run exporting =
+      run({"replay", "export", "--data", demo_log().string(), "--out", exported.string()});
+  REQUIRE_RUN_OK(exporting);
+  const auto lines = lines_of(read_file(exported));
+  REQUIRE(lines.size() > 100);
+  const fs::path fifo = dir / "export.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const fs::path target = dir / "imported";
+  const TempDir scratch("worldlog-cli-run-");
+  const pid_t pid =
+      start({"replay", "import", "--data", target.string(), "--in", fifo.string()}, scratch.path());
+  {
+    std::ofstream feed(fifo); // open once the import opens it to read
+    for (std::size_t i = 0; i < lines.size() / 2; ++i)
+      feed << lines[i] << '\n';
+    feed.flush();
+    // Half the events are in, and the import waits for more: it is killed.
+    const auto building = [&] {
+      for (const auto& entry : fs::directory_iterator(dir.path()))
+        if (entry.path().filename().string().starts_with(".imported.importing-") &&
+            fs::exists(entry.path() / "log" / "CURRENT"))
+          return true;
+      return false;
+    };
+    const auto deadline = Clock::now() + patience;
+    while (!building() && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(building());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::kill(pid, SIGKILL);
+  }
+  static_cast<void>(finish(pid, scratch.path()));
+  CHECK_FALSE(fs::exists(target));
 }
 
 TEST_CASE("audit verify names the stream and seq of a tampered record") {

@@ -14,6 +14,7 @@
 #include <worldlog/game/map.hpp>
 #include <worldlog/game/world.hpp>
 
+#include "game/stepped.hpp"
 #include "support/log_helpers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -42,23 +43,10 @@ struct SteppedWorld {
 
   SteppedWorld() { REQUIRE_OK(world.start()); }
 
-  /// Handlers and commits until neither has anything left.
-  void settle() {
-    for (;;) {
-      const std::size_t handled = io.poll();
-      if (handled == 0 && log->commit_queued() == 0) return;
-    }
-  }
+  void settle() { test::settle(io, *log); }
 
-  /// Submits and settles; the outcome.
   Result<zone::Outcome> submit_for(EntityId player, std::uint64_t id, game::Command command) {
-    std::optional<Result<zone::Outcome>> outcome;
-    static_cast<void>(
-        world.submit_for(player, id, std::move(command),
-                         [&](Result<zone::Outcome> got) { outcome = std::move(got); }));
-    settle();
-    REQUIRE(outcome.has_value());
-    return std::move(*outcome);
+    return submit_settled(world, io, *log, player, id, std::move(command));
   }
 
   std::shared_ptr<zone::Zone<game::Model>> zone(zone::ZoneId id) { return world.zones().zone(id); }

@@ -1,7 +1,8 @@
 // A damaged WAL: damage before its last record is refused on open, naming the file, with every
 // file kept; a record cut short at its very end (what a crash leaves) is dropped and the log
 // opens with the records before it; and when asked (`drop_damaged_wal`) the log opens with
-// everything from the damage on dropped.
+// everything from the damage on dropped. A log missing its CURRENT file is refused, not created
+// anew over its tables.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "support/dir_contents.hpp"
 #include "support/log_helpers.hpp"
+#include "support/raw_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace worldlog::test {
@@ -116,6 +118,45 @@ TEST_CASE("asked to, the log opens a damaged WAL up to the damage and drops the 
   auto verified = log->verify(stream);
   REQUIRE_OK(verified);
   CHECK(*verified == log->head(stream));
+}
+
+TEST_CASE("a log whose CURRENT and WAL are gone is refused, never made anew over its tables") {
+  TempDir dir;
+  const auto path = wal_only_log(dir);
+  static_cast<void>(open_log(path)); // its recovery moves the WAL's events into table files
+  std::filesystem::remove(path / "CURRENT");
+  for (const auto& entry : std::filesystem::directory_iterator(path))
+    if (entry.path().extension() == ".log") std::filesystem::remove(entry.path());
+  const auto before = data_files(path);
+
+  auto opened = log::EventLog::open(path, {});
+  CHECK(error_code(opened) == Errc::incompatible_format);
+  CHECK_MESSAGE(error_message(opened).find("no worldlog log") != std::string::npos,
+                error_message(opened));
+  CHECK_CONTENTS_UNCHANGED(before, data_files(path));
+}
+
+TEST_CASE("a log missing one of its table files is refused, naming it, by writers and readers") {
+  TempDir dir;
+  const auto path = dir / "log";
+  {
+    auto log = open_log(path);
+    append_n(*log, stream, 50, Actor{.kind = ActorKind::player, .id = 7});
+  }
+  static_cast<void>(open_log(path)); // its recovery moves the WAL's contents into table files
+  const auto actors = table_file_of(path, "actors");
+  std::filesystem::remove(actors);
+
+  for (const bool read_only : {false, true}) {
+    CAPTURE(read_only);
+    auto opened = log::EventLog::open(path, {.create_if_missing = false, .read_only = read_only});
+    CHECK(!opened.ok());
+    // By its number: RocksDB names the file by the legacy name it looked for last (.ldb).
+    CHECK_MESSAGE(error_message(opened).find(actors.stem().string()) != std::string::npos,
+                  error_message(opened));
+    CHECK_MESSAGE(error_message(opened).find("No such file") != std::string::npos,
+                  error_message(opened));
+  }
 }
 
 } // namespace worldlog::test

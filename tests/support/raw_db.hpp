@@ -1,6 +1,7 @@
 // Direct access to a closed log's RocksDB, for tests that tamper with what is on disk.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 
 namespace worldlog::test {
@@ -78,5 +80,30 @@ private:
   std::vector<std::string> names_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
+
+/// The table file that holds column family `cf` of the closed log in `dir` (the first, if it
+/// has more), found through a read-only open that changes no file of the log.
+[[nodiscard]] inline std::filesystem::path table_file_of(const std::filesystem::path& dir,
+                                                         std::string_view cf) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names)
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const auto opened =
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir.string(), descriptors, &handles, &raw);
+  REQUIRE_MESSAGE(opened.ok(), opened.ToString());
+  std::vector<rocksdb::LiveFileMetaData> files;
+  raw->GetLiveFilesMetaData(&files);
+  for (auto* handle : handles)
+    raw->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  delete raw;
+  for (const auto& file : files)
+    if (file.column_family_name == cf) return dir / file.relative_filename;
+  FAIL(fmt::format("no table file of {} holds column family {}", dir.string(), cf));
+  return {};
+}
 
 } // namespace worldlog::test

@@ -364,6 +364,52 @@ Result<std::filesystem::path> make_reader_dir() {
   return std::filesystem::path(pattern);
 }
 
+/// Refuses a database whose MANIFEST names a table file that is not there: RocksDB may open it
+/// anyway and answer reads from the files that are left, as if the missing one held nothing.
+Status check_table_files(rocksdb::DB& db, const std::filesystem::path& dir) {
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db.GetLiveFilesMetaData(&files);
+  for (const auto& file : files) {
+    const std::filesystem::path path = std::filesystem::path(file.db_path) / file.relative_filename;
+    std::error_code looked;
+    if (std::filesystem::exists(path, looked)) continue;
+    return make_error(Errc::corruption,
+                      "{} is missing its table file {} (column family '{}', {} entries): the "
+                      "log does not answer from part of its data",
+                      dir.string(), file.relative_filename, file.column_family_name,
+                      file.num_entries);
+  }
+  return {};
+}
+
+/// A reader (a secondary instance) opens a database one of whose table files is missing and
+/// answers without it, taking it for a file its writer deleted. A read-only open (which writes
+/// nothing) tells which files the MANIFEST names; one that is missing is an error, unless it is
+/// gone in the next attempt's MANIFEST too (a writer's compaction replaced it meanwhile).
+Status check_reader_table_files(const std::filesystem::path& dir,
+                                const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) {
+  rocksdb::DBOptions options;
+  options.info_log = std::make_shared<SilentLogger>();
+  Status checked;
+  for (int attempt = 0; attempt < reader_attempts; ++attempt) {
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    const auto opened =
+        rocksdb::DB::OpenForReadOnly(options, dir.string(), descriptors, &handles, &raw);
+    if (!opened.ok()) {
+      checked = storage_error(opened, fmt::format("opening {} read-only", dir.string()));
+      continue;
+    }
+    std::unique_ptr<rocksdb::DB> db(raw);
+    checked = check_table_files(*db, dir);
+    for (auto* handle : handles)
+      db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    db->Close().PermitUncheckedError();
+    if (checked.ok()) return checked;
+  }
+  return checked;
+}
+
 /// Why RocksDB refused to open `dir`, with what it reported on the way and, for a damaged
 /// WAL, the file and the byte where the damage starts.
 Error open_error(const rocksdb::Status& status, const std::filesystem::path& dir,
@@ -561,6 +607,9 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   }
   rocksdb::DB* raw = nullptr;
   if (options.read_only) {
+    if (auto complete = check_reader_table_files(dir, descriptors); !complete.ok()) {
+      return std::move(complete).error();
+    }
     auto opened = open_reader(dir, descriptors, impl->handles, raw);
     if (!opened.ok()) return std::move(opened).error();
     impl->db.reset(raw);
