@@ -197,6 +197,49 @@ TEST_CASE("a tick drives no handoff whose departure is not yet durable") {
   CHECK_FALSE(w.zone(1)->state().departing_player(player));
 }
 
+TEST_CASE("a retry of a command still in flight when its player crossed is not decided again") {
+  // Found by `worldlog sim --seed 3486 --steps 3763` once it filled disks: a command decided in
+  // the zone the player was leaving, not yet durable, and its retry sent on to the zone the
+  // player went to, which decided it a second time.
+  SteppedWorld w;
+  const EntityId player = 2;
+  REQUIRE_OK(w.submit_for(player, 1, game::join(player)));
+  const game::Point past_edge = w.walk_to_exit(player);
+  std::vector<Result<zone::Outcome>> answers;
+  const auto keep = [&](Result<zone::Outcome> got) { answers.push_back(std::move(got)); };
+  w.clock.advance(std::chrono::seconds(1)); // for the speed rule
+  static_cast<void>(w.world.submit_for(player, 998, game::move(player, past_edge), keep));
+  w.io.poll(); // the crossing is decided, its append queued
+  static_cast<void>(w.world.submit_for(player, 999, game::say(player, "still here?"), keep));
+  w.io.poll();                           // the Say is decided in zone 1 too, in an append behind it
+  REQUIRE(w.log->commit_queued(1) == 1); // the crossing is durable, the Say is not
+  while (w.io.poll() > 0) {
+  }
+  REQUIRE(w.world.directory().find(player)->zone == 2);
+  static_cast<void>(w.world.submit_for(player, 999, game::say(player, "still here?"), keep));
+  w.settle();
+  w.clock.advance(std::chrono::milliseconds(50));
+  w.world.tick();
+  w.settle();
+
+  REQUIRE(answers.size() == 3);
+  for (const auto& answer : answers)
+    REQUIRE_OK(answer);
+  const zone::Outcome& said = *answers[1];
+  const zone::Outcome& retried = *answers[2];
+  CHECK(retried.duplicate);
+  CHECK(retried.zone == said.zone);
+  CHECK(retried.first_seq == said.first_seq);
+  // Client id 999 is in the log once, in one zone.
+  std::size_t applied = 0;
+  for (const zone::ZoneId zone : {zone::ZoneId{1}, zone::ZoneId{2}}) {
+    const auto events = read_stream_all(*w.log, zone);
+    for (const auto& event : events)
+      if (event.actor().id == player && event.command_id() == 999) ++applied;
+  }
+  CHECK(applied == 1);
+}
+
 TEST_CASE("a repeated arrival does not bring a player who logged out back online") {
   SteppedWorld w;
   const EntityId player = 2;

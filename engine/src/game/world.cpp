@@ -104,11 +104,20 @@ Status World::shutdown(std::chrono::milliseconds timeout) {
 Status World::submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Command command,
                      zone::Reply reply) {
   const bool from_player = actor.kind == log::ActorKind::player && command_id != 0;
+  const std::pair<EntityId, std::uint64_t> key{actor.id, command_id};
   if (from_player) {
+    std::unique_lock lock(in_flight_mutex_);
+    if (const auto original = in_flight_.find(key); original != in_flight_.end()) {
+      original->second.push_back(std::move(reply));
+      return {};
+    }
+    // Looked up under the lock: an answer is remembered before its entry above is erased.
     if (auto earlier = directory_.recall(actor.id, command_id)) {
+      lock.unlock();
       answer_duplicate(std::move(*earlier), reply);
       return {};
     }
+    in_flight_.try_emplace(key);
   }
   if (auto* join = std::get_if<Join>(&command)) {
     if (const auto place = directory_.find(join->entity)) join->epoch = place->epoch;
@@ -120,10 +129,12 @@ Status World::submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Co
   }
   const EntityId player = entity_of(command);
   return zones_.submit(zone, actor, command_id, std::move(command),
-                       [this, actor, command_id, from_player, player, joins, leaves,
+                       [this, actor, command_id, from_player, player, joins, leaves, key,
                         reply = std::move(reply)](Result<zone::Outcome> outcome) {
                          if (outcome.ok() && from_player)
                            directory_.remember(actor.id, command_id, *outcome);
+                         std::vector<zone::Reply> retries;
+                         if (from_player) retries = take_retries(key);
                          if ((joins || leaves) && outcome.ok() && outcome->accepted &&
                              !outcome->duplicate) {
                            const bool online = joins;
@@ -142,7 +153,12 @@ Status World::submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Co
                                static_cast<void>(chat->leave_all(player));
                            }
                          }
-                         if (reply) reply(std::move(outcome));
+                         if (retries.empty()) {
+                           if (reply) reply(std::move(outcome));
+                           return;
+                         }
+                         if (reply) reply(outcome);
+                         answer_retries(retries, outcome);
                        });
 }
 
@@ -340,6 +356,29 @@ Status World::log_out_everyone(LogoutReason reason, std::chrono::milliseconds ti
     if (auto outcome = logout.get(); !outcome.ok()) return std::move(outcome).error();
   }
   return {};
+}
+
+std::vector<zone::Reply> World::take_retries(const std::pair<EntityId, std::uint64_t>& key) {
+  const std::lock_guard lock(in_flight_mutex_);
+  const auto found = in_flight_.find(key);
+  if (found == in_flight_.end()) return {};
+  std::vector<zone::Reply> retries = std::move(found->second);
+  in_flight_.erase(found);
+  return retries;
+}
+
+void World::answer_retries(std::vector<zone::Reply>& retries,
+                           const Result<zone::Outcome>& outcome) {
+  for (auto& retry : retries) {
+    if (!retry) continue;
+    if (!outcome.ok()) {
+      retry(outcome.error());
+      continue;
+    }
+    zone::Outcome first = *outcome;
+    first.duplicate = true;
+    retry(std::move(first));
+  }
 }
 
 void World::answer_duplicate(zone::Outcome earlier, const zone::Reply& reply) const {

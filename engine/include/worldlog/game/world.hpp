@@ -143,6 +143,12 @@ private:
   /// Answers a retried command with its first outcome, the rejection's reason read back from
   /// the log.
   void answer_duplicate(zone::Outcome earlier, const zone::Reply& reply) const;
+  /// The original of `key` is answered: it is no longer in flight, and these retries waited
+  /// for its outcome.
+  std::vector<zone::Reply> take_retries(const std::pair<EntityId, std::uint64_t>& key);
+  /// Answers `retries` with their original's outcome, marked a duplicate.
+  static void answer_retries(std::vector<zone::Reply>& retries,
+                             const Result<zone::Outcome>& outcome);
 
   runtime::Executor executor_;
   log::EventLog& log_;
@@ -165,6 +171,12 @@ private:
   };
   /// Logouts a zone lost, to resend on the next tick. Guarded by crossing_mutex_.
   std::vector<std::pair<EntityId, LostLogout>> lost_logouts_;
+  /// Players' commands submitted and not yet answered, by (player, client id), with the replies
+  /// of the retries that arrived meanwhile. A retry waits for its original's outcome: sent on to
+  /// the player's zone instead, it would be decided again there when the player has crossed
+  /// since (the original's zone holds its outcome, and it is not yet in the directory).
+  std::mutex in_flight_mutex_;
+  std::map<std::pair<EntityId, std::uint64_t>, std::vector<zone::Reply>> in_flight_;
   std::shared_ptr<runtime::Supervisor> root_;
   bool stopped_ = false;
   std::size_t logged_out_on_start_ = 0;
