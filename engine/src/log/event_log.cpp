@@ -756,6 +756,7 @@ Status EventLog::Impl::publish_caught_up() {
 }
 
 std::optional<Error> EventLog::write_failure() const {
+  if (!impl_->failed.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard lock(impl_->queue_mutex);
   return impl_->failure;
 }

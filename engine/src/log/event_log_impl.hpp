@@ -1,6 +1,7 @@
 // EventLog's private state, shared by the files of engine/src/log/.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -88,6 +89,8 @@ struct EventLog::Impl {
   std::size_t queued_events = 0;   ///< guarded by queue_mutex
   bool stopping = false;           ///< guarded by queue_mutex
   std::optional<Error> failure;    ///< guarded by queue_mutex; sticky after a failed write
+  /// Whether `failure` is set, read without the lock: every command asks (write_failure).
+  std::atomic<bool> failed{false};
   /// Heads including batches not yet durable. Touched only by the commit thread.
   std::unordered_map<StreamId, StreamHead> pending_heads;
   Position pending_position = 0; ///< touched only by the commit thread

@@ -218,6 +218,7 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
       {
         std::lock_guard lock(queue_mutex);
         failure = error;
+        failed.store(true, std::memory_order_release);
       }
       if (options.on_storage_message) {
         options.on_storage_message(
