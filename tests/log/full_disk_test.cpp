@@ -1,11 +1,14 @@
-// A log on a file system that fills up: a small tmpfs mounted for the test (it needs root and
-// the right to mount; elsewhere the test says so and checks nothing). Appends fail with a
+// A log on a file system that fills up: a small tmpfs, and a small ext4 on a loop device, mounted
+// for the test (it needs root and the right to mount; elsewhere the test says so and checks
+// nothing). Appends fail with a
 // storage error, and nothing aborts — neither the commit thread, nor the close, nor an open
 // on the full disk; once there is room again the log reopens with every acknowledged event.
 #include <sys/mount.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,18 +23,42 @@
 namespace worldlog::test {
 namespace {
 
-/// A tmpfs of `megabytes` at a fresh directory, unmounted at the end; mounted() is false where
-/// this process may not mount.
+/// How a test disk is made.
+enum class DiskKind {
+  tmpfs, ///< in memory; allocates a page at a time
+  ext4,  ///< an image on a loop device; ext4 honours fallocate, and RocksDB preallocates with it
+};
+
+/// A small file system at a fresh directory, unmounted at the end: `free_megabytes` free, plus
+/// `spare_megabytes` taken by a filler file that make_room() deletes. mounted() is false where
+/// this process may not mount (or, for ext4, lacks mkfs.ext4 or loop devices).
 class SmallDisk {
 public:
-  explicit SmallDisk(int megabytes) : path_(dir_ / "disk") {
+  SmallDisk(DiskKind kind, int free_megabytes, int spare_megabytes) : path_(dir_ / "disk") {
     std::filesystem::create_directories(path_);
-    const std::string size = fmt::format("size={}m", megabytes);
-    if (::mount("worldlog-test", path_.c_str(), "tmpfs", 0, size.c_str()) == 0) {
-      mounted_ = true;
+    if (kind == DiskKind::tmpfs) {
+      const std::string size = fmt::format("size={}m", free_megabytes + spare_megabytes);
+      if (::mount("worldlog-test", path_.c_str(), "tmpfs", 0, size.c_str()) != 0) {
+        why_not_ = std::strerror(errno);
+        return;
+      }
     } else {
-      why_not_ = std::strerror(errno);
+      // ext4 keeps a few MiB for its journal and metadata, and 5% for root.
+      const auto image = dir_ / "ext4.img";
+      const int image_megabytes = (free_megabytes + spare_megabytes) * 21 / 20 + 8;
+      const auto make = fmt::format("truncate -s {}M {} && mkfs.ext4 -q -m 0 {} >/dev/null 2>&1",
+                                    image_megabytes, image.string(), image.string());
+      const auto mount =
+          fmt::format("mount -o loop {} {} 2>/dev/null", image.string(), path_.string());
+      if (std::system(make.c_str()) != 0 || std::system(mount.c_str()) != 0) {
+        why_not_ = "mkfs.ext4 or mount -o loop failed";
+        return;
+      }
     }
+    mounted_ = true;
+    const auto filler =
+        fmt::format("fallocate -l {}M {}", spare_megabytes, (path_ / "filler").string());
+    if (std::system(filler.c_str()) != 0) throw std::runtime_error("cannot write " + filler);
   }
   ~SmallDisk() {
     if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
@@ -43,11 +70,8 @@ public:
   [[nodiscard]] const std::string& why_not() const { return why_not_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
-  /// Grows the file system to `megabytes`: room again.
-  bool grow(int megabytes) {
-    const std::string size = fmt::format("size={}m", megabytes);
-    return ::mount("worldlog-test", path_.c_str(), "tmpfs", MS_REMOUNT, size.c_str()) == 0;
-  }
+  /// Deletes the filler: room again.
+  bool make_room() { return std::filesystem::remove(path_ / "filler"); }
 
 private:
   TempDir dir_;
@@ -58,12 +82,12 @@ private:
 
 constexpr StreamId stream = 3;
 
-} // namespace
-
-TEST_CASE("a full disk fails appends with a storage error, aborts nothing, and loses nothing") {
-  SmallDisk disk(12);
+/// Appends until the disk is full, then checks that the log fails closed, aborts nothing, is
+/// refused while the disk is full and reopens with everything acknowledged once there is room.
+void fill_and_recover(DiskKind kind) {
+  SmallDisk disk(kind, 12, 64);
   if (!disk.mounted()) {
-    MESSAGE("skipped: cannot mount a small tmpfs here (" << disk.why_not() << ")");
+    MESSAGE("skipped: cannot mount a small file system here (" << disk.why_not() << ")");
     return;
   }
   const auto dir = disk.path() / "log";
@@ -104,12 +128,22 @@ TEST_CASE("a full disk fails appends with a storage error, aborts nothing, and l
   CHECK_MESSAGE(error_message(refused).find("MiB free") != std::string::npos,
                 error_message(refused));
 
-  REQUIRE(disk.grow(64));
+  REQUIRE(disk.make_room());
   auto log = open_log(dir, options);
   CHECK(log->head(stream) >= acknowledged);
   auto verified = log->verify(stream);
   REQUIRE_OK(verified);
   CHECK(*verified == log->head(stream));
+}
+
+} // namespace
+
+TEST_CASE("a full tmpfs fails appends with a storage error, aborts nothing, and loses nothing") {
+  fill_and_recover(DiskKind::tmpfs);
+}
+
+TEST_CASE("a full ext4 disk fails appends with a storage error, aborts nothing, loses nothing") {
+  fill_and_recover(DiskKind::ext4);
 }
 
 } // namespace worldlog::test
