@@ -546,7 +546,8 @@ void print_summary(const DemoOptions& options, const log::EventLog& log, log::Po
 }
 
 void run_demo(const DemoOptions& options) {
-  auto opened = log::EventLog::open(options.data, {.create_if_missing = true});
+  auto opened = log::EventLog::open(
+      options.data, {.create_if_missing = true, .on_storage_message = log::print_storage_message});
   if (!opened) fail(fmt::format("cannot open the log at {}: {}", options.data, opened.error()));
   const std::unique_ptr<log::EventLog> log = std::move(opened).value();
   check_same_world(*log, options);

@@ -104,7 +104,9 @@ void run_import(const ImportCommand& options) {
   };
   Result<replay::ImportSummary> imported = make_error(Errc::closed, "not imported");
   {
-    auto opened = log::EventLog::open(building / "log", {.create_if_missing = true});
+    auto opened =
+        log::EventLog::open(building / "log", {.create_if_missing = true,
+                                               .on_storage_message = log::print_storage_message});
     if (!opened) {
       undo();
       fail(fmt::format("cannot create a log beside {}: {}", dir.string(), opened.error()));

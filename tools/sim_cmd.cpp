@@ -40,6 +40,8 @@ boost::json::object counts_json(const replay::SimCounts& counts) {
           {"reconnects", counts.reconnects},
           {"process_crashes", counts.process_crashes},
           {"power_losses", counts.power_losses},
+          {"disk_fulls", counts.disk_fulls},
+          {"storage_errors", counts.storage_errors},
           {"zone_crashes", counts.zone_crashes},
           {"lost_appends", counts.lost_appends},
           {"lost_events", counts.lost_events},
@@ -89,11 +91,13 @@ void run_one(const SimCliOptions& options) {
                "answered as duplicates), {} crossings\n",
                report->events, c.commands, c.acknowledged, c.retries, c.duplicated_frames,
                c.duplicates, c.crossings);
-    fmt::print("  faults: {} process crashes and {} power losses ({} appends lost uncommitted, {} "
+    fmt::print("  faults: {} process crashes, {} full disks ({} commands refused) and {} power "
+               "losses ({} appends lost "
+               "uncommitted, {} "
                "events lost unsynced, {} of them acknowledged), {} zone crashes, {} disconnects; "
                "{} settled checks\n",
-               c.process_crashes, c.power_losses, c.lost_appends, c.lost_events,
-               c.lost_acknowledged, c.zone_crashes, c.disconnects, c.settled_checks);
+               c.process_crashes, c.disk_fulls, c.storage_errors, c.power_losses, c.lost_appends,
+               c.lost_events, c.lost_acknowledged, c.zone_crashes, c.disconnects, c.settled_checks);
     fmt::print("  log_hash {}\n", report->log_hash);
     if (!report->violation) fmt::print("  0 violations\n");
   }

@@ -18,6 +18,7 @@ public:
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* debug) override {
+    if (fs_.full()) return rocksdb::IOStatus::NoSpace("the simulated disk is full");
     auto status = target()->Append(data, options, debug);
     if (status.ok()) fs_.appended(name_, data.size());
     return status;
@@ -25,6 +26,7 @@ public:
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& verification,
                            rocksdb::IODebugContext* debug) override {
+    if (fs_.full()) return rocksdb::IOStatus::NoSpace("the simulated disk is full");
     auto status = target()->Append(data, options, verification, debug);
     if (status.ok()) fs_.appended(name_, data.size());
     return status;
@@ -74,6 +76,7 @@ rocksdb::IOStatus
 PowerLossFileSystem::NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                      std::unique_ptr<rocksdb::FSWritableFile>* file,
                                      rocksdb::IODebugContext* debug) {
+  if (full()) return rocksdb::IOStatus::NoSpace("the simulated disk is full");
   auto status = target()->NewWritableFile(name, options, file, debug);
   if (status.ok()) track(name, std::nullopt, file);
   return status;
@@ -165,6 +168,16 @@ void PowerLossFileSystem::write_back() {
 bool PowerLossFileSystem::powered() {
   std::lock_guard lock(mutex_);
   return powered_;
+}
+
+void PowerLossFileSystem::fill(bool full) {
+  std::lock_guard lock(mutex_);
+  full_ = full;
+}
+
+bool PowerLossFileSystem::full() {
+  std::lock_guard lock(mutex_);
+  return full_;
 }
 
 void PowerLossFileSystem::cut_power() {

@@ -6,6 +6,8 @@
 // tail writeback had got to by then, so a record may be cut short. Files not written since the
 // last power loss are on the disk as they are.
 //
+// It can also fill up: every write then fails with NoSpace, as a full disk's does.
+//
 // Not modelled: a directory entry that was never fsynced (a created or renamed file survives),
 // and reordered writeback within a file (what survives is always a prefix).
 #pragma once
@@ -32,6 +34,9 @@ public:
 
   /// The kernel writes every dirty page back: all that is written is on the disk.
   void write_back();
+  /// true: the disk is full; every append to a file and every new file fails with NoSpace
+  /// (nothing of it is written) until this is called with false.
+  void fill(bool full);
   /// The power fails: from now on nothing reaches the disk, synced or not, and whatever files
   /// the dying process creates, renames or deletes are as they were when the power is back.
   void cut_power();
@@ -70,6 +75,7 @@ private:
   void track(const std::string& name, std::optional<std::uint64_t> on_disk,
              std::unique_ptr<rocksdb::FSWritableFile>* file);
   bool powered();
+  [[nodiscard]] bool full();
   void appended(const std::string& name, std::uint64_t bytes);
   void synced(const std::string& name);
   void truncated(const std::string& name, std::uint64_t length);
@@ -77,6 +83,7 @@ private:
   std::mutex mutex_;
   std::map<std::string, Lengths> files_; ///< guarded by mutex_
   bool powered_ = true;                  ///< guarded by mutex_; false: syncs reach nothing
+  bool full_ = false;                    ///< guarded by mutex_; true: writes fail
 };
 
 } // namespace worldlog::replay

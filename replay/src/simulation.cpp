@@ -43,6 +43,8 @@ constexpr std::int64_t sim_epoch_us = 1'767'225'600'000'000;
 constexpr std::uint64_t tick_us = 50'000;
 /// The kernel writes dirty pages back on one tick in this many, on average.
 constexpr std::uint64_t write_back_one_in = 8;
+/// A full disk is freed (and the server restarted) on one step in this many, on average.
+constexpr std::uint64_t full_disk_one_in = 300;
 /// Zone crashes at most this often (simulated time), so that supervisors do not give up: their
 /// restart intensity is part of the design, not a fault to find.
 constexpr std::int64_t zone_crash_gap_us = 2'000'000;
@@ -99,7 +101,7 @@ public:
       for (step_ = 1; step_ <= options_.steps; ++step_) {
         step();
         check_every_step();
-        if (step_ % options_.check_every == 0) settled_check();
+        if (step_ % options_.check_every == 0 && !disk_full_) settled_check();
       }
       step_ = options_.steps;
       finale();
@@ -208,6 +210,7 @@ private:
 
   void crash_process() {
     ++counts_.process_crashes;
+    empty_disk();
     sessions_.clear();
     discard_world();
     log_.reset();
@@ -224,6 +227,7 @@ private:
   /// newest first: what is left must be exactly the log as it stood at some earlier commit.
   void lose_power() {
     ++counts_.power_losses;
+    empty_disk();
     sessions_.clear();
     discard_world();
     const Tail tail = unsynced_tail();
@@ -246,6 +250,22 @@ private:
     check_lost_tail(tail);
     note_synced();
     start_world();
+  }
+
+  /// The disk fills up: the next commit fails, and the world stops taking commands (each is
+  /// answered with the storage error) until an operator frees space and restarts the process,
+  /// a step drawn with odds 1 in full_disk_one_in. No settled check runs meanwhile.
+  void fill_disk() {
+    if (disk_full_) return;
+    ++counts_.disk_fulls;
+    disk_full_ = true;
+    disk_->fill(true);
+  }
+
+  /// Space is freed (before a restart).
+  void empty_disk() {
+    disk_full_ = false;
+    disk_->fill(false);
   }
 
   /// The kernel writes back every dirty page of the log's files.
@@ -271,11 +291,15 @@ private:
 
   void step() {
     const std::uint64_t draw = rng_.below(1000);
+    if (disk_full_ && rng_.below(full_disk_one_in) == 0) {
+      crash_process(); // space was freed, and the server restarted
+      return;
+    }
     if (draw < 1) {
-      if (rng_.below(2) == 0) {
-        crash_process();
-      } else {
-        lose_power();
+      switch (rng_.below(3)) {
+      case 0: crash_process(); break;
+      case 1: lose_power(); break;
+      default: fill_disk(); break;
       }
     } else if (draw < 3) {
       crash_zone();
@@ -431,6 +455,7 @@ private:
   /// Runs inside replies, on an actor's strand or in a commit: a violation found there is
   /// noted, and thrown by the step's checks (an exception there would fail the actor instead).
   void observe(EntityId player, std::uint64_t id, const Result<zone::Outcome>& outcome) {
+    if (!outcome.ok() && outcome.error().code() == Errc::io_error) ++counts_.storage_errors;
     if (noticed_) return;
     try {
       check_outcome(player, id, outcome);
@@ -722,6 +747,7 @@ private:
 
   /// Everyone logs out and in again, and gets its character back.
   void finale() {
+    if (disk_full_) crash_process();
     settled_check();
     for (Client& client : clients_)
       disconnect(client);
@@ -787,6 +813,7 @@ private:
   std::unique_ptr<game::World> world_;
   std::uint64_t generation_ = 0; ///< process incarnations
   bool crashing_ = false;
+  bool disk_full_ = false; ///< writes fail until the next restart
   std::uint64_t step_ = 0;
   std::uint64_t connections_ = 0;
   std::int64_t last_zone_crash_us_ = 0;

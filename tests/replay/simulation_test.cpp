@@ -44,6 +44,8 @@ TEST_CASE("a simulation injects every kind of fault and keeps every invariant") 
     CHECK(report.steps == 8'000);
     total.process_crashes += report.counts.process_crashes;
     total.power_losses += report.counts.power_losses;
+    total.disk_fulls += report.counts.disk_fulls;
+    total.storage_errors += report.counts.storage_errors;
     total.lost_events += report.counts.lost_events;
     total.zone_crashes += report.counts.zone_crashes;
     total.disconnects += report.counts.disconnects;
@@ -55,6 +57,8 @@ TEST_CASE("a simulation injects every kind of fault and keeps every invariant") 
   }
   CHECK(total.process_crashes > 0);
   CHECK(total.power_losses > 0);
+  CHECK(total.disk_fulls > 0);
+  CHECK(total.storage_errors > 0);
   CHECK(total.lost_events > 0);
   CHECK(total.zone_crashes > 0);
   CHECK(total.disconnects > 0);

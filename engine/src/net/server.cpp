@@ -657,7 +657,7 @@ std::function<void(bool error, std::string_view message)> storage_messages(Metri
                                    "Storage warnings, such as write stalls (see stderr)");
   return [&errors, &warnings](bool error, std::string_view message) {
     (error ? errors : warnings).inc();
-    fmt::print(stderr, "worldlog: storage {}: {}\n", error ? "error" : "warning", message);
+    log::print_storage_message(error, message);
   };
 }
 

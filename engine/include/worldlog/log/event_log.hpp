@@ -76,6 +76,10 @@ struct SubscribeOptions {
   std::size_t buffer_events = 4096; ///< live events held for a slow subscriber, at most
 };
 
+/// An `Options::on_storage_message` for tools: prints each message on stderr, as
+/// "worldlog: storage error: ..." (or warning).
+void print_storage_message(bool error, std::string_view message);
+
 class Subscription;
 
 /// Called once with the outcome of an asynchronous append, on the log's commit thread: keep it

@@ -12,10 +12,10 @@
 // the process crashes (every actor and every append not yet committed is dropped, the log reopened,
 // the world restarted from it), the power fails (a crash that also loses what the disk had not
 // synced: the log is buffered, and writes through a file system that forgets the unsynced part of
-// each file but what writeback got to), a zone crashes (its supervisor restarts it), a player's
-// connection drops (its commands in flight are retried with the same ids once it is back), or a
-// frame arrives twice. Crossings, logouts and retries are cut by crashes at every point the
-// schedule reaches.
+// each file but what writeback got to), the disk fills up (writes fail until a restart frees it), a
+// zone crashes (its supervisor restarts it), a player's connection drops (its commands in flight
+// are retried with the same ids once it is back), or a frame arrives twice. Crossings, logouts and
+// retries are cut by crashes at every point the schedule reaches.
 //
 // After every step it checks that no player is in two zones and that every zone's items are
 // conserved; every `check_every` steps, after each restart and at the end it lets the world settle
@@ -70,9 +70,11 @@ struct SimCounts {
   std::uint64_t reconnects = 0;
   std::uint64_t process_crashes = 0;
   std::uint64_t zone_crashes = 0;
-  std::uint64_t power_losses = 0; ///< crashes that also lost what the disk had not synced
-  std::uint64_t lost_appends = 0; ///< appends queued but not committed when the process crashed
-  std::uint64_t lost_events = 0;  ///< committed events a power loss took back (unsynced)
+  std::uint64_t power_losses = 0;   ///< crashes that also lost what the disk had not synced
+  std::uint64_t disk_fulls = 0;     ///< times the disk filled up (until a restart freed it)
+  std::uint64_t storage_errors = 0; ///< commands answered with the storage's error (disk full)
+  std::uint64_t lost_appends = 0;   ///< appends queued but not committed when the process crashed
+  std::uint64_t lost_events = 0;    ///< committed events a power loss took back (unsynced)
   /// Acknowledged outcomes whose events a power loss took back: buffered durability allows it.
   std::uint64_t lost_acknowledged = 0;
   std::uint64_t settled_checks = 0;
