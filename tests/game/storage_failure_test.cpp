@@ -101,6 +101,26 @@ TEST_CASE("a failed write stops the world accepting commands, loudly, and nothin
   CHECK(rejoined->accepted);
 }
 
+TEST_CASE("a world whose zones cannot write their genesis says so at once, and restarts none") {
+  TempDir dir;
+  auto disk = std::make_shared<FaultyFileSystem>();
+  auto log = open_log(
+      dir / "log",
+      {.durability = log::Durability::buffered, .commit_thread = false, .file_system = disk});
+  disk->fail_writes(rocksdb::IOStatus::NoSpace("injected: no space left on device"));
+  boost::asio::io_context io;
+  runtime::ManualClock clock(1'700'000'000'000'000);
+  game::World world(io.get_executor(), *log, clock,
+                    game::WorldOptions{.zones = 2, .pump = [&] { settle(io, *log); }});
+  const auto before = std::chrono::steady_clock::now();
+  const Status started = world.start();
+  CHECK(error_code(started) == Errc::io_error);
+  CHECK_MESSAGE(error_message(started).find("no space left") != std::string::npos,
+                error_message(started));
+  CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(10)); // not the timeout
+  CHECK(world.zones().restarts() == 0);
+}
+
 TEST_CASE("a world restarted with its clock an hour behind the log serves, in the log's time") {
   TempDir dir;
   constexpr std::int64_t start_us = 1'700'000'000'000'000;

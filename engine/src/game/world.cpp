@@ -69,6 +69,7 @@ Status World::start(std::chrono::milliseconds timeout) {
   root_->start();
   const bool ready = wait_until(
       [this] {
+        if (zones_.write_failure()) return true; // zones that cannot write stop: none will start
         for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
           auto target = zones_.zone(zone);
           if (!target || !target->running()) return false;
@@ -76,6 +77,7 @@ Status World::start(std::chrono::milliseconds timeout) {
         return presence() != nullptr && chat() != nullptr;
       },
       timeout);
+  if (auto failed = zones_.write_failure()) return std::move(*failed);
   if (!ready) {
     return make_error(Errc::timeout, "the world's {} zones did not start within {} ms",
                       options_.zones, timeout.count());

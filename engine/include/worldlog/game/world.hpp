@@ -73,8 +73,9 @@ public:
 
   /// Starts the tree and waits (up to `timeout`) until every zone has recovered from the log;
   /// then takes the directory's census of the zones and logs out every player still online
-  /// (`session_lost`), waiting until those logouts are durable. Errors: timeout; the first
-  /// logout that failed.
+  /// (`session_lost`), waiting until those logouts are durable. Errors: timeout; io_error, at
+  /// once, when the log cannot be written (a new zone's genesis, say); the first logout that
+  /// failed.
   [[nodiscard]] Status start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   /// A clean shutdown: every player online is logged out (`server_stopped`), every zone sends
   /// what it decided, waits until it is durable and stores a snapshot; then the tree stops.

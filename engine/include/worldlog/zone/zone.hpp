@@ -220,7 +220,16 @@ protected:
   }
 
   boost::asio::awaitable<void> on_start() override {
-    if (auto recovered = recover(); !recovered.ok()) fail(recovered.error().to_string());
+    if (auto recovered = recover(); !recovered.ok()) {
+      // A genesis that cannot be appended: as for any failed append, a restart would only
+      // meet the same error again.
+      if (log_.write_failure()) {
+        append_error_ = recovered.error();
+        stop();
+        co_return;
+      }
+      fail(recovered.error().to_string());
+    }
     for (const auto& handoff : M::pending_handoffs(state_))
       start_handoff(handoff);
     co_return;
