@@ -92,8 +92,9 @@ case $command in
     find engine replay tools tests schemas \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
       xargs -0 clang-format-14 --dry-run --Werror
     ctest --test-dir build --output-on-failure -j2
-    # The whole world under injected faults, seed after seed, for a minute in each build (the
-    # README's soak runs ten thousand); a violation prints its seed and fails the run.
+    # The whole world under injected faults, seed after seed, for a minute in each build (a
+    # longer soak: `worldlog sim --seeds`, docs/cli.md); a violation prints its seed and fails
+    # the run.
     build/worldlog sim --seed 1 --seeds 1000000 --seconds 60 --steps 4000 --jobs 2
     # Debug keeps the assertions on; clang 14 proves the code builds with it, too.
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \

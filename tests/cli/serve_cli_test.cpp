@@ -1,4 +1,4 @@
-// `worldlog serve` and `worldlog bots` end to end, as the README runs them: bots play against a
+// `worldlog serve` and `worldlog bots` end to end, as docs/cli.md runs them: bots play against a
 // served world over loopback, then SIGTERM stops the server, which snapshots every zone and
 // leaves a log that verifies.
 #include <arpa/inet.h>

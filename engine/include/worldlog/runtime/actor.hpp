@@ -1,5 +1,5 @@
-// Actors on Boost.Asio: one strand and one bounded mailbox each (README.md, "Actors, zones and the
-// reference game").
+// Actors on Boost.Asio: one strand and one bounded mailbox each (docs/architecture.md, "Actors,
+// zones and the reference game").
 //
 //   class Counter : public Actor { ... };
 //   auto counter = std::make_shared<Counter>(executor, ActorOptions{.name = "counter"});

@@ -1,5 +1,5 @@
-// Supervisors restart failed actors, as Erlang/OTP's do (README.md, "Actors, zones and the
-// reference game").
+// Supervisors restart failed actors, as Erlang/OTP's do (docs/architecture.md, "Actors, zones and
+// the reference game").
 //
 //   auto world = Supervisor::create(executor, "world", Strategy::one_for_one, {}, clock);
 //   world->add_child({"zone-1", [&] { return std::make_shared<Zone>(executor, 1); }});

@@ -6,9 +6,9 @@
 // within the radius of a point lies in the 3×3 cells around the point's cell, and an exact
 // integer distance test picks the viewers among them.
 //
-// Interest is not part of the world state and not in the log (README.md, "Actors, zones and the
-// reference game"): a zone can rebuild it from its state, so nothing here needs to be canonical,
-// snapshotted or hashed.
+// Interest is not part of the world state and not in the log (docs/architecture.md, "Actors,
+// zones and the reference game"): a zone can rebuild it from its state, so nothing here needs to
+// be canonical, snapshotted or hashed.
 #pragma once
 
 #include <cassert>
