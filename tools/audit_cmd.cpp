@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/export.hpp>
 #include <worldlog/zone/records.hpp>
@@ -78,7 +79,7 @@ json::object action_of(const log::EventView& event, std::uint64_t player) {
                       {"wall_time_us", event.wall_time_us()},
                       {"wall_time", replay::format_wall_time(event.wall_time_us())},
                       {"command_id", event.command_id()}};
-  const auto decoded = replay::describe_game_event(event);
+  const auto decoded = zone::describe_event<game::Model>(event);
   const json::object none;
   const json::object& fields = decoded && decoded->is_object() ? decoded->get_object() : none;
   if (event.payload_type() == zone::command_rejected_payload_type) {

@@ -1,5 +1,5 @@
 // `worldlog replay export` and `worldlog replay import`: a log as text (JSON Lines, see
-// README.md, "Export format") for a bug report, and an identical log rebuilt from that text.
+// docs/export-format.md) for a bug report, and an identical log rebuilt from that text.
 #include <stdlib.h> // mkdtemp
 
 #include <cerrno>
@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/export.hpp>
 
@@ -41,7 +42,7 @@ void run_export(const ExportCommand& options) {
   const auto log = open_existing_log(options.data);
   const replay::ExportOptions export_options{
       .streams = options.zones,
-      .describe = options.no_decode ? replay::EventDescriber() : replay::describe_game_event};
+      .describe = options.no_decode ? replay::EventDescriber() : zone::describe_event<game::Model>};
   std::ofstream file;
   if (!options.out.empty()) {
     file.open(options.out, std::ios::binary | std::ios::trunc);

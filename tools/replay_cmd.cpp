@@ -14,12 +14,12 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <worldlog/game/invariants.hpp>
 #include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/bisect.hpp>
 #include <worldlog/replay/diff.hpp>
 #include <worldlog/replay/export.hpp>
-#include <worldlog/replay/game_invariants.hpp>
 #include <worldlog/replay/progress.hpp>
 #include <worldlog/replay/replay.hpp>
 #include <worldlog/replay/verify.hpp>
@@ -86,7 +86,7 @@ std::string event_name(const log::EventView& event) {
 
 /// The event for people: seq, wall time, actor, command id, name, and its fields as JSON.
 std::string event_line(const log::EventView& event) {
-  const auto described = replay::describe_game_event(event);
+  const auto described = zone::describe_event<Model>(event);
   return fmt::format("seq {}  {}  {}  cmd {}  {}  {}", event.seq(),
                      replay::format_wall_time(event.wall_time_us()), event.actor(),
                      event.command_id(), event_name(event),
@@ -103,7 +103,7 @@ json::object event_json(const log::EventView& event) {
                       {"rules_version", event.rules_version()},
                       {"payload_type", event.payload_type()},
                       {"name", event_name(event)}};
-  auto described = replay::describe_game_event(event);
+  auto described = zone::describe_event<Model>(event);
   object["event"] = described ? std::move(*described) : json::value(nullptr);
   return object;
 }
@@ -414,7 +414,7 @@ struct BisectOptions {
 
 void run_bisect(const BisectOptions& options) {
   const Common& common = options.common;
-  const auto invariants = replay::game_invariants();
+  const auto invariants = game::invariants();
   const auto* invariant = invariants.find(options.invariant);
   if (invariant == nullptr) {
     std::string known;
@@ -507,7 +507,7 @@ void add_replay_commands(CLI::App& replay) {
   {
     auto options = std::make_shared<BisectOptions>();
     std::string names;
-    const auto invariants = replay::game_invariants();
+    const auto invariants = game::invariants();
     for (const auto& invariant : invariants.all())
       names += fmt::format("\n  {}: {}", invariant.name, invariant.description);
     auto* command = replay.add_subcommand(

@@ -13,7 +13,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <worldlog/replay/simulation.hpp>
+#include <worldlog/game/simulation.hpp>
 
 #include "commands.hpp"
 
@@ -21,7 +21,7 @@ namespace worldlog::tools {
 namespace {
 
 struct SimCliOptions {
-  replay::SimOptions sim;
+  game::SimOptions sim;
   std::uint64_t seeds = 1;
   std::optional<double> seconds; ///< with --seeds: start no seed after this long
   unsigned jobs = 1;
@@ -29,7 +29,7 @@ struct SimCliOptions {
   bool json = false;
 };
 
-boost::json::object counts_json(const replay::SimCounts& counts) {
+boost::json::object counts_json(const game::SimCounts& counts) {
   return {{"commands", counts.commands},
           {"acknowledged", counts.acknowledged},
           {"duplicates", counts.duplicates},
@@ -49,8 +49,8 @@ boost::json::object counts_json(const replay::SimCounts& counts) {
           {"settled_checks", counts.settled_checks}};
 }
 
-boost::json::object violation_json(const replay::SimReport& report) {
-  const replay::SimViolation& broken = *report.violation;
+boost::json::object violation_json(const game::SimReport& report) {
+  const game::SimViolation& broken = *report.violation;
   return {{"seed", report.seed},
           {"step", broken.step},
           {"invariant", broken.invariant},
@@ -58,16 +58,16 @@ boost::json::object violation_json(const replay::SimReport& report) {
           {"repro", broken.repro}};
 }
 
-void print_violation(const replay::SimReport& report) {
-  const replay::SimViolation& broken = *report.violation;
+void print_violation(const game::SimReport& report) {
+  const game::SimViolation& broken = *report.violation;
   fmt::print(stderr, "seed {} step {}: {} broken: {}\n  reproduce: {}\n", report.seed, broken.step,
              broken.invariant, broken.what, broken.repro);
 }
 
 void run_one(const SimCliOptions& options) {
-  replay::SimOptions sim = options.sim;
+  game::SimOptions sim = options.sim;
   sim.dir = options.data;
-  auto report = replay::simulate(sim);
+  auto report = game::simulate(sim);
   if (!report) fail(fmt::format("sim failed: {}", report.error()));
   const double per_second = report->seconds > 0 ? report->steps / report->seconds : 0;
   if (options.json) {
@@ -84,7 +84,7 @@ void run_one(const SimCliOptions& options) {
     if (report->violation) out["violation"] = violation_json(*report);
     fmt::print("{}\n", boost::json::serialize(out));
   } else {
-    const replay::SimCounts& c = report->counts;
+    const game::SimCounts& c = report->counts;
     fmt::print("seed {}: {} steps in {:.1f} s ({:.0f} steps/s), {} players in {} zones\n",
                report->seed, report->steps, report->seconds, per_second, sim.players, sim.zones);
     fmt::print("  {} events; {} commands ({} acknowledged, {} retried, {} duplicated frames, {} "
@@ -112,7 +112,7 @@ void run_soak(const SimCliOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> next{0};
   std::mutex mutex;
-  std::vector<replay::SimReport> failed;
+  std::vector<game::SimReport> failed;
   std::optional<std::string> error;
   std::uint64_t steps = 0;
   std::uint64_t runs = 0;
@@ -123,9 +123,9 @@ void run_soak(const SimCliOptions& options) {
   };
   const auto work = [&] {
     for (std::uint64_t index = next++; index < options.seeds && !out_of_time(); index = next++) {
-      replay::SimOptions sim = options.sim;
+      game::SimOptions sim = options.sim;
       sim.seed = options.sim.seed + index;
-      auto report = replay::simulate(sim);
+      auto report = game::simulate(sim);
       const std::lock_guard lock(mutex);
       if (!report) {
         error = fmt::format("seed {}: {}", sim.seed, report.error());

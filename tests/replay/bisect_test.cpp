@@ -7,8 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include <worldlog/game/invariants.hpp>
 #include <worldlog/replay/bisect.hpp>
-#include <worldlog/replay/game_invariants.hpp>
 
 #include "replay/game_log.hpp"
 
@@ -30,7 +30,7 @@ void wander(GameLog& world, zone::ZoneId z, game::EntityId id, int n) {
 }
 
 const replay::Invariant<Model>& builtin(const char* name) {
-  static const replay::Invariants<Model> invariants = replay::game_invariants();
+  static const replay::Invariants<Model> invariants = game::invariants();
   const auto* found = invariants.find(name);
   REQUIRE_MESSAGE(found != nullptr, name);
   return *found;
@@ -66,7 +66,7 @@ log::Seq broken_at(GameLog& world, const game::Event& broken, int before = 300, 
 } // namespace
 
 TEST_CASE("the reference game registers its four invariants") {
-  const auto invariants = replay::game_invariants();
+  const auto invariants = game::invariants();
   REQUIRE(invariants.all().size() == 4);
   CHECK(invariants.all()[0].name == "hp_in_bounds");
   CHECK(invariants.all()[1].name == "inside_map");
@@ -200,21 +200,21 @@ TEST_CASE("the item invariant checks inventories against the capacity") {
   game::State state = Model::initial_state({.zone = 1, .zone_count = 1, .seed = 42});
   Model::evolve(state, game::Joined{4, state.map.spawn, 0});
   for (game::ItemId id = 0; id <= game::rules.inventory_capacity; ++id) {
-    CHECK(replay::item_violation(state) == std::nullopt);
+    CHECK(game::item_violation(state) == std::nullopt);
     const game::ItemId item = state.next_item_id;
     Model::evolve(state, game::LootDropped{0, item, game::ItemKind::pelt, state.map.spawn, 0});
     Model::evolve(state, game::PickedUp{4, item, game::ItemKind::pelt});
   }
-  CHECK(replay::item_violation(state) == "player 4 carries 17 items, more than the capacity of 16");
+  CHECK(game::item_violation(state) == "player 4 carries 17 items, more than the capacity of 16");
 }
 
 TEST_CASE("the hp invariant checks mobs against their kind's max hp") {
   game::State state = Model::initial_state({.zone = 1, .zone_count = 1, .seed = 42});
   const game::EntityId wolf = game::mob_id(1, 0);
   Model::evolve(state, game::MobSpawned{wolf, game::MobKind::wolf, 0, state.map.spawn});
-  CHECK(replay::hp_violation(state) == std::nullopt);
+  CHECK(game::hp_violation(state) == std::nullopt);
   Model::evolve(state, game::Attacked{1, wolf, -1, 0});
-  CHECK(replay::hp_violation(state) == fmt::format("wolf {} has 31 hp, outside [0, 30]", wolf));
+  CHECK(game::hp_violation(state) == fmt::format("wolf {} has 31 hp, outside [0, 30]", wolf));
 }
 
 TEST_CASE("bisect finds a character made anew in a second zone while it rests in the first") {
@@ -275,7 +275,7 @@ TEST_CASE("a player handed off between zones is in one zone at a time and takes 
 }
 
 TEST_CASE("embedders register invariants of their own") {
-  replay::Invariants<Model> invariants = replay::game_invariants();
+  replay::Invariants<Model> invariants = game::invariants();
   const auto at_most_two =
       [](const game::State& state,
          replay::InvariantContext<Model>& context) -> std::optional<std::string> {

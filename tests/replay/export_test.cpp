@@ -15,6 +15,7 @@
 #include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/export.hpp>
+#include <worldlog/zone/describe.hpp>
 #include <worldlog/zone/records.hpp>
 
 #include "support/log_helpers.hpp"
@@ -288,7 +289,7 @@ TEST_CASE("import refuses a log that is not empty") {
   CHECK(source->last_position() == 3);
 }
 
-TEST_CASE("describe_game_event decodes the game's events the genesis and rejections") {
+TEST_CASE("describe_event decodes the game's events the genesis and rejections") {
   TempDir dir;
   auto log = open_log(dir / "log");
   const auto moved = game::Model::encode(game::Moved{7, {1500, -20}, 33});
@@ -307,7 +308,7 @@ TEST_CASE("describe_game_event decodes the game's events the genesis and rejecti
        make_event(zone::command_rejected_payload_type, rejected), make_event(12345, "unknown")});
   std::vector<std::string> described;
   for (const auto& event : read_stream_all(*log, 2)) {
-    const auto json = replay::describe_game_event(event.view());
+    const auto json = zone::describe_event<game::Model>(event.view());
     described.push_back(json ? json::serialize(*json) : "none");
   }
   CHECK(described == std::vector<std::string>{

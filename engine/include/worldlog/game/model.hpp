@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <worldlog/game/commands.hpp>
@@ -23,6 +24,7 @@
 #include <worldlog/game/state.hpp>
 #include <worldlog/log/types.hpp>
 #include <worldlog/status.hpp>
+#include <worldlog/zone/describe.hpp>
 #include <worldlog/zone/model.hpp>
 
 namespace worldlog::game {
@@ -66,6 +68,11 @@ struct Model {
   /// "Moved", "Attack": the struct's name.
   [[nodiscard]] static std::string_view event_name(const Event& event) noexcept;
   [[nodiscard]] static std::string_view command_name(const Command& command) noexcept;
+  /// For the tools (zone/describe.hpp): the fields of an event and of a command, and the name
+  /// of a rejection's Reject code.
+  [[nodiscard]] static boost::json::object event_json(const Event& event);
+  [[nodiscard]] static boost::json::object command_json(const Command& command);
+  [[nodiscard]] static std::string_view reason_name(std::uint32_t code) noexcept;
 
   /// Canonical bytes of `state` (a FlatBuffer written in id order); restore checks them with
   /// the verifier and rebuilds the state, map and derived indexes included, so that
@@ -92,6 +99,8 @@ struct Model {
 };
 
 static_assert(zone::GameModel<Model>);
+static_assert(zone::DescribesEvents<Model> && zone::DescribesCommands<Model> &&
+              zone::NamesReasons<Model>);
 
 /// A rejection's code as this model's Reject.
 [[nodiscard]] inline Reject reject_of(const zone::Rejection& rejection) noexcept {

@@ -2,8 +2,8 @@
 // to a bug report and replayed elsewhere; and the import that rebuilds an identical log from it.
 //
 // An export is JSON Lines: a header line, then one line per event in position order, each
-// with every envelope field, the payload in base64 and the record's hash (README.md, "Export
-// format", is the reference for people). Importing a whole-log export gives the same streams,
+// with every envelope field, the payload in base64 and the record's hash (docs/export-format.md
+// is the reference for people). Importing a whole-log export gives the same streams,
 // seqs, positions and wall times, and so the same record hashes, which the import checks line
 // by line. Snapshots are not exported: they are derived from the events.
 #pragma once
@@ -27,7 +27,8 @@ namespace worldlog::replay {
 inline constexpr std::string_view export_format = "worldlog-export";
 inline constexpr std::uint32_t export_version = 1;
 
-/// Decodes an event for people: the "event" field of its line, or nullopt for none.
+/// Decodes an event for people: the "event" field of its line, or nullopt for none
+/// (zone::describe_event<M> describes the records of model M).
 using EventDescriber = std::function<std::optional<boost::json::value>(const log::EventView&)>;
 
 struct ExportOptions {
@@ -61,11 +62,6 @@ struct ImportSummary {
 /// the line; corruption for an appended record that differs from its line, naming the line;
 /// and the log's append errors.
 [[nodiscard]] Result<ImportSummary> import_log(log::EventLog& log, std::istream& in);
-
-/// The reference game's describer: its events, and the zone's genesis and CommandRejected
-/// records (with the refused command), as JSON objects whose "type" names them; nullopt for a
-/// payload type it does not know or a payload that does not decode.
-[[nodiscard]] std::optional<boost::json::value> describe_game_event(const log::EventView& event);
 
 /// "2024-11-21T08:15:02.123456Z": a wall time (µs since the epoch) in ISO 8601 UTC, as the
 /// export and the tools print it.

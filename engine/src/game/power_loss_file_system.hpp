@@ -24,7 +24,7 @@
 
 #include <worldlog/status.hpp>
 
-namespace worldlog::replay {
+namespace worldlog::game {
 
 class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
 public:
@@ -86,4 +86,4 @@ private:
   bool full_ = false;                    ///< guarded by mutex_; true: writes fail
 };
 
-} // namespace worldlog::replay
+} // namespace worldlog::game

@@ -16,19 +16,18 @@
 #include <worldlog/game/model.hpp>
 #include <worldlog/replay/bisect.hpp>
 
-namespace worldlog::replay {
+namespace worldlog::game {
 
 /// The four invariants above, registered under their names.
-[[nodiscard]] Invariants<game::Model> game_invariants();
+[[nodiscard]] replay::Invariants<Model> invariants();
 
 /// The checks of the invariants that need nothing but the state: nullopt when it holds, else
 /// the first violation found (in id order), naming the entity and the values.
-[[nodiscard]] std::optional<std::string> hp_violation(const game::State& state);
-[[nodiscard]] std::optional<std::string> map_violation(const game::State& state);
+[[nodiscard]] std::optional<std::string> hp_violation(const State& state);
+[[nodiscard]] std::optional<std::string> map_violation(const State& state);
 /// item_violation checks the ledger's balance first, then each item.
-[[nodiscard]] std::optional<std::string> item_violation(const game::State& state);
+[[nodiscard]] std::optional<std::string> item_violation(const State& state);
 /// Whether a player or mob of `state` is also in `other`, a state of another zone.
-[[nodiscard]] std::optional<std::string> shared_entity(const game::State& state,
-                                                       const game::State& other);
+[[nodiscard]] std::optional<std::string> shared_entity(const State& state, const State& other);
 
-} // namespace worldlog::replay
+} // namespace worldlog::game

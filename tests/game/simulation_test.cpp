@@ -1,9 +1,9 @@
 // The whole-world simulation: the same seed makes the same log, its faults happen, and the
 // world it drives keeps every invariant over a spread of seeds. (CI runs many more seeds with
-// `worldlog sim --seeds`; the soak in the README runs ten thousand.)
+// `worldlog sim --seeds`, a minute in each build: tools/setup.sh test.)
 #include <doctest/doctest.h>
 
-#include <worldlog/replay/simulation.hpp>
+#include <worldlog/game/simulation.hpp>
 
 #include "support/log_helpers.hpp"
 #include "support/temp_dir.hpp"
@@ -11,8 +11,8 @@
 namespace worldlog::test {
 namespace {
 
-replay::SimReport run(const replay::SimOptions& options) {
-  auto report = replay::simulate(options);
+game::SimReport run(const game::SimOptions& options) {
+  auto report = game::simulate(options);
   REQUIRE_OK(report);
   if (report->violation) {
     FAIL_CHECK(fmt::format("{}: {}\n  {}", report->violation->invariant, report->violation->what,
@@ -24,23 +24,23 @@ replay::SimReport run(const replay::SimOptions& options) {
 } // namespace
 
 TEST_CASE("the same seed makes the same log, and another seed another") {
-  const replay::SimOptions options{.seed = 11, .steps = 6'000};
-  const replay::SimReport first = run(options);
-  const replay::SimReport again = run(options);
+  const game::SimOptions options{.seed = 11, .steps = 6'000};
+  const game::SimReport first = run(options);
+  const game::SimReport again = run(options);
   CHECK(first.log_hash == again.log_hash);
   CHECK(first.events == again.events);
   CHECK(first.counts.commands == again.counts.commands);
   CHECK(first.events > 1'000);
 
-  replay::SimOptions other = options;
+  game::SimOptions other = options;
   other.seed = 12;
   CHECK(run(other).log_hash != first.log_hash);
 }
 
 TEST_CASE("a simulation injects every kind of fault and keeps every invariant") {
-  replay::SimCounts total;
+  game::SimCounts total;
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
-    const replay::SimReport report = run({.seed = seed, .steps = 8'000, .players = 10});
+    const game::SimReport report = run({.seed = seed, .steps = 8'000, .players = 10});
     CHECK(report.steps == 8'000);
     total.process_crashes += report.counts.process_crashes;
     total.power_losses += report.counts.power_losses;
@@ -72,7 +72,7 @@ TEST_CASE("a simulation injects every kind of fault and keeps every invariant") 
 TEST_CASE("a simulation refuses a directory that already holds a log") {
   TempDir dir;
   run({.seed = 3, .steps = 200, .dir = dir / "log"});
-  auto again = replay::simulate({.seed = 3, .steps = 200, .dir = dir / "log"});
+  auto again = game::simulate({.seed = 3, .steps = 200, .dir = dir / "log"});
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().to_string().find("already holds a log") != std::string::npos);
 }

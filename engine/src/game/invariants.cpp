@@ -1,10 +1,10 @@
-#include <worldlog/replay/game_invariants.hpp>
+#include <worldlog/game/invariants.hpp>
 
 #include <utility>
 
 #include <fmt/format.h>
 
-namespace worldlog::replay {
+namespace worldlog::game {
 namespace {
 
 using game::ItemKind;
@@ -42,7 +42,7 @@ std::optional<std::string> inventory_violation(const game::Player& player, std::
 }
 
 std::optional<std::string> one_zone(const game::State& state,
-                                    InvariantContext<game::Model>& context) {
+                                    replay::InvariantContext<Model>& context) {
   for (zone::ZoneId other = 1; other <= state.info.zone_count; ++other) {
     if (other == state.info.zone) continue;
     auto then = context.zone_at_same_time(other);
@@ -145,31 +145,30 @@ std::optional<std::string> shared_entity(const game::State& state, const game::S
   return std::nullopt;
 }
 
-Invariants<game::Model> game_invariants() {
-  using Context = InvariantContext<game::Model>;
-  Invariants<game::Model> invariants;
+replay::Invariants<Model> invariants() {
+  using Context = replay::InvariantContext<Model>;
+  replay::Invariants<Model> all;
   const auto state_only = [](std::optional<std::string> (*check)(const game::State&)) {
     return [check](const game::State& state, Context&) { return check(state); };
   };
   // The names are fixed and distinct, so none of these adds can fail.
+  static_cast<void>(all.add({"hp_in_bounds", "every player's and mob's hp is within [0, its max]",
+                             state_only(&hp_violation)}));
   static_cast<void>(
-      invariants.add({"hp_in_bounds", "every player's and mob's hp is within [0, its max]",
-                      state_only(&hp_violation)}));
-  static_cast<void>(invariants.add(
-      {"inside_map", "every player, mob and ground item is on the map and not on a rock",
-       state_only(&map_violation)}));
-  static_cast<void>(invariants.add(
+      all.add({"inside_map", "every player, mob and ground item is on the map and not on a rock",
+               state_only(&map_violation)}));
+  static_cast<void>(all.add(
       {"items_conserved",
        "items on the ground and carried == created + carried in - used - expired - carried "
        "out; ground items carry issued ids and known kinds; inventories hold positive counts "
        "of known kinds within capacity",
        state_only(&item_violation)}));
-  static_cast<void>(invariants.add(
+  static_cast<void>(all.add(
       {"one_zone_per_entity",
        "no player (online or offline) or mob is in two zones at the same wall time (reads the "
        "other zones)",
        &one_zone}));
-  return invariants;
+  return all;
 }
 
-} // namespace worldlog::replay
+} // namespace worldlog::game

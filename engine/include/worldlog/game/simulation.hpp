@@ -37,7 +37,7 @@
 #include <worldlog/status.hpp>
 #include <worldlog/zone/model.hpp>
 
-namespace worldlog::replay {
+namespace worldlog::game {
 
 struct SimOptions {
   std::uint64_t seed = 1;
@@ -94,4 +94,4 @@ struct SimReport {
 /// log cannot be opened); whatever the world does wrong is a violation in the report.
 [[nodiscard]] Result<SimReport> simulate(const SimOptions& options);
 
-} // namespace worldlog::replay
+} // namespace worldlog::game

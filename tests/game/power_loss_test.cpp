@@ -10,14 +10,14 @@
 
 #include <worldlog/log/event_log.hpp>
 
-#include "power_loss_file_system.hpp"
+#include "game/power_loss_file_system.hpp"
 #include "support/log_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 namespace worldlog::test {
 namespace {
 
-using replay::PowerLossFileSystem;
+using game::PowerLossFileSystem;
 
 struct Machine {
   std::shared_ptr<PowerLossFileSystem> disk = std::make_shared<PowerLossFileSystem>();

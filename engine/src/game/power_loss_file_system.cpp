@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <optional>
 
-namespace worldlog::replay {
+namespace worldlog::game {
 
 /// A writable file that tells the file system what reached the page cache and the disk.
 class PowerLossFileSystem::File : public rocksdb::FSWritableFileOwnerWrapper {
@@ -212,4 +212,4 @@ Status PowerLossFileSystem::lose_unsynced(
   return {};
 }
 
-} // namespace worldlog::replay
+} // namespace worldlog::game

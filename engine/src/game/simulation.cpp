@@ -5,7 +5,7 @@
 // itself, and writes the actor index behind each commit), so every handler, commit and reply
 // happens at a step the seed chose, and the log's files get the same bytes in every run. They
 // are written through a file system that forgets what was not synced when the power fails.
-#include <worldlog/replay/simulation.hpp>
+#include <worldlog/game/simulation.hpp>
 
 #include <stdlib.h> // mkdtemp
 
@@ -23,15 +23,15 @@
 #include <fmt/format.h>
 
 #include <worldlog/game/bot.hpp>
+#include <worldlog/game/invariants.hpp>
 #include <worldlog/game/world.hpp>
 #include <worldlog/log/event_log.hpp>
-#include <worldlog/replay/game_invariants.hpp>
 #include <worldlog/replay/replay.hpp>
 #include <worldlog/runtime/clock.hpp>
 
 #include "power_loss_file_system.hpp"
 
-namespace worldlog::replay {
+namespace worldlog::game {
 namespace {
 
 using game::EntityId;
@@ -604,7 +604,7 @@ private:
 
   /// The live state equals a fold of the log (from the last refold, or a snapshot).
   void check_refold(ZoneId zone, const log::Hash& live) {
-    const Replayer<game::Model> replayer(*log_, zone);
+    const replay::Replayer<Model> replayer(*log_, zone);
     auto& hint = refolds_[zone];
     auto refold = hint ? replayer.state_at(log::end_seq, *hint) : replayer.state_at(log::end_seq);
     if (!refold.ok()) {
@@ -830,7 +830,7 @@ private:
   std::vector<CommandKey> unverified_; ///< applied since the last restart's durability check
   std::map<ZoneId, runtime::ActorId> incarnations_; ///< the zone incarnations players follow
   std::optional<Violated> noticed_;                 ///< found inside a reply
-  std::map<ZoneId, std::optional<Replayed<game::Model>>> refolds_;
+  std::map<ZoneId, std::optional<replay::Replayed<Model>>> refolds_;
   SimCounts counts_;
 };
 
@@ -864,4 +864,4 @@ Result<SimReport> simulate(const SimOptions& options) {
   return report;
 }
 
-} // namespace worldlog::replay
+} // namespace worldlog::game
