@@ -1,0 +1,270 @@
+// The market: a second game on worldlog, of a different kind than the reference game, built on
+// nothing of it. Traders gather ore and wood, craft tools, list goods for gold and buy each
+// other's; a listing nobody buys expires and its goods go back; a trader may travel to another
+// market (zone) with everything carried. Each zone is a market town; its stream holds its trades.
+//
+// Gold and goods are conserved, and the state keeps a ledger to prove it: gold enters only as a
+// newcomer's grant and leaves only as the market's fee on each sale; goods enter by gathering and
+// crafting and leave by crafting; a journey carries both out of one town and into another. The
+// invariants (invariants.hpp) check the balance; `worldlog audit` shows who did what.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <worldlog/log/types.hpp>
+#include <worldlog/status.hpp>
+#include <worldlog/zone/describe.hpp>
+#include <worldlog/zone/model.hpp>
+
+namespace worldlog::market {
+
+using TraderId = zone::EntityId;
+using OrderId = std::uint64_t;
+
+enum class Item : std::uint8_t { ore = 1, wood = 2, tool = 3 };
+inline constexpr Item all_items[] = {Item::ore, Item::wood, Item::tool};
+
+/// The market's rules (rules_version 1).
+struct Rules {
+  std::int64_t grant = 100;                  ///< gold a newcomer is given
+  std::uint64_t gather_cooldown_ticks = 20;  ///< between two gatherings of one trader
+  std::uint32_t gather_max = 3;              ///< a gathering yields 1..gather_max
+  std::uint32_t max_count = 1000;            ///< goods in one listing or purchase
+  std::int64_t max_price = 1'000'000;        ///< gold per good
+  std::int64_t fee_per_mille = 50;           ///< of each sale's price, burned (rounded down)
+  std::uint64_t listing_ttl_ticks = 1200;    ///< a listing expires after this (60 s at 20 Hz)
+  std::uint32_t max_listings_per_trader = 8; ///< open listings of one trader, at most
+};
+inline constexpr Rules rules{};
+
+/// Why a command is refused: stable codes (clients and audits branch on them).
+enum class Reject : std::uint32_t {
+  not_authorized = 1,   ///< acting for another trader, or a system-only command
+  already_joined = 2,   ///< Join for a trader who is here
+  not_joined = 3,       ///< a trader who is not in this market
+  travelling = 4,       ///< a trader on the way to another market
+  cooldown = 5,         ///< gathering again too soon
+  bad_item = 6,         ///< an item that is not one, or cannot be gathered
+  bad_count = 7,        ///< 0 or more than rules.max_count
+  bad_price = 8,        ///< not in 1..rules.max_price
+  not_enough_goods = 9, ///< listing or crafting with goods the trader does not have
+  no_such_order = 10,   ///< an order that is not open
+  not_your_order = 11,  ///< cancelling another trader's order
+  own_order = 12,       ///< buying from oneself
+  not_enough_gold = 13, ///< a purchase the buyer cannot pay
+  open_orders = 14,     ///< travelling with listings still open
+  no_such_market = 15,  ///< travelling to a zone that is not another market of the world
+  too_many_orders = 16, ///< more than rules.max_listings_per_trader open listings
+};
+[[nodiscard]] std::string_view to_string(Reject reject) noexcept;
+[[nodiscard]] std::string_view to_string(Item item) noexcept;
+
+struct Trader {
+  TraderId id = 0;
+  std::int64_t gold = 0;
+  std::map<Item, std::uint32_t> goods{}; ///< counts > 0
+  std::uint64_t epoch = 0;               ///< +1 on every journey
+  std::uint64_t last_gather_tick = 0;    ///< 0: never gathered
+
+  [[nodiscard]] std::uint32_t count(Item item) const {
+    const auto found = goods.find(item);
+    return found == goods.end() ? 0 : found->second;
+  }
+  friend bool operator==(const Trader&, const Trader&) = default;
+};
+
+struct Order {
+  OrderId id = 0;
+  TraderId seller = 0;
+  Item item = Item::ore;
+  std::uint32_t count = 0; ///< still for sale
+  std::int64_t price = 0;  ///< gold per good
+  std::uint64_t listed_tick = 0;
+  friend bool operator==(const Order&, const Order&) = default;
+};
+
+/// Where goods and gold came from and went, per zone: what the invariants balance against.
+struct Ledger {
+  struct Goods {
+    std::uint64_t gathered = 0, crafted = 0, consumed = 0, carried_in = 0, carried_out = 0;
+    friend bool operator==(const Goods&, const Goods&) = default;
+  };
+  std::int64_t gold_minted = 0, gold_burned = 0, gold_in = 0, gold_out = 0;
+  std::map<Item, Goods> goods{};
+  friend bool operator==(const Ledger&, const Ledger&) = default;
+};
+
+struct Departure {
+  Trader trader; ///< as it left
+  zone::ZoneId to = 0;
+  friend bool operator==(const Departure&, const Departure&) = default;
+};
+
+struct State {
+  zone::ZoneInfo info;
+  std::map<TraderId, Trader> online{};
+  std::map<TraderId, Trader> offline{};       ///< left, with everything they had
+  std::map<OrderId, Order> orders{};          ///< open listings; their goods are in escrow
+  std::map<TraderId, Departure> departing{};  ///< on the way, until the arrival is confirmed
+  std::map<TraderId, std::uint64_t> epochs{}; ///< the newest journey seen of each trader
+  OrderId next_order = 1;
+  Ledger ledger{};
+
+  /// The trader, online or offline; nullptr if not in this market.
+  [[nodiscard]] const Trader* find(TraderId id) const;
+};
+
+// Commands: what a trader (or, for a journey's two halves, the system) asks for.
+struct Join {
+  TraderId trader;
+};
+struct Leave {
+  TraderId trader;
+};
+struct Gather {
+  TraderId trader;
+  Item item;
+};
+struct List {
+  TraderId trader;
+  Item item;
+  std::uint32_t count;
+  std::int64_t price;
+};
+struct Cancel {
+  TraderId trader;
+  OrderId order;
+};
+struct Buy {
+  TraderId trader;
+  OrderId order;
+  std::uint32_t count;
+};
+struct Craft {
+  TraderId trader;
+}; ///< one ore and one wood make a tool
+struct Travel {
+  TraderId trader;
+  zone::ZoneId to;
+};
+struct Arrive {
+  Trader trader;
+  zone::ZoneId from;
+};
+struct CompleteJourney {
+  TraderId trader;
+  std::uint64_t epoch;
+};
+using Command =
+    std::variant<Join, Leave, Gather, List, Cancel, Buy, Craft, Travel, Arrive, CompleteJourney>;
+
+// Events: what happened. The variant's index + 1 is the payload type in the log.
+struct Joined {
+  TraderId trader;
+  std::int64_t granted;
+}; ///< granted: 0 for a returning trader
+struct Left {
+  TraderId trader;
+};
+struct Gathered {
+  TraderId trader;
+  Item item;
+  std::uint32_t count;
+  std::uint64_t tick;
+};
+struct Listed {
+  OrderId order;
+  TraderId seller;
+  Item item;
+  std::uint32_t count;
+  std::int64_t price;
+  std::uint64_t tick;
+};
+struct Cancelled {
+  OrderId order;
+};
+/// paid = count * price, from the buyer; the seller gets paid - fee; the fee is burned.
+struct Bought {
+  OrderId order;
+  TraderId buyer;
+  std::uint32_t count;
+  std::int64_t paid, fee;
+};
+struct Crafted {
+  TraderId trader;
+};
+struct Expired {
+  OrderId order;
+  std::uint64_t tick;
+};
+struct Departed {
+  Trader trader;
+  zone::ZoneId to;
+}; ///< trader.epoch is the journey's
+struct Arrived {
+  Trader trader;
+  zone::ZoneId from;
+};
+struct JourneyCompleted {
+  TraderId trader;
+  std::uint64_t epoch;
+};
+using Event = std::variant<Joined, Left, Gathered, Listed, Cancelled, Bought, Crafted, Expired,
+                           Departed, Arrived, JourneyCompleted>;
+
+struct Model {
+  using State = market::State;
+  using Command = market::Command;
+  using Event = market::Event;
+  using Decision = zone::Decision<Event>;
+  using Emitted = zone::Emitted<Event>;
+  using Handoff = zone::Handoff<Command>;
+
+  static constexpr std::string_view name = "worldlog.example.market";
+  static constexpr std::uint32_t rules_version = 1;
+
+  [[nodiscard]] static State initial_state(const zone::ZoneInfo& info);
+  [[nodiscard]] static Decision decide(const State& state, const log::Actor& actor,
+                                       const Command& command, zone::Context& context);
+  /// Listings past their time expire, oldest first; their goods go back to the seller.
+  [[nodiscard]] static std::vector<Emitted> on_tick(const State& state, zone::Context& context);
+  static void evolve(State& state, const Event& event);
+
+  /// FlatBuffers (market.fbs); decode* fail with corruption naming what is wrong.
+  [[nodiscard]] static zone::EncodedEvent encode(const Event& event);
+  [[nodiscard]] static Result<Event> decode(std::uint32_t payload_type, std::string_view bytes);
+  [[nodiscard]] static std::string encode_command(const Command& command);
+  [[nodiscard]] static Result<Command> decode_command(std::string_view bytes);
+
+  [[nodiscard]] static std::string_view event_name(const Event& event) noexcept;
+  [[nodiscard]] static std::string_view command_name(const Command& command) noexcept;
+  [[nodiscard]] static boost::json::object event_json(const Event& event);
+  [[nodiscard]] static boost::json::object command_json(const Command& command);
+  [[nodiscard]] static std::string_view reason_name(std::uint32_t code) noexcept;
+
+  /// Canonical bytes (a FlatBuffer in id order) and back; restore(snapshot(s)) == s.
+  [[nodiscard]] static std::string snapshot(const State& state);
+  [[nodiscard]] static Result<State> restore(std::string_view bytes);
+  [[nodiscard]] static log::Hash hash(const State& state);
+  [[nodiscard]] static boost::json::value to_json(const State& state);
+
+  /// Everyone in a market sees its trades: every event with a trader is at the square.
+  [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
+  [[nodiscard]] static std::optional<Handoff> handoff(const State& state, const Event& event);
+  [[nodiscard]] static std::vector<Handoff> pending_handoffs(const State& state);
+};
+
+static_assert(zone::GameModel<Model>);
+static_assert(zone::DescribesEvents<Model> && zone::DescribesCommands<Model> &&
+              zone::NamesReasons<Model>);
+
+} // namespace worldlog::market
