@@ -1,8 +1,9 @@
-// The subcommands of the `worldlog` command line, and the two helpers they share.
+// The reference game's subcommands of the stock `worldlog` binary, which main.cpp adds to the
+// log tools of worldlog::tools (worldlog/tools/cli.hpp), and a helper they share.
 //
 // Each add_X_command registers one subcommand (its options and its callback) on the app it is
-// given, so main.cpp only lists them. A callback that fails prints its error to stderr and
-// throws CLI::RuntimeError, which main turns into a non-zero exit without printing more.
+// given, so main.cpp only lists them. A callback that fails calls tools::fail, which prints its
+// error to stderr and throws CLI::RuntimeError; Cli::run turns that into exit status 1.
 #pragma once
 
 #include <charconv>
@@ -17,11 +18,10 @@
 #include <fmt/format.h>
 
 #include <worldlog/log/event_log.hpp>
+#include <worldlog/tools/cli.hpp>
 
 namespace worldlog::tools {
 
-void add_events_command(CLI::App& app);
-void add_verify_command(CLI::App& app);
 /// Registers `append` under the app given, which is the `bench` group.
 void add_bench_append_command(CLI::App& app);
 /// Registers `aoi` under the app given, which is the `bench` group.
@@ -33,26 +33,12 @@ void add_demo_command(CLI::App& app);
 void add_bench_replay_command(CLI::App& app);
 /// Registers `bench serve` under the app given, which is the `bench` group.
 void add_bench_serve_command(CLI::App& app);
-/// Registers state, step, verify, diff and bisect under the `replay` group given.
-void add_replay_commands(CLI::App& app);
-/// Registers export and import under the `replay` group given.
-void add_replay_export_commands(CLI::App& app);
-/// Registers the `audit` group and its subcommands.
-void add_audit_commands(CLI::App& app);
 /// `worldlog serve` and `worldlog token`.
 void add_serve_commands(CLI::App& app);
 /// `worldlog bots`.
 void add_bots_command(CLI::App& app);
 /// `worldlog sim`.
 void add_sim_command(CLI::App& app);
-/// `worldlog repair`.
-void add_repair_command(CLI::App& app);
-
-/// Prints "worldlog: <message>" to stderr and ends the subcommand with exit status 1.
-[[noreturn]] inline void fail(std::string_view message) {
-  fmt::print(stderr, "worldlog: {}\n", message);
-  throw CLI::RuntimeError(1);
-}
 
 /// A "HOST:PORT" option (an IPv6 host in brackets) split into the host, brackets removed, and
 /// the port. Fails naming `option` when the text is not of that form or the port is not a
@@ -77,20 +63,6 @@ struct HostPort {
     fail(fmt::format("{} '{}': the port is not a number from 0 to 65535", option, text));
   }
   return {std::string(host), static_cast<std::uint16_t>(port)};
-}
-
-/// Opens the log in `dir` for reading; a missing directory or a directory that holds no log is
-/// an error, never a new empty log. Read-only, so it works beside a server that is writing the
-/// log (the view is the log as of opening) and on a copy, and never changes the files.
-[[nodiscard]] inline std::unique_ptr<log::EventLog>
-open_existing_log(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    fail(fmt::format("no worldlog data at {}: not a directory", dir.string()));
-  }
-  auto opened = log::EventLog::open(dir, {.create_if_missing = false, .read_only = true});
-  if (!opened) fail(fmt::format("cannot open the log at {}: {}", dir.string(), opened.error()));
-  return std::move(opened).value();
 }
 
 } // namespace worldlog::tools

@@ -1,6 +1,7 @@
-// `worldlog audit`: what a player did, accepted and refused, across every zone; whether the log
-// was tampered with; and anchors, the stream heads an operator keeps elsewhere so that a
-// rewrite of the whole log (a recomputed hash chain) is detected too.
+// `audit`: what a player did, accepted and refused, across every zone, each zone's records
+// described by its own model; whether the log was tampered with; and anchors, the stream heads
+// an operator keeps elsewhere so that a rewrite of the whole log (a recomputed hash chain) is
+// detected too.
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -19,12 +20,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/export.hpp>
+#include <worldlog/tools/cli.hpp>
+#include <worldlog/tools/model_tools.hpp>
 #include <worldlog/zone/records.hpp>
 
-#include "commands.hpp"
+#include "tool_commands.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -71,15 +73,16 @@ std::string text_of(const json::object& object, std::string_view key) {
   return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
 }
 
-/// One action of the player: an event it caused, or its command that was refused.
-json::object action_of(const log::EventView& event, std::uint64_t player) {
+/// One action of the player: an event it caused, or its command that was refused, described by
+/// `model`, the model of its zone (none: not described).
+json::object action_of(const ModelTools* model, const log::EventView& event, std::uint64_t player) {
   json::object action{{"zone", event.stream()},
                       {"seq", event.seq()},
                       {"position", event.position()},
                       {"wall_time_us", event.wall_time_us()},
                       {"wall_time", replay::format_wall_time(event.wall_time_us())},
                       {"command_id", event.command_id()}};
-  const auto decoded = zone::describe_event<game::Model>(event);
+  const auto decoded = model != nullptr ? model->describe(event) : std::nullopt;
   const json::object none;
   const json::object& fields = decoded && decoded->is_object() ? decoded->get_object() : none;
   if (event.payload_type() == zone::command_rejected_payload_type) {
@@ -113,38 +116,48 @@ std::optional<std::int64_t> time_option(const std::optional<std::string>& text) 
   return *parsed;
 }
 
-void run_player(const PlayerCommand& options) {
+void run_player(const Models& models, const PlayerCommand& options) {
   const auto from = time_option(options.from);
   const auto to = time_option(options.to);
   const auto log = open_existing_log(options.data);
   const log::Actor actor{log::ActorKind::player, options.player};
 
-  json::array actions;
-  std::set<log::StreamId> zones;
-  std::uint64_t refused = 0;
+  // Every action first, then the model of each zone they are in: a zone of a model this binary
+  // does not know is refused before anything is printed.
+  std::vector<log::Event> events;
   constexpr std::size_t chunk = 4096;
   for (log::Position position = 1;;) {
-    const auto events = log->read_actor(actor, position, chunk);
-    if (!events) fail(fmt::format("reading the actions of {}: {}", actor, events.error()));
-    for (const auto& event : *events) {
+    auto read = log->read_actor(actor, position, chunk);
+    if (!read) fail(fmt::format("reading the actions of {}: {}", actor, read.error()));
+    const std::size_t count = read->size();
+    if (count > 0) position = read->back().position() + 1;
+    for (auto& event : *read) {
       const std::int64_t time = event.wall_time_us();
       if ((from && time < *from) || (to && time >= *to)) continue;
-      json::object action = action_of(event.view(), options.player);
-      zones.insert(event.stream());
-      if (!action.at("accepted").as_bool()) ++refused;
-      if (!options.json) {
-        const std::string name = action.at("accepted").as_bool()
-                                     ? text_of(action, "name")
-                                     : "REFUSED " + text_of(action, "name");
-        const std::string description = text_of(action, "description");
-        fmt::print("{}  zone {:<3} seq {:<8} {}\n", replay::format_wall_time(event.wall_time_us()),
-                   event.stream(), event.seq(),
-                   description.empty() ? name : fmt::format("{:<24} {}", name, description));
-      }
-      actions.emplace_back(std::move(action));
+      events.push_back(std::move(event));
     }
-    if (events->size() < chunk) break;
-    position = events->back().position() + 1;
+    if (count < chunk) break;
+  }
+  StreamModels zone_models(models, *log);
+  std::set<log::StreamId> zones;
+  for (const auto& event : events)
+    if (zones.insert(event.stream()).second) static_cast<void>(zone_models.of(event.stream()));
+
+  json::array actions;
+  std::uint64_t refused = 0;
+  for (const auto& event : events) {
+    json::object action = action_of(zone_models.of(event.stream()), event.view(), options.player);
+    if (!action.at("accepted").as_bool()) ++refused;
+    if (!options.json) {
+      const std::string name = action.at("accepted").as_bool()
+                                   ? text_of(action, "name")
+                                   : "REFUSED " + text_of(action, "name");
+      const std::string description = text_of(action, "description");
+      fmt::print("{}  zone {:<3} seq {:<8} {}\n", replay::format_wall_time(event.wall_time_us()),
+                 event.stream(), event.seq(),
+                 description.empty() ? name : fmt::format("{:<24} {}", name, description));
+    }
+    actions.emplace_back(std::move(action));
   }
 
   const std::uint64_t count = actions.size();
@@ -333,7 +346,7 @@ void run_anchor(const AnchorCommand& options) {
 
 } // namespace
 
-void add_audit_commands(CLI::App& app) {
+void add_audit_commands(CLI::App& app, const Models& models) {
   auto* audit = app.add_subcommand(
       "audit", "What players did, and whether the log was tampered with (read-only; works on a "
                "running server's log)");
@@ -349,7 +362,7 @@ void add_audit_commands(CLI::App& app) {
       "Only actions at or after this time (ISO 8601, UTC unless a zone is given, or µs)");
   player_command->add_option("--to", player->to, "Only actions before this time");
   player_command->add_flag("--json", player->json, "One JSON document");
-  player_command->callback([player] { run_player(*player); });
+  player_command->callback([&models, player] { run_player(models, *player); });
 
   auto verify = std::make_shared<VerifyCommand>();
   auto* verify_command = audit->add_subcommand(

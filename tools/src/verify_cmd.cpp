@@ -9,7 +9,7 @@
 
 #include <worldlog/log/event_log.hpp>
 
-#include "commands.hpp"
+#include "tool_commands.hpp"
 
 namespace worldlog::tools {
 namespace {

@@ -1,5 +1,6 @@
-// `worldlog replay export` and `worldlog replay import`: a log as text (JSON Lines, see
-// docs/export-format.md) for a bug report, and an identical log rebuilt from that text.
+// `replay export` and `replay import`: a log as text (JSON Lines, see docs/export-format.md) for
+// a bug report, and an identical log rebuilt from that text. The decoded "event" of each line
+// comes from the model of its zone; --no-decode and import need no model.
 #include <stdlib.h> // mkdtemp
 
 #include <cerrno>
@@ -9,18 +10,21 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include <boost/json/value.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/export.hpp>
+#include <worldlog/tools/cli.hpp>
+#include <worldlog/tools/model_tools.hpp>
 
-#include "commands.hpp"
+#include "tool_commands.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -38,11 +42,23 @@ struct ImportCommand {
   std::string in; ///< empty: stdin
 };
 
-void run_export(const ExportCommand& options) {
+void run_export(const Models& models, const ExportCommand& options) {
   const auto log = open_existing_log(options.data);
-  const replay::ExportOptions export_options{
-      .streams = options.zones,
-      .describe = options.no_decode ? replay::EventDescriber() : zone::describe_event<game::Model>};
+  // Each line is described by the model of its zone; every zone's model is found before the
+  // export starts, so a zone of a model this binary does not know is refused before a line is
+  // written.
+  StreamModels zone_models(models, *log);
+  replay::EventDescriber describe;
+  if (!options.no_decode) {
+    for (const log::StreamId stream : options.zones.empty() ? log->streams() : options.zones)
+      static_cast<void>(zone_models.of(stream));
+    describe = [&zone_models](const log::EventView& event) -> std::optional<boost::json::value> {
+      const ModelTools* model = zone_models.of(event.stream());
+      return model != nullptr ? model->describe(event) : std::nullopt;
+    };
+  }
+  const replay::ExportOptions export_options{.streams = options.zones,
+                                             .describe = std::move(describe)};
   std::ofstream file;
   if (!options.out.empty()) {
     file.open(options.out, std::ios::binary | std::ios::trunc);
@@ -138,7 +154,7 @@ void run_import(const ImportCommand& options) {
 
 } // namespace
 
-void add_replay_export_commands(CLI::App& app) {
+void add_replay_export_commands(CLI::App& app, const Models& models) {
   auto export_options = std::make_shared<ExportCommand>();
   auto* export_command = app.add_subcommand(
       "export", "Write the log (or some zones) as text, one JSON object per line, for a bug "
@@ -152,7 +168,7 @@ void add_replay_export_commands(CLI::App& app) {
   export_command->add_option("--out", export_options->out, "Write to FILE (default: stdout)");
   export_command->add_flag("--no-decode", export_options->no_decode,
                            "Leave out the decoded \"event\" of each line (payloads stay)");
-  export_command->callback([export_options] { run_export(*export_options); });
+  export_command->callback([&models, export_options] { run_export(models, *export_options); });
 
   auto import_options = std::make_shared<ImportCommand>();
   auto* import_command = app.add_subcommand(

@@ -1,8 +1,10 @@
-// `worldlog replay state|step|verify|diff|bisect`: past states of the reference game's zones,
-// rebuilt from the log (nearest snapshot + fold), stepped through, verified, diffed, bisected.
+// `replay state|step|verify|diff|bisect`: past states of a zone, rebuilt from the log (nearest
+// snapshot + fold), stepped through, verified, diffed, bisected; each zone with the model its
+// genesis names (tool_commands.hpp, StreamModels).
 //
 // Each command prints lines for people, or with --json one JSON document for tools. Long folds
 // draw a progress bar on stderr when it is a terminal (never with --json).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -14,25 +16,20 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <worldlog/game/invariants.hpp>
-#include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
-#include <worldlog/replay/bisect.hpp>
 #include <worldlog/replay/diff.hpp>
 #include <worldlog/replay/export.hpp>
 #include <worldlog/replay/progress.hpp>
-#include <worldlog/replay/replay.hpp>
 #include <worldlog/replay/verify.hpp>
+#include <worldlog/tools/cli.hpp>
+#include <worldlog/tools/model_tools.hpp>
 
-#include "commands.hpp"
+#include "tool_commands.hpp"
 
 namespace worldlog::tools {
 namespace {
 
 namespace json = boost::json;
-using Model = game::Model;
-using Replayed = replay::Replayed<Model>;
-using Replayer = replay::Replayer<Model>;
 
 // ---- shared ------------------------------------------------------------------------------------
 
@@ -76,24 +73,21 @@ void require_seq(const log::EventLog& log, const Common& common, log::Seq seq) {
   }
 }
 
-std::string hash_hex(const Model::State& state) { return log::to_hex(Model::hash(state)); }
-
-/// "ZoneCreated", "Moved", "CommandRejected"; "undecodable" for a payload that is not.
-std::string event_name(const log::EventView& event) {
-  auto decoded = zone::decode_stream_event<Model>(event);
-  return decoded ? std::string(replay::event_name<Model>(*decoded)) : "undecodable";
+/// The model of the zone a command names (after require_events: the zone has a first record).
+const ModelTools& model_of(const Models& models, const log::EventLog& log, const Common& common) {
+  return tools::model_of(models, log, common.zone);
 }
 
 /// The event for people: seq, wall time, actor, command id, name, and its fields as JSON.
-std::string event_line(const log::EventView& event) {
-  const auto described = zone::describe_event<Model>(event);
+std::string event_line(const ModelTools& model, const log::EventView& event) {
+  const auto described = model.describe(event);
   return fmt::format("seq {}  {}  {}  cmd {}  {}  {}", event.seq(),
                      replay::format_wall_time(event.wall_time_us()), event.actor(),
-                     event.command_id(), event_name(event),
+                     event.command_id(), model.event_name(event),
                      described ? json::serialize(*described) : std::string("(does not decode)"));
 }
 
-json::object event_json(const log::EventView& event) {
+json::object event_json(const ModelTools& model, const log::EventView& event) {
   json::object object{{"seq", event.seq()},
                       {"position", event.position()},
                       {"wall_time_us", event.wall_time_us()},
@@ -102,23 +96,23 @@ json::object event_json(const log::EventView& event) {
                       {"command_id", event.command_id()},
                       {"rules_version", event.rules_version()},
                       {"payload_type", event.payload_type()},
-                      {"name", event_name(event)}};
-  auto described = zone::describe_event<Model>(event);
+                      {"name", model.event_name(event)}};
+  auto described = model.describe(event);
   object["event"] = described ? std::move(*described) : json::value(nullptr);
   return object;
 }
 
 /// Where a rebuilt state stands, without the state itself.
-json::object position_json(const Replayed& replayed) {
+json::object position_json(const StateAt& replayed) {
   return {{"seq", replayed.seq},
           {"wall_time_us", replayed.wall_time_us},
           {"wall_time", replay::format_wall_time(replayed.wall_time_us)},
           {"from_snapshot", replayed.from_snapshot},
           {"folded", replayed.folded},
-          {"state_hash", hash_hex(replayed.state)}};
+          {"state_hash", log::to_hex(replayed.hash)}};
 }
 
-std::string rebuilt_from(const Replayed& replayed) {
+std::string rebuilt_from(const StateAt& replayed) {
   if (replayed.from_snapshot == 0) {
     return fmt::format("folded from seq 1 ({} events)", replayed.folded);
   }
@@ -157,38 +151,40 @@ void print_state(const json::value& state) {
   }
 }
 
-void run_state(const StateOptions& options) {
+void run_state(const Models& models, const StateOptions& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
   if (options.at) require_seq(*log, common, *options.at);
+  const ModelTools& model = model_of(models, *log, common);
   auto bar = progress_bar(common, fmt::format("zone {}", common.zone));
-  const Replayer replayer(*log, common.zone, bar.callback());
-  const auto rebuild = [&]() -> Result<Replayed> {
-    if (!options.at_time) return replayer.state_at(options.at.value_or(log::end_seq));
+  const auto rebuild = [&]() -> Result<StateAt> {
+    if (!options.at_time) {
+      return model.state_at(*log, common.zone, options.at.value_or(log::end_seq), bar.callback());
+    }
     const auto time = or_fail(replay::parse_wall_time(*options.at_time), "--at-time");
-    auto rebuilt = replayer.state_at_time(time);
+    auto rebuilt = model.state_at_time(*log, common.zone, time, bar.callback());
     if (!rebuilt && rebuilt.error().code() == Errc::not_found) {
       fail(fmt::format("zone {} has no event at or before {} (its first event is later)",
                        common.zone, replay::format_wall_time(time)));
     }
     return rebuilt;
   };
-  const Replayed state = or_fail(rebuild(), "replay failed");
+  const StateAt state = or_fail(rebuild(), "replay failed");
   const log::Seq head = log->head(common.zone);
 
   if (common.json) {
     json::object document{{"zone", common.zone}, {"head", head}};
     for (auto& [key, value] : position_json(state))
       document[key] = value;
-    document["state"] = Model::to_json(state.state);
+    document["state"] = state.state;
     print_json(document);
     return;
   }
   fmt::print("zone {} after seq {} of {}, {}\n", common.zone, state.seq, head,
              replay::format_wall_time(state.wall_time_us));
-  fmt::print("{}; state hash {}\n", rebuilt_from(state), hash_hex(state.state));
-  print_state(Model::to_json(state.state));
+  fmt::print("{}; state hash {}\n", rebuilt_from(state), log::to_hex(state.hash));
+  print_state(state.state);
 }
 
 // ---- step --------------------------------------------------------------------------------------
@@ -199,40 +195,35 @@ struct StepOptions {
   std::uint64_t count = 1;
 };
 
-void run_step(const StepOptions& options) {
+void run_step(const Models& models, const StepOptions& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
   require_seq(*log, common, options.from);
+  const ModelTools& model = model_of(models, *log, common);
   const log::Seq head = log->head(common.zone);
   auto bar = progress_bar(common, fmt::format("zone {}", common.zone));
-  const Replayer replayer(*log, common.zone, bar.callback());
 
-  // The cursor starts on the event before the first step; seq 1 has no state before it, so a
-  // step from there shows its whole state as added.
-  const bool from_genesis = options.from == 1;
-  auto cursor = or_fail(replayer.cursor(from_genesis ? 1 : options.from - 1), "replay failed");
-  json::value before = from_genesis ? json::value(nullptr) : Model::to_json(cursor.current().state);
+  // A step from seq 1 has no state before it, so it shows the whole state as added.
   json::array steps;
-  for (std::uint64_t i = 0; i < options.count; ++i) {
-    if ((i > 0 || !from_genesis) && !or_fail(cursor.next(), "replay failed")) break;
-    json::value after = Model::to_json(cursor.current().state);
+  const auto show = [&](const log::EventView& event, const json::value& before,
+                        const json::value& after, const log::Hash& hash) {
     const auto changes = replay::diff(before, after);
-    const log::EventView event = cursor.event().view();
     if (common.json) {
-      json::object step = event_json(event);
+      json::object step = event_json(model, event);
       step["changes"] = replay::to_json(changes);
-      step["state_hash"] = hash_hex(cursor.current().state);
+      step["state_hash"] = log::to_hex(hash);
       steps.push_back(std::move(step));
     } else {
-      fmt::print("{}\n", event_line(event));
+      fmt::print("{}\n", event_line(model, event));
       if (changes.empty()) fmt::print("  (no change)\n");
       for (const auto& change : changes)
         fmt::print("  {}\n", replay::to_string(change));
     }
-    before = std::move(after);
-  }
-  const log::Seq last = cursor.current().seq;
+  };
+  const log::Seq last =
+      or_fail(model.step(*log, common.zone, options.from, options.count, show, bar.callback()),
+              "replay failed");
   if (common.json) {
     print_json(json::object{{"zone", common.zone},
                             {"from", options.from},
@@ -290,8 +281,10 @@ json::object verdict_json(const replay::StreamVerdict& verdict) {
                                       : json::value(nullptr)}};
 }
 
-std::string rules_text(const replay::StreamVerdict& verdict) {
-  std::string text = fmt::format("rules: running {}", Model::rules_version);
+/// "rules: running 1, genesis 1, events 1": the rules of the stream's model in this binary, and
+/// those the stream recorded.
+std::string rules_text(const replay::StreamVerdict& verdict, std::uint32_t running) {
+  std::string text = fmt::format("rules: running {}", running);
   if (verdict.genesis_rules) text += fmt::format(", genesis {}", *verdict.genesis_rules);
   if (verdict.folded > 1) {
     text += verdict.min_event_rules == verdict.max_event_rules
@@ -301,7 +294,7 @@ std::string rules_text(const replay::StreamVerdict& verdict) {
   return text;
 }
 
-void print_verdict(const replay::StreamVerdict& verdict) {
+void print_verdict(const replay::StreamVerdict& verdict, std::uint32_t running) {
   if (verdict.ok()) {
     std::string compared;
     for (const auto& snapshot : verdict.snapshots)
@@ -313,7 +306,7 @@ void print_verdict(const replay::StreamVerdict& verdict) {
                    : fmt::format("the state hash matches at the snapshots (seq {}) and at the "
                                  "head ({})",
                                  compared, head),
-               rules_text(verdict));
+               rules_text(verdict, running));
     return;
   }
   const replay::Problem& problem = *verdict.problem;
@@ -323,10 +316,10 @@ void print_verdict(const replay::StreamVerdict& verdict) {
     fmt::print("  expected {}\n  actual   {}\n", log::to_hex(*problem.expected),
                log::to_hex(*problem.actual));
   }
-  fmt::print("  {}\n", rules_text(verdict));
+  fmt::print("  {}\n", rules_text(verdict, running));
 }
 
-void run_verify(const VerifyCommand& options) {
+void run_verify(const Models& models, const VerifyCommand& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   std::vector<zone::ZoneId> zones;
@@ -336,14 +329,31 @@ void run_verify(const VerifyCommand& options) {
   } else {
     zones = log->streams();
   }
+  // Every zone's model before any is verified: a zone of a model this binary does not know is
+  // refused before the report starts.
+  std::vector<const ModelTools*> zone_models;
+  for (const zone::ZoneId zone : zones)
+    zone_models.push_back(&tools::model_of(models, *log, zone));
+
+  // The rules version the report runs: that of the one model of every zone (of the first model
+  // registered when there are no zones), or null for zones of several models, each of which
+  // names its own in its line.
+  json::value running_rules = nullptr;
+  if (zone_models.empty() && !models.all().empty()) {
+    running_rules = models.all().front()->rules_version();
+  } else if (!zone_models.empty() &&
+             std::all_of(zone_models.begin(), zone_models.end(),
+                         [&](const ModelTools* model) { return model == zone_models.front(); })) {
+    running_rules = zone_models.front()->rules_version();
+  }
 
   replay::VerifyReport report;
-  report.running_rules = Model::rules_version;
-  for (const zone::ZoneId zone : zones) {
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const zone::ZoneId zone = zones[i];
     auto bar = progress_bar(common, fmt::format("verifying zone {}", zone));
     report.streams.push_back(
-        replay::verify_stream<Model>(*log, zone, {.zone = zone, .progress = bar.callback()}));
-    if (!common.json) print_verdict(report.streams.back());
+        zone_models[i]->verify(*log, zone, {.zone = zone, .progress = bar.callback()}));
+    if (!common.json) print_verdict(report.streams.back(), zone_models[i]->rules_version());
   }
 
   const replay::StreamVerdict* bad = report.first_problem();
@@ -353,7 +363,7 @@ void run_verify(const VerifyCommand& options) {
       streams.push_back(verdict_json(verdict));
     print_json(
         json::object{{"ok", report.ok()},
-                     {"running_rules_version", report.running_rules},
+                     {"running_rules_version", running_rules},
                      {"streams", std::move(streams)},
                      {"first_problem", bad ? json::value(problem_json(*bad->problem, bad->zone))
                                            : json::value(nullptr)}});
@@ -376,18 +386,20 @@ struct DiffOptions {
   log::Seq to = 0;
 };
 
-void run_diff(const DiffOptions& options) {
+void run_diff(const Models& models, const DiffOptions& options) {
   const Common& common = options.common;
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
   require_seq(*log, common, options.from);
   require_seq(*log, common, options.to);
+  const ModelTools& model = model_of(models, *log, common);
   auto bar = progress_bar(common, fmt::format("zone {}", common.zone));
-  const Replayer replayer(*log, common.zone, bar.callback());
-  const Replayed from = or_fail(replayer.state_at(options.from), "replay failed");
-  // Folded on from the first state when no snapshot is nearer.
-  const Replayed to = or_fail(replayer.state_at(options.to, from), "replay failed");
-  const auto changes = replay::diff_states<Model>(from.state, to.state);
+  // The second state is folded on from the first when no snapshot is nearer.
+  const StateDiff diff = or_fail(
+      model.diff(*log, common.zone, options.from, options.to, bar.callback()), "replay failed");
+  const StateAt& from = diff.from;
+  const StateAt& to = diff.to;
+  const auto& changes = diff.changes;
 
   if (common.json) {
     print_json(json::object{{"zone", common.zone},
@@ -412,27 +424,54 @@ struct BisectOptions {
   std::optional<log::Seq> to; ///< default: the head
 };
 
-void run_bisect(const BisectOptions& options) {
+/// The names of `invariants`, "a, b, c".
+std::string names_of(const std::vector<InvariantInfo>& invariants) {
+  std::string names;
+  for (const auto& invariant : invariants)
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", invariant.name);
+  return names;
+}
+
+bool has_invariant(const ModelTools& model, std::string_view name) {
+  const auto invariants = model.invariants();
+  return std::any_of(invariants.begin(), invariants.end(),
+                     [&](const InvariantInfo& invariant) { return invariant.name == name; });
+}
+
+void run_bisect(const Models& models, const BisectOptions& options) {
   const Common& common = options.common;
-  const auto invariants = game::invariants();
-  const auto* invariant = invariants.find(options.invariant);
-  if (invariant == nullptr) {
-    std::string known;
-    for (const auto& each : invariants.all())
-      known += fmt::format("{}{}", known.empty() ? "" : ", ", each.name);
-    fail(fmt::format("no invariant named '{}' (known: {})", options.invariant, known));
+  // A name no model knows is refused before the log is opened; one that the zone's model lacks
+  // once it is known.
+  if (std::none_of(models.all().begin(), models.all().end(),
+                   [&](const auto& model) { return has_invariant(*model, options.invariant); })) {
+    std::vector<InvariantInfo> known;
+    for (const auto& model : models.all())
+      for (auto& invariant : model->invariants())
+        if (std::none_of(known.begin(), known.end(),
+                         [&](const InvariantInfo& i) { return i.name == invariant.name; }))
+          known.push_back(std::move(invariant));
+    fail(fmt::format("no invariant named '{}' (known: {})", options.invariant,
+                     known.empty() ? std::string("none") : names_of(known)));
   }
   const auto log = open_existing_log(common.data);
   require_events(*log, common);
   if (options.to) require_seq(*log, common, *options.to);
+  const ModelTools& model = model_of(models, *log, common);
+  if (!has_invariant(model, options.invariant)) {
+    fail(fmt::format("zone {} is of model '{}', which has no invariant named '{}' (it has: {})",
+                     common.zone, model.name(), options.invariant,
+                     model.invariants().empty() ? std::string("none")
+                                                : names_of(model.invariants())));
+  }
   auto bar = progress_bar(common, fmt::format("bisecting zone {}", common.zone));
-  const Replayer replayer(*log, common.zone, bar.callback());
-  const auto found = or_fail(
-      replay::bisect(replayer, *invariant, options.to.value_or(log::end_seq)), "bisect failed");
+  const auto found = or_fail(model.bisect(*log, common.zone, options.invariant,
+                                          options.to.value_or(log::end_seq), bar.callback()),
+                             "bisect failed");
+  const std::string& invariant = options.invariant;
 
   if (common.json) {
     json::object document{{"zone", common.zone},
-                          {"invariant", invariant->name},
+                          {"invariant", invariant},
                           {"head", found.head},
                           {"probes", found.probes},
                           {"holds", !found.first_bad.has_value()}};
@@ -440,27 +479,27 @@ void run_bisect(const BisectOptions& options) {
       document["first_bad_seq"] = *found.first_bad;
       document["violation"] = found.violation;
       document["event"] =
-          found.event ? json::value(event_json(found.event->view())) : json::value(nullptr);
+          found.event ? json::value(event_json(model, found.event->view())) : json::value(nullptr);
     }
     print_json(document);
     return;
   }
   if (!found.first_bad) {
-    fmt::print("zone {}: {} holds after seq {}{}; {} state{} checked\n", common.zone,
-               invariant->name, found.head,
-               found.head == log->head(common.zone) ? " (the head)" : "", found.probes,
+    fmt::print("zone {}: {} holds after seq {}{}; {} state{} checked\n", common.zone, invariant,
+               found.head, found.head == log->head(common.zone) ? " (the head)" : "", found.probes,
                found.probes == 1 ? "" : "s");
     return;
   }
   fmt::print("zone {}: {} fails first after seq {} of {} ({} states checked)\n", common.zone,
-             invariant->name, *found.first_bad, found.head, found.probes);
+             invariant, *found.first_bad, found.head, found.probes);
   fmt::print("  {}\n", found.violation);
-  if (found.event) fmt::print("{}\n", event_line(found.event->view()));
+  if (found.event) fmt::print("{}\n", event_line(model, found.event->view()));
 }
 
 } // namespace
 
-void add_replay_commands(CLI::App& replay) {
+CLI::Option* add_replay_commands(CLI::App& replay, const Models& models) {
+  CLI::Option* invariant = nullptr;
   {
     auto options = std::make_shared<StateOptions>();
     auto* command = replay.add_subcommand(
@@ -473,7 +512,7 @@ void add_replay_commands(CLI::App& replay) {
                      "The state after the last event at or before this time (ISO 8601, UTC "
                      "unless it says otherwise, or µs since the epoch)")
         ->excludes(at);
-    command->callback([options] { run_state(*options); });
+    command->callback([&models, options] { run_state(models, *options); });
   }
   {
     auto options = std::make_shared<StepOptions>();
@@ -484,7 +523,7 @@ void add_replay_commands(CLI::App& replay) {
     command->add_option("--count", options->count, "How many events")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    command->callback([options] { run_step(*options); });
+    command->callback([&models, options] { run_step(models, *options); });
   }
   {
     auto options = std::make_shared<VerifyCommand>();
@@ -492,7 +531,7 @@ void add_replay_commands(CLI::App& replay) {
         "verify", "Refold every zone (or one) from scratch and compare its state hash at every "
                   "stored snapshot and at the head; exit 1 on any divergence");
     add_common(*command, options->common, false);
-    command->callback([options] { run_verify(*options); });
+    command->callback([&models, options] { run_verify(models, *options); });
   }
   {
     auto options = std::make_shared<DiffOptions>();
@@ -502,25 +541,34 @@ void add_replay_commands(CLI::App& replay) {
     command->add_option("--from", options->from, "The state after this seq")->required();
     command->add_option("--to", options->to, "...compared with the state after this seq")
         ->required();
-    command->callback([options] { run_diff(*options); });
+    command->callback([&models, options] { run_diff(models, *options); });
   }
   {
     auto options = std::make_shared<BisectOptions>();
-    std::string names;
-    const auto invariants = game::invariants();
-    for (const auto& invariant : invariants.all())
-      names += fmt::format("\n  {}: {}", invariant.name, invariant.description);
     auto* command = replay.add_subcommand(
         "bisect", "Find the first event after which an invariant fails (binary search over "
                   "rebuilt states)");
     add_common(*command, options->common);
-    command->add_option("--invariant", options->invariant, "The invariant, one of:" + names)
-        ->required();
+    // Described by Cli::run, once the models are registered (invariants_help).
+    invariant = command->add_option("--invariant", options->invariant)->required();
     command->add_option("--to", options->to,
                         "Search up to this seq, where the invariant is known to fail (default: "
                         "the head)");
-    command->callback([options] { run_bisect(*options); });
+    command->callback([&models, options] { run_bisect(models, *options); });
   }
+  return invariant;
+}
+
+std::string invariants_help(const Models& models) {
+  std::string help = "The invariant, one of:";
+  const bool several = models.all().size() > 1;
+  for (const auto& model : models.all()) {
+    if (several) help += fmt::format("\n  of {}:", model->name());
+    for (const auto& invariant : model->invariants())
+      help +=
+          fmt::format("\n  {}{}: {}", several ? "  " : "", invariant.name, invariant.description);
+  }
+  return help;
 }
 
 } // namespace worldlog::tools

@@ -14,7 +14,7 @@
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/export.hpp>
 
-#include "commands.hpp"
+#include "tool_commands.hpp"
 
 namespace worldlog::tools {
 namespace {

@@ -1,0 +1,227 @@
+// One game model as the log tools see it. The model-generic commands of worldlog::tools
+// (`replay`, `audit player`, `replay export`) call a model through the ModelTools interface, so
+// that one binary serves the streams of every model it knows, each with its own; the model of a
+// stream is the one its genesis event names. ModelToolsFor<M> implements the interface for any
+// model from the replay library's templates; Models::add<M> (cli.hpp) makes one.
+//
+// What the tools print about a record comes from the model itself, through
+// zone::describe_event<M> (worldlog/zone/describe.hpp: event and command fields, reason names);
+// what a model brings besides is in ModelPlugins<M>: the invariants `replay bisect` checks.
+//
+// Every call runs on the caller's thread and only reads the log, so a log opened read-only
+// beside its writer serves them all.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include <worldlog/log/event.hpp>
+#include <worldlog/log/event_log.hpp>
+#include <worldlog/replay/bisect.hpp>
+#include <worldlog/replay/diff.hpp>
+#include <worldlog/replay/progress.hpp>
+#include <worldlog/replay/replay.hpp>
+#include <worldlog/replay/verify.hpp>
+#include <worldlog/status.hpp>
+#include <worldlog/zone/describe.hpp>
+#include <worldlog/zone/fold.hpp>
+#include <worldlog/zone/model.hpp>
+
+namespace worldlog::tools {
+
+/// What model M brings to the tools besides itself.
+template <zone::GameModel M> struct ModelPlugins {
+  /// What `replay bisect --invariant NAME` can check on M's zones (e.g. game::invariants()).
+  replay::Invariants<M> invariants{};
+};
+
+/// An invariant's name and its line for people.
+struct InvariantInfo {
+  std::string name;
+  std::string description;
+};
+
+/// A rebuilt state of a zone and what the tools print about it, without the model's types.
+struct StateAt {
+  log::Seq seq = 0;              ///< the state is the state after this event
+  std::int64_t wall_time_us = 0; ///< of event `seq`
+  log::Seq from_snapshot = 0;    ///< the snapshot the fold started from (0: from scratch)
+  std::uint64_t folded = 0;      ///< events folded after it
+  log::Hash hash{};              ///< M::hash of the state
+  boost::json::value state{};    ///< M::to_json of the state
+};
+
+/// Two states of a zone and what changed between them.
+struct StateDiff {
+  StateAt from;
+  StateAt to;
+  std::vector<replay::Change> changes; ///< replay::diff of their `state`s
+};
+
+/// A model as the tools call it. Implemented by ModelToolsFor<M>; an embedder has no need to
+/// implement it by hand.
+class ModelTools {
+public:
+  /// Called by step() for each event shown, with M::to_json of the state before it (null before
+  /// seq 1) and after it, and the state hash after it.
+  using StepVisitor =
+      std::function<void(const log::EventView& event, const boost::json::value& before,
+                         const boost::json::value& after, const log::Hash& hash_after)>;
+
+  virtual ~ModelTools() = default;
+
+  /// M::name: what a zone's genesis records, and how a stream finds its model.
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  /// M::rules_version: the rules this binary runs.
+  [[nodiscard]] virtual std::uint32_t rules_version() const noexcept = 0;
+  /// The invariants `replay bisect` can check, in the order they were added.
+  [[nodiscard]] virtual std::vector<InvariantInfo> invariants() const = 0;
+
+  /// A record of one of M's zones for people: zone::describe_event<M>.
+  [[nodiscard]] virtual std::optional<boost::json::value>
+  describe(const log::EventView& event) const = 0;
+  /// "ZoneCreated", "CommandRejected" or M's name of the event; "undecodable" for a record that
+  /// does not decode as one of M's.
+  [[nodiscard]] virtual std::string event_name(const log::EventView& event) const = 0;
+
+  /// The state after event `seq` (replay::Replayer<M>::state_at). Errors: those of state_at.
+  [[nodiscard]] virtual Result<StateAt> state_at(const log::EventLog& log, zone::ZoneId zone,
+                                                 log::Seq seq,
+                                                 const replay::Progress& progress) const = 0;
+  /// The state after the last event at or before a wall time (Replayer<M>::state_at_time).
+  /// Errors: not_found when the zone's first event is later; those of state_at_time.
+  [[nodiscard]] virtual Result<StateAt> state_at_time(const log::EventLog& log, zone::ZoneId zone,
+                                                      std::int64_t wall_time_us,
+                                                      const replay::Progress& progress) const = 0;
+  /// Events `from`, `from` + 1, ... (at most `count`, stopping at the head), each given to
+  /// `visit` with the states around it. Returns the seq of the last event shown. Errors: those
+  /// of Replayer<M>::cursor and Cursor<M>::next.
+  [[nodiscard]] virtual Result<log::Seq> step(const log::EventLog& log, zone::ZoneId zone,
+                                              log::Seq from, std::uint64_t count,
+                                              const StepVisitor& visit,
+                                              const replay::Progress& progress) const = 0;
+  /// The states after `from` and after `to` (the second folded on from the first when no
+  /// snapshot is nearer), and what changed. Errors: those of Replayer<M>::state_at.
+  [[nodiscard]] virtual Result<StateDiff> diff(const log::EventLog& log, zone::ZoneId zone,
+                                               log::Seq from, log::Seq to,
+                                               const replay::Progress& progress) const = 0;
+  /// replay::verify_stream<M>: problems are in the verdict, never errors.
+  [[nodiscard]] virtual replay::StreamVerdict
+  verify(const log::EventLog& log, zone::ZoneId zone,
+         const replay::VerifyOptions& options) const = 0;
+  /// replay::bisect with the invariant named `invariant`, up to seq `to`. Errors: not_found
+  /// for an invariant M's plug-ins do not have; those of replay::bisect.
+  [[nodiscard]] virtual Result<replay::Bisection>
+  bisect(const log::EventLog& log, zone::ZoneId zone, std::string_view invariant, log::Seq to,
+         const replay::Progress& progress) const = 0;
+};
+
+/// ModelTools for model M, from replay::Replayer<M> and the plug-ins.
+template <zone::GameModel M> class ModelToolsFor final : public ModelTools {
+public:
+  explicit ModelToolsFor(ModelPlugins<M> plugins = {}) : plugins_(std::move(plugins)) {}
+
+  [[nodiscard]] std::string_view name() const noexcept override { return M::name; }
+  [[nodiscard]] std::uint32_t rules_version() const noexcept override { return M::rules_version; }
+
+  [[nodiscard]] std::vector<InvariantInfo> invariants() const override {
+    std::vector<InvariantInfo> infos;
+    for (const auto& invariant : plugins_.invariants.all())
+      infos.push_back({invariant.name, invariant.description});
+    return infos;
+  }
+
+  [[nodiscard]] std::optional<boost::json::value>
+  describe(const log::EventView& event) const override {
+    return zone::describe_event<M>(event);
+  }
+
+  [[nodiscard]] std::string event_name(const log::EventView& event) const override {
+    auto decoded = zone::decode_stream_event<M>(event);
+    return decoded.ok() ? std::string(replay::event_name<M>(*decoded)) : "undecodable";
+  }
+
+  [[nodiscard]] Result<StateAt> state_at(const log::EventLog& log, zone::ZoneId zone, log::Seq seq,
+                                         const replay::Progress& progress) const override {
+    auto rebuilt = replay::Replayer<M>(log, zone, progress).state_at(seq);
+    if (!rebuilt.ok()) return std::move(rebuilt).error();
+    return state_of(*rebuilt);
+  }
+
+  [[nodiscard]] Result<StateAt> state_at_time(const log::EventLog& log, zone::ZoneId zone,
+                                              std::int64_t wall_time_us,
+                                              const replay::Progress& progress) const override {
+    auto rebuilt = replay::Replayer<M>(log, zone, progress).state_at_time(wall_time_us);
+    if (!rebuilt.ok()) return std::move(rebuilt).error();
+    return state_of(*rebuilt);
+  }
+
+  [[nodiscard]] Result<log::Seq> step(const log::EventLog& log, zone::ZoneId zone, log::Seq from,
+                                      std::uint64_t count, const StepVisitor& visit,
+                                      const replay::Progress& progress) const override {
+    const replay::Replayer<M> replayer(log, zone, progress);
+    // The cursor starts on the event before the first step; seq 1 has no state before it.
+    const bool from_genesis = from == 1;
+    auto cursor = replayer.cursor(from_genesis ? 1 : from - 1);
+    if (!cursor.ok()) return std::move(cursor).error();
+    boost::json::value before =
+        from_genesis ? boost::json::value(nullptr) : M::to_json(cursor->current().state);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      if (i > 0 || !from_genesis) {
+        auto moved = cursor->next();
+        if (!moved.ok()) return std::move(moved).error();
+        if (!*moved) break;
+      }
+      boost::json::value after = M::to_json(cursor->current().state);
+      visit(cursor->event().view(), before, after, M::hash(cursor->current().state));
+      before = std::move(after);
+    }
+    return cursor->current().seq;
+  }
+
+  [[nodiscard]] Result<StateDiff> diff(const log::EventLog& log, zone::ZoneId zone, log::Seq from,
+                                       log::Seq to,
+                                       const replay::Progress& progress) const override {
+    const replay::Replayer<M> replayer(log, zone, progress);
+    auto first = replayer.state_at(from);
+    if (!first.ok()) return std::move(first).error();
+    auto second = replayer.state_at(to, *first);
+    if (!second.ok()) return std::move(second).error();
+    StateDiff diff{state_of(*first), state_of(*second), {}};
+    diff.changes = replay::diff(diff.from.state, diff.to.state);
+    return diff;
+  }
+
+  [[nodiscard]] replay::StreamVerdict verify(const log::EventLog& log, zone::ZoneId zone,
+                                             const replay::VerifyOptions& options) const override {
+    return replay::verify_stream<M>(log, zone, options);
+  }
+
+  [[nodiscard]] Result<replay::Bisection> bisect(const log::EventLog& log, zone::ZoneId zone,
+                                                 std::string_view invariant, log::Seq to,
+                                                 const replay::Progress& progress) const override {
+    const replay::Invariant<M>* found = plugins_.invariants.find(invariant);
+    if (found == nullptr) {
+      return make_error(Errc::not_found, "model '{}' has no invariant named '{}'", M::name,
+                        invariant);
+    }
+    return replay::bisect(replay::Replayer<M>(log, zone, progress), *found, to);
+  }
+
+private:
+  static StateAt state_of(const replay::Replayed<M>& replayed) {
+    return {replayed.seq,    replayed.wall_time_us,   replayed.from_snapshot,
+            replayed.folded, M::hash(replayed.state), M::to_json(replayed.state)};
+  }
+
+  ModelPlugins<M> plugins_;
+};
+
+} // namespace worldlog::tools

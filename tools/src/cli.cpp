@@ -1,0 +1,140 @@
+// The Cli of worldlog::tools, its registry of models, and how a stream finds its model.
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <worldlog/log/event_log.hpp>
+#include <worldlog/tools/cli.hpp>
+#include <worldlog/zone/records.hpp>
+
+#include "tool_commands.hpp"
+
+namespace worldlog::tools {
+namespace {
+
+/// What fail() heads its messages with: the name of the last Cli made.
+std::string& program_name() {
+  static std::string name = "worldlog";
+  return name;
+}
+
+} // namespace
+
+// ---- Models ------------------------------------------------------------------------------------
+
+Models& Models::add(std::unique_ptr<ModelTools> model) {
+  if (model == nullptr) throw std::invalid_argument("worldlog::tools::Models::add: no model");
+  if (find(model->name()) != nullptr) {
+    throw std::invalid_argument(
+        fmt::format("worldlog::tools::Models::add: model '{}' is registered twice", model->name()));
+  }
+  models_.push_back(std::move(model));
+  return *this;
+}
+
+const ModelTools* Models::find(std::string_view name) const noexcept {
+  for (const auto& model : models_)
+    if (model->name() == name) return model.get();
+  return nullptr;
+}
+
+std::string Models::names() const {
+  std::string names;
+  for (const auto& model : models_)
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", model->name());
+  return names.empty() ? "none" : names;
+}
+
+// ---- StreamModels ------------------------------------------------------------------------------
+
+const ModelTools* StreamModels::of(log::StreamId stream) {
+  if (const auto known = found_.find(stream); known != found_.end()) return known->second;
+  const ModelTools* fallback = models_.all().empty() ? nullptr : models_.all().front().get();
+  const ModelTools* model = fallback;
+  auto first = log_.read_stream(stream, 1, 1);
+  if (first.ok() && !first->empty() &&
+      first->front().payload_type() == zone::genesis_payload_type) {
+    auto genesis = zone::decode_genesis(first->front().payload());
+    if (genesis.ok()) {
+      model = models_.find(genesis->model);
+      if (model == nullptr) {
+        fail(fmt::format("zone {} was written by model '{}' (rules version {}), which this {} "
+                         "does not know (it knows: {})",
+                         stream, genesis->model, genesis->rules_version, program_name(),
+                         models_.names()));
+      }
+    }
+  }
+  found_.emplace(stream, model);
+  return model;
+}
+
+const ModelTools& model_of(const Models& models, const log::EventLog& log, log::StreamId stream) {
+  StreamModels streams(models, log);
+  const ModelTools* model = streams.of(stream);
+  if (model == nullptr) {
+    fail(fmt::format("zone {}: this {} knows no model to read it with", stream, program_name()));
+  }
+  return *model;
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+void fail(std::string_view message) {
+  fmt::print(stderr, "{}: {}\n", program_name(), message);
+  throw CLI::RuntimeError(1);
+}
+
+std::unique_ptr<log::EventLog> open_existing_log(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    fail(fmt::format("no worldlog data at {}: not a directory", dir.string()));
+  }
+  auto opened = log::EventLog::open(dir, {.create_if_missing = false, .read_only = true});
+  if (!opened) fail(fmt::format("cannot open the log at {}: {}", dir.string(), opened.error()));
+  return std::move(opened).value();
+}
+
+// ---- Cli ---------------------------------------------------------------------------------------
+
+Cli::Cli(std::string name, std::string description)
+    : name_(std::move(name)), app_(std::move(description), name_) {
+  program_name() = name_;
+  app_.require_subcommand(1);
+  add_events_command(app_);
+  add_verify_command(app_);
+  auto* replay =
+      app_.add_subcommand("replay", "Rebuild, step through, verify and export past states");
+  replay->require_subcommand(1);
+  invariant_option_ = add_replay_commands(*replay, models_);
+  add_replay_export_commands(*replay, models_);
+  add_audit_commands(app_, models_);
+  add_repair_command(app_);
+}
+
+Cli::~Cli() = default;
+
+int Cli::run(int argc, char** argv) {
+  program_name() = name_;
+  invariant_option_->description(invariants_help(models_));
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // Help, usage errors, and the RuntimeError a failed command throws after its message.
+    return app_.exit(error);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "{}: {}\n", name_, error.what());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace worldlog::tools
