@@ -43,20 +43,13 @@ std::optional<std::string> inventory_violation(const game::Player& player, std::
 
 std::optional<std::string> one_zone(const game::State& state,
                                     replay::InvariantContext<Model>& context) {
-  for (zone::ZoneId other = 1; other <= state.info.zone_count; ++other) {
-    if (other == state.info.zone) continue;
-    auto then = context.zone_at_same_time(other);
-    if (!then.ok()) {
-      context.fail(std::move(then).error());
-      return std::nullopt;
-    }
-    if (*then == nullptr) continue;
-    if (auto shared = shared_entity(state, (*then)->state)) {
-      return fmt::format("{} (zone {} seq {}, zone {} seq {})", *shared, state.info.zone,
-                         context.checked().seq, other, (*then)->seq);
-    }
-  }
-  return std::nullopt;
+  return context.across_zones(
+      [&](zone::ZoneId other, const replay::Replayed<Model>& then) -> std::optional<std::string> {
+        auto shared = shared_entity(state, then.state);
+        if (!shared) return std::nullopt;
+        return fmt::format("{} (zone {} seq {}, zone {} seq {})", *shared, state.info.zone,
+                           context.checked().seq, other, then.seq);
+      });
 }
 
 } // namespace

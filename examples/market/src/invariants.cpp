@@ -15,23 +15,15 @@ template <typename Visit> void each_trader(const State& state, Visit&& visit) {
 }
 
 std::optional<std::string> one_market(const State& state, Context& context) {
-  for (zone::ZoneId other = 1; other <= state.info.zone_count; ++other) {
-    if (other == state.info.zone) continue;
-    auto then = context.zone_at_same_time(other);
-    if (!then.ok()) {
-      context.fail(std::move(then).error());
-      return std::nullopt;
-    }
-    if (*then == nullptr) continue;
-    const State& there = (*then)->state;
-    for (const auto& [id, trader] : state.online) {
-      if (there.find(id) != nullptr) {
-        return fmt::format("trader {} is in market {} (seq {}) and in market {} (seq {})", id,
-                           state.info.zone, context.checked().seq, other, (*then)->seq);
-      }
-    }
-  }
-  return std::nullopt;
+  return context.across_zones(
+      [&](zone::ZoneId other, const replay::Replayed<Model>& then) -> std::optional<std::string> {
+        for (const auto& [id, trader] : state.online) {
+          if (then.state.find(id) == nullptr) continue;
+          return fmt::format("trader {} is in market {} (seq {}) and in market {} (seq {})", id,
+                             state.info.zone, context.checked().seq, other, then.seq);
+        }
+        return std::nullopt;
+      });
 }
 
 } // namespace

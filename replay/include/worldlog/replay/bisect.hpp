@@ -72,6 +72,25 @@ public:
     return &others_.insert_or_assign(other, std::move(state).value()).first->second;
   }
 
+  /// `check(other, then)` against each other zone of the world (as the checked state's genesis
+  /// numbers them) as it stood at the same wall time, in zone order, skipping zones with no
+  /// event by then: the first violation `check` returns, or nullopt. A zone that cannot be
+  /// rebuilt is recorded (fail) and ends the walk with nullopt. `check` takes (zone::ZoneId,
+  /// const Replayed<M>&) and returns std::optional<std::string>.
+  template <typename Check> [[nodiscard]] std::optional<std::string> across_zones(Check check) {
+    for (zone::ZoneId other = 1; other <= checked_.info.zone_count; ++other) {
+      if (other == zone()) continue;
+      auto then = zone_at_same_time(other);
+      if (!then.ok()) {
+        fail(std::move(then).error());
+        return std::nullopt;
+      }
+      if (*then == nullptr) continue;
+      if (auto violation = check(other, **then)) return violation;
+    }
+    return std::nullopt;
+  }
+
   /// Records an error the invariant met (reading another zone): its verdict is then unknown,
   /// and the search stops with this error. The first error recorded is kept.
   void fail(Error error) {
