@@ -55,10 +55,9 @@ std::string Models::names() const {
 
 // ---- StreamModels ------------------------------------------------------------------------------
 
-const ModelTools* StreamModels::of(log::StreamId stream) {
+Result<const ModelTools*> StreamModels::find(log::StreamId stream) {
   if (const auto known = found_.find(stream); known != found_.end()) return known->second;
-  const ModelTools* fallback = models_.all().empty() ? nullptr : models_.all().front().get();
-  const ModelTools* model = fallback;
+  const ModelTools* model = models_.all().empty() ? nullptr : models_.all().front().get();
   auto first = log_.read_stream(stream, 1, 1);
   if (first.ok() && !first->empty() &&
       first->front().payload_type() == zone::genesis_payload_type) {
@@ -66,15 +65,22 @@ const ModelTools* StreamModels::of(log::StreamId stream) {
     if (genesis.ok()) {
       model = models_.find(genesis->model);
       if (model == nullptr) {
-        fail(fmt::format("zone {} was written by model '{}' (rules version {}), which this {} "
-                         "does not know (it knows: {})",
-                         stream, genesis->model, genesis->rules_version, program_name(),
-                         models_.names()));
+        return make_error(Errc::not_found,
+                          "zone {} was written by model '{}' (rules version {}), which this {} "
+                          "does not know (it knows: {})",
+                          stream, genesis->model, genesis->rules_version, program_name(),
+                          models_.names());
       }
     }
   }
   found_.emplace(stream, model);
   return model;
+}
+
+const ModelTools* StreamModels::of(log::StreamId stream) {
+  auto model = find(stream);
+  if (!model.ok()) fail(model.error().message());
+  return *model;
 }
 
 const ModelTools& model_of(const Models& models, const log::EventLog& log, log::StreamId stream) {

@@ -50,8 +50,12 @@ void run_export(const Models& models, const ExportCommand& options) {
   StreamModels zone_models(models, *log);
   replay::EventDescriber describe;
   if (!options.no_decode) {
-    for (const log::StreamId stream : options.zones.empty() ? log->streams() : options.zones)
-      static_cast<void>(zone_models.of(stream));
+    for (const log::StreamId stream : options.zones.empty() ? log->streams() : options.zones) {
+      if (auto found = zone_models.find(stream); !found.ok()) {
+        fail(fmt::format("{}; --no-decode exports it without the decoded events",
+                         found.error().message()));
+      }
+    }
     describe = [&zone_models](const log::EventView& event) -> std::optional<boost::json::value> {
       const ModelTools* model = zone_models.of(event.stream());
       return model != nullptr ? model->describe(event) : std::nullopt;

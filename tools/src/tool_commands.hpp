@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <worldlog/log/event_log.hpp>
+#include <worldlog/status.hpp>
 #include <worldlog/tools/cli.hpp>
 #include <worldlog/tools/model_tools.hpp>
 
@@ -40,6 +41,9 @@ public:
   /// there is none), whose replay then says what is wrong with it. Fails (see fail()) for a
   /// genesis that names a model not registered, naming it and the models there are.
   [[nodiscard]] const ModelTools* of(log::StreamId stream);
+  /// As of(), but a genesis naming a model not registered is an error (not_found, with the
+  /// message of() fails with) rather than a failure.
+  [[nodiscard]] Result<const ModelTools*> find(log::StreamId stream);
 
 private:
   const Models& models_;
