@@ -57,11 +57,12 @@ inline std::string read_file(const fs::path& path) {
   return text.str();
 }
 
-/// `worldlog args...` as an exec takes it: pointers into `strings` (which holds the text and
+/// `binary args...` as an exec takes it: pointers into `strings` (which holds the text and
 /// must outlive them), ending with nullptr.
 inline std::vector<char*> exec_argv(const std::vector<std::string>& args,
-                                    std::vector<std::string>& strings) {
-  strings = {WORLDLOG_BINARY};
+                                    std::vector<std::string>& strings,
+                                    const std::string& binary = WORLDLOG_BINARY) {
+  strings = {binary};
   strings.insert(strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& arg : strings)
@@ -70,12 +71,13 @@ inline std::vector<char*> exec_argv(const std::vector<std::string>& args,
   return argv;
 }
 
-/// Starts `worldlog args...` with stdout and stderr into files in `scratch` (stdin from `in`,
-/// or /dev/null), and returns its pid.
+/// Starts `binary args...` (`worldlog` by default) with stdout and stderr into files in
+/// `scratch` (stdin from `in`, or /dev/null), and returns its pid.
 inline pid_t start(const std::vector<std::string>& args, const fs::path& scratch,
-                   const std::optional<fs::path>& in = std::nullopt) {
+                   const std::optional<fs::path>& in = std::nullopt,
+                   const std::string& binary = WORLDLOG_BINARY) {
   std::vector<std::string> argv_strings;
-  std::vector<char*> argv = exec_argv(args, argv_strings);
+  std::vector<char*> argv = exec_argv(args, argv_strings, binary);
   const std::string in_path = in ? in->string() : std::string("/dev/null");
   const std::string out_path = (scratch / "stdout").string();
   const std::string err_path = (scratch / "stderr").string();
@@ -89,7 +91,7 @@ inline pid_t start(const std::vector<std::string>& args, const fs::path& scratch
   pid_t pid = 0;
   const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   ::posix_spawn_file_actions_destroy(&actions);
-  REQUIRE_MESSAGE(spawned == 0, fmt::format("cannot run {}", WORLDLOG_BINARY));
+  REQUIRE_MESSAGE(spawned == 0, fmt::format("cannot run {}", binary));
   return pid;
 }
 
@@ -111,6 +113,12 @@ inline Run run(const std::vector<std::string>& args,
                const std::optional<fs::path>& in = std::nullopt) {
   const TempDir scratch("worldlog-cli-run-");
   return finish(start(args, scratch.path(), in), scratch.path());
+}
+
+/// Runs `binary args...` to the end: another program built on the log tools.
+inline Run run_binary(const std::string& binary, const std::vector<std::string>& args) {
+  const TempDir scratch("worldlog-cli-run-");
+  return finish(start(args, scratch.path(), std::nullopt, binary), scratch.path());
 }
 
 inline std::string describe(const Run& result) {
@@ -238,6 +246,14 @@ inline std::vector<std::string> replay_args(std::string command, const fs::path&
 /// Runs a command that must succeed and print one JSON document, and parses it.
 inline json::value run_json(const std::vector<std::string>& args) {
   const Run result = run(args);
+  REQUIRE_RUN_OK(result);
+  return json::parse(result.out);
+}
+
+/// Runs `binary args...`, which must succeed and print one JSON document, and parses it.
+inline json::value run_binary_json(const std::string& binary,
+                                   const std::vector<std::string>& args) {
+  const Run result = run_binary(binary, args);
   REQUIRE_RUN_OK(result);
   return json::parse(result.out);
 }

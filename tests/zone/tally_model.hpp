@@ -3,7 +3,9 @@
 // rejections, ticks with recorded randomness, broadcasts, handoffs, snapshots — without the
 // reference game's rules, so a zone test fails only when the zone is wrong.
 //
-// Encoding is plain text ("add 7 5"): the zone treats payloads as opaque bytes.
+// Encoding is plain text ("add 7 5"): the zone treats payloads as opaque bytes. It describes
+// itself for the tools (event_json, reason_name: zone/describe.hpp), so that the log tools' tests
+// (tests/cli/tally_log.cpp) show a model's own names.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <worldlog/zone/describe.hpp>
 #include <worldlog/zone/model.hpp>
 
 namespace worldlog::test {
@@ -264,6 +267,45 @@ struct TallyModel {
     return names[command.index()];
   }
 
+  // ---- descriptions for the tools --------------------------------------------------------------
+
+  /// The names of decide's rejection codes.
+  static std::string_view reason_name(std::uint32_t code) {
+    switch (code) {
+    case 1: return "amount_not_positive";
+    case 2: return "not_in_zone";
+    default: return "";
+    }
+  }
+
+  static boost::json::object entity_json(const Entity& entity) {
+    return {{"total", entity.total}, {"at", {entity.at.x, entity.at.y}}, {"epoch", entity.epoch}};
+  }
+
+  static boost::json::object event_json(const Event& event) {
+    return std::visit(
+        [](const auto& e) -> boost::json::object {
+          using E = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<E, Added>) {
+            return {{"entity", e.entity}, {"amount", e.amount}};
+          } else if constexpr (std::is_same_v<E, Placed>) {
+            return {{"entity", e.entity}, {"at", {e.at.x, e.at.y}}};
+          } else if constexpr (std::is_same_v<E, Departed>) {
+            return {{"entity", e.entity},
+                    {"to", e.to},
+                    {"epoch", e.epoch},
+                    {"state", entity_json(e.state)}};
+          } else if constexpr (std::is_same_v<E, Arrived>) {
+            return {{"entity", e.entity}, {"epoch", e.epoch}, {"state", entity_json(e.state)}};
+          } else if constexpr (std::is_same_v<E, Completed>) {
+            return {{"entity", e.entity}, {"epoch", e.epoch}};
+          } else {
+            return {{"tick", e.tick}, {"roll", e.roll}};
+          }
+        },
+        event);
+  }
+
   // ---- snapshot, hash, json -------------------------------------------------------------------
 
   static std::string snapshot(const State& state) {
@@ -368,5 +410,6 @@ struct TallyModel {
 };
 
 static_assert(zone::GameModel<TallyModel>);
+static_assert(zone::DescribesEvents<TallyModel> && zone::NamesReasons<TallyModel>);
 
 } // namespace worldlog::test
