@@ -1,7 +1,9 @@
 # The install test, run by CTest as `cmake -P`: installs the build tree into a fresh prefix,
 # then configures, builds and runs tests/install/consumer against that prefix only. It proves
-# that `find_package(worldlog)` and `worldlog::engine` work for an embedder (as fmt's
-# find-package test does). Any failing step fails the test.
+# that `find_package(worldlog)`, `worldlog::engine` and `worldlog::tools` work for an embedder
+# (as fmt's find-package test does): `consumer` appends to a log and reads it back, and
+# `ledger-log`, log tools over a model of the consumer's own, writes a log of that model and
+# replays, bisects and audits it. Any failing step fails the test.
 #
 # Inputs (-D): BINARY_DIR (the worldlog build tree), SOURCE_DIR (the consumer project),
 # WORK_DIR (scratch, wiped first), CXX_COMPILER, BUILD_TYPE, and optionally CXX_FLAGS and
@@ -48,3 +50,29 @@ endif()
 
 run("build consumer" ${CMAKE_COMMAND} --build ${consumer_build})
 run("run consumer" ${consumer_build}/consumer)
+
+# run_expecting(STEP EXPECTED COMMAND...): runs COMMAND, which must succeed and print EXPECTED.
+function(run_expecting step expected)
+  message(STATUS "${step}: ${ARGN}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "${step} failed: ${result}\n${out}${err}")
+  endif()
+  string(FIND "${out}" "${expected}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${step}: expected '${expected}' in:\n${out}")
+  endif()
+endfunction()
+
+set(ledger_log ${consumer_build}/ledger-log)
+set(ledger ${WORK_DIR}/ledger)
+run_expecting("write a ledger log" "wrote zone 1 of example.ledger" ${ledger_log} write --data ${ledger})
+run_expecting("replay verify" "1 zone verified: every refold matches"
+              ${ledger_log} replay verify --data ${ledger})
+run_expecting("replay state" "{\"id\":42,\"gold\":70}"
+              ${ledger_log} replay state --data ${ledger} --zone 1)
+run_expecting("replay bisect" "zone 1: gold_non_negative holds"
+              ${ledger_log} replay bisect --data ${ledger} --zone 1 --invariant gold_non_negative)
+run_expecting("audit player"
+              "REFUSED Spend            not_enough_gold (code 3): account 42 has 70 gold, cannot spend 500"
+              ${ledger_log} audit player --data ${ledger} --player 42)
