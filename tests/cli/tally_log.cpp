@@ -75,11 +75,12 @@ constexpr auto patience = std::chrono::seconds(30);
 /// Submits `command` to zone `zone` as player `player` and waits for its durable outcome.
 zone::Outcome submit(zone::ZoneSet<Tally>& zones, zone::ZoneId zone, std::uint64_t player,
                      std::uint64_t command_id, Tally::Command command) {
-  std::promise<Result<zone::Outcome>> answered;
-  auto future = answered.get_future();
+  // Shared with the reply, which may come after a wait that gave up.
+  auto answered = std::make_shared<std::promise<Result<zone::Outcome>>>();
+  auto future = answered->get_future();
   const Status sent = zones.submit(
       zone, {log::ActorKind::player, player}, command_id, std::move(command),
-      [&answered](Result<zone::Outcome> outcome) { answered.set_value(std::move(outcome)); });
+      [answered](Result<zone::Outcome> outcome) { answered->set_value(std::move(outcome)); });
   if (!sent.ok()) tools::fail(fmt::format("submit: {}", sent.error()));
   if (future.wait_for(patience) != std::future_status::ready) tools::fail("no answer");
   auto outcome = future.get();
