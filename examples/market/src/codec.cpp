@@ -144,7 +144,7 @@ std::optional<Event> read_event(const fb::EventRoot& root) {
 struct CommandWriter {
   Builder& b;
   flatbuffers::Offset<void> operator()(const Join& c) const {
-    return fb::CreateJoin(b, c.trader).Union();
+    return fb::CreateJoin(b, c.trader, c.epoch).Union();
   }
   flatbuffers::Offset<void> operator()(const Leave& c) const {
     return fb::CreateLeave(b, c.trader).Union();
@@ -180,7 +180,10 @@ struct CommandWriter {
 /// long as it is well-formed, so that its rejection can say what was wrong with it.
 std::optional<Command> read_command(const fb::CommandRoot& root) {
   switch (root.command_type()) {
-  case fb::Command::Join: return Join{root.command_as_Join()->trader()};
+  case fb::Command::Join: {
+    const auto* join = root.command_as_Join();
+    return Join{join->trader(), join->epoch()};
+  }
   case fb::Command::Leave: return Leave{root.command_as_Leave()->trader()};
   case fb::Command::Gather: {
     const auto* c = root.command_as_Gather();

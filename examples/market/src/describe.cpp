@@ -57,7 +57,9 @@ struct Fields {
     return {{"trader", e.trader}, {"epoch", e.epoch}};
   }
 
-  json::object operator()(const Join& c) const { return {{"trader", c.trader}}; }
+  json::object operator()(const Join& c) const {
+    return {{"trader", c.trader}, {"epoch", c.epoch}};
+  }
   json::object operator()(const Leave& c) const { return {{"trader", c.trader}}; }
   json::object operator()(const Gather& c) const {
     return {{"trader", c.trader}, {"item", to_string(c.item)}};

@@ -185,10 +185,13 @@ Decision Model::decide(const State& state, const log::Actor& actor, const Comman
   const TraderId trader = subject_of(command);
   const bool system_only =
       std::holds_alternative<Arrive>(command) || std::holds_alternative<CompleteJourney>(command);
-  if (system_only != (actor.kind == log::ActorKind::system))
+  const bool by_system = actor.kind == log::ActorKind::system;
+  // A Leave comes from its trader, or from the system when the world logs the trader out.
+  const bool system_may = system_only || std::holds_alternative<Leave>(command);
+  if (by_system ? !system_may : system_only)
     return reject(Reject::not_authorized, "{} is sent by {} only", command_name(command),
                   system_only ? "the system" : "a trader");
-  if (!system_only && actor.id != trader)
+  if (!by_system && actor.id != trader)
     return reject(Reject::not_authorized, "trader {} cannot act for trader {}", actor.id, trader);
 
   if (const auto* arrive = std::get_if<Arrive>(&command)) {
@@ -207,10 +210,19 @@ Decision Model::decide(const State& state, const log::Actor& actor, const Comman
   if (state.departing.contains(trader))
     return reject(Reject::travelling, "trader {} is on the way to zone {}", trader,
                   state.departing.at(trader).to);
-  if (std::holds_alternative<Join>(command)) {
+  if (const auto* join = std::get_if<Join>(&command)) {
     if (state.online.contains(trader))
       return reject(Reject::already_joined, "trader {} is here already", trader);
-    return Decision::accept({Joined{trader, state.offline.contains(trader) ? 0 : rules.grant}});
+    if (state.offline.contains(trader)) return Decision::accept({Joined{trader, 0}});
+    // A trader this market has never had, or one that went on from here, joins here only as
+    // a newcomer: not while it is on its way here, nor once it is in another market.
+    if (const auto seen = state.epochs.find(trader); seen != state.epochs.end())
+      return reject(Reject::travelling, "trader {} went on from market {} (journey {})", trader,
+                    state.info.zone, seen->second);
+    if (join->epoch != 0)
+      return reject(Reject::travelling, "trader {} has not yet arrived in market {} (journey {})",
+                    trader, state.info.zone, join->epoch);
+    return Decision::accept({Joined{trader, rules.grant}});
   }
   const auto online = state.online.find(trader);
   if (online == state.online.end())
@@ -360,6 +372,31 @@ std::vector<Model::Handoff> Model::pending_handoffs(const State& state) {
   for (const auto& [id, departure] : state.departing)
     pending.push_back(*handoff(state, Departed{departure.trader, departure.to}));
   return pending;
+}
+
+std::optional<world::SessionChange> Model::session_change(const Command& command) noexcept {
+  if (const auto* join = std::get_if<Join>(&command))
+    return world::SessionChange{join->trader, true};
+  if (const auto* leave = std::get_if<Leave>(&command))
+    return world::SessionChange{leave->trader, false};
+  return std::nullopt;
+}
+
+void Model::stamp_join(Command& join, std::uint64_t epoch) noexcept {
+  if (auto* joining = std::get_if<Join>(&join)) joining->epoch = epoch;
+}
+
+Command Model::logout(TraderId trader, world::LogoutReason) { return Leave{trader}; }
+
+std::vector<world::Character> Model::characters(const State& state, zone::ZoneId zone) {
+  std::vector<world::Character> found;
+  for (const auto& [id, trader] : state.online)
+    found.push_back({id, zone, trader.epoch, true, false});
+  for (const auto& [id, trader] : state.offline)
+    found.push_back({id, zone, trader.epoch, false, false});
+  for (const auto& [id, departure] : state.departing)
+    found.push_back({id, departure.to, departure.trader.epoch, true, true});
+  return found;
 }
 
 } // namespace worldlog::market

@@ -207,8 +207,14 @@ TEST_CASE("a journey carries everything out, arrives once, and completes") {
   CHECK(handoff->epoch == 1);
   CHECK(Model::pending_handoffs(from.state).size() == 1);
 
+  CHECK(Model::characters(from.state, 1) ==
+        std::vector<world::Character>{
+            {.player = 1, .zone = 2, .epoch = 1, .online = true, .arriving = true}});
+
   Market to;
   to.state.info.zone = 2;
+  // A Join the world stamped with the journey's epoch waits for the arrival.
+  CHECK(to.rejection(to.act(Join{1, 1})) == Reject::travelling);
   const auto arrived = to.run(handoff->arrive, system_actor);
   REQUIRE(arrived.events.size() == 1);
   CHECK(to.state.online.at(1) == std::get<Departed>(left.events[0]).trader);
@@ -219,6 +225,52 @@ TEST_CASE("a journey carries everything out, arrives once, and completes") {
   CHECK(from.state.departing.empty());
   CHECK(from.run(handoff->complete, system_actor).events.empty());
   CHECK(Model::pending_handoffs(from.state).empty());
+  // Gone on: the market it left does not take it in again as a newcomer.
+  CHECK(from.rejection(from.act(Join{1})) == Reject::travelling);
+  CHECK(Model::characters(from.state, 1).empty());
+  from.check_balanced();
+}
+
+TEST_CASE("the world logs a trader out with the system's Leave; its goods stay") {
+  Market m;
+  REQUIRE_FALSE(m.act(Join{1}).rejected());
+  gather(m, 1, Item::ore, 1);
+  const std::uint32_t ore = m.state.online.at(1).count(Item::ore);
+  for (const auto reason : {world::LogoutReason::disconnected, world::LogoutReason::session_lost,
+                            world::LogoutReason::server_stopped}) {
+    CAPTURE(static_cast<int>(reason));
+    const auto out = m.run(Model::logout(1, reason), system_actor);
+    REQUIRE_FALSE(out.rejected());
+    REQUIRE(out.events.size() == 1);
+    CHECK(std::get<Left>(out.events[0]).trader == 1);
+    CHECK(m.state.offline.at(1).count(Item::ore) == ore);
+    CHECK(m.rejection(m.run(Model::logout(1, reason), system_actor)) == Reject::not_joined);
+    REQUIRE_FALSE(m.act(Join{1}).rejected());
+  }
+  CHECK(m.rejection(m.run(Leave{1}, trader_actor(2))) == Reject::not_authorized);
+  CHECK(m.rejection(m.run(Gather{1, Item::wood}, system_actor)) == Reject::not_authorized);
+  m.check_balanced();
+}
+
+TEST_CASE("the world's hooks: sessions, a Join's epoch, and the traders of a market") {
+  CHECK(Model::session_change(Join{3}) == world::SessionChange{3, true});
+  CHECK(Model::session_change(Leave{3}) == world::SessionChange{3, false});
+  CHECK(Model::session_change(Craft{3}) == std::nullopt);
+  Command join = Join{3};
+  Model::stamp_join(join, 4);
+  CHECK(std::get<Join>(join).epoch == 4);
+  Command craft = Craft{3};
+  Model::stamp_join(craft, 4);
+  CHECK(std::holds_alternative<Craft>(craft));
+
+  Market m;
+  REQUIRE_FALSE(m.act(Join{1}).rejected());
+  REQUIRE_FALSE(m.act(Join{2}).rejected());
+  REQUIRE_FALSE(m.act(Leave{2}).rejected());
+  CHECK(Model::characters(m.state, 1) ==
+        std::vector<world::Character>{
+            {.player = 1, .zone = 1, .epoch = 0, .online = true, .arriving = false},
+            {.player = 2, .zone = 1, .epoch = 0, .online = false, .arriving = false}});
 }
 
 TEST_CASE("every event and command survives its codec, and damage is corruption") {
@@ -248,7 +300,7 @@ TEST_CASE("every event and command survives its codec, and damage is corruption"
   CHECK(Model::decode(1, "not a flatbuffer").error().code() == Errc::corruption);
   CHECK(Model::decode(12, "").error().code() == Errc::corruption);
 
-  const std::vector<Command> commands = {Join{1},
+  const std::vector<Command> commands = {Join{1, 2},
                                          Leave{1},
                                          Gather{1, Item::ore},
                                          List{1, Item::tool, 2, 9},

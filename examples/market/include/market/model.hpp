@@ -22,6 +22,7 @@
 
 #include <worldlog/log/types.hpp>
 #include <worldlog/status.hpp>
+#include <worldlog/world/players.hpp>
 #include <worldlog/zone/describe.hpp>
 #include <worldlog/zone/model.hpp>
 
@@ -51,7 +52,7 @@ enum class Reject : std::uint32_t {
   not_authorized = 1,   ///< acting for another trader, or a system-only command
   already_joined = 2,   ///< Join for a trader who is here
   not_joined = 3,       ///< a trader who is not in this market
-  travelling = 4,       ///< a trader on the way to another market
+  travelling = 4,       ///< a trader on the way to another market, or gone on to one
   cooldown = 5,         ///< gathering again too soon
   bad_item = 6,         ///< an item that is not one, or cannot be gathered
   bad_count = 7,        ///< 0 or more than rules.max_count
@@ -123,9 +124,13 @@ struct State {
   [[nodiscard]] const Trader* find(TraderId id) const;
 };
 
-// Commands: what a trader (or, for a journey's two halves, the system) asks for.
+// Commands: what a trader asks for; the system sends a journey's two halves, and a Leave when the
+// world logs a trader out.
 struct Join {
   TraderId trader;
+  /// The trader's journeys as the world's directory knows them (0: none, or a newcomer): a
+  /// market refuses the Join of a trader it has never seen while it is still on its way there.
+  std::uint64_t epoch = 0;
 };
 struct Leave {
   TraderId trader;
@@ -261,9 +266,23 @@ struct Model {
   [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
   [[nodiscard]] static std::optional<Handoff> handoff(const State& state, const Event& event);
   [[nodiscard]] static std::vector<Handoff> pending_handoffs(const State& state);
+
+  // The world's hooks (world/players.hpp): the market behind world::World and net::Server.
+  /// Join brings its trader online, Leave takes it offline.
+  [[nodiscard]] static std::optional<world::SessionChange>
+  session_change(const Command& command) noexcept;
+  /// Sets a Join's epoch: the market a trader is bound for refuses its Join until it arrives.
+  static void stamp_join(Command& join, std::uint64_t epoch) noexcept;
+  /// The system's Leave. The reason is not recorded: the Left's actor, the system, says that
+  /// it was a logout.
+  [[nodiscard]] static Command logout(TraderId trader, world::LogoutReason reason);
+  /// The traders online and offline in the market, and those on the way from it (in their
+  /// destination).
+  [[nodiscard]] static std::vector<world::Character> characters(const State& state,
+                                                                zone::ZoneId zone);
 };
 
-static_assert(zone::GameModel<Model>);
+static_assert(world::PlayerModel<Model>);
 static_assert(zone::DescribesEvents<Model> && zone::DescribesCommands<Model> &&
               zone::NamesReasons<Model>);
 
