@@ -145,7 +145,7 @@ struct Tally {
 struct Census {
   std::map<ZoneId, std::size_t> online;
   std::uint64_t snapshots = 0; ///< taken by the zones while playing
-  game::ChatStats chat;
+  world::ChatStats chat;
 };
 
 // ---- the run ---------------------------------------------------------------------------------
@@ -159,11 +159,12 @@ public:
   /// Starts the world, plays until the time is up or Ctrl-C, logs everyone out and shuts the
   /// world down. Returns how long play lasted.
   SteadyClock::duration run() {
-    world_ = std::make_unique<game::World>(pool_.get_executor(), log_, clock_,
-                                           game::WorldOptions{.zones = options_.zones,
-                                                              .seed = options_.seed,
-                                                              .tick_us = tick_us,
-                                                              .mobs = options_.mobs});
+    world_ =
+        std::make_unique<game::World>(pool_.get_executor(), log_, clock_,
+                                      game::WorldOptions{.zones = options_.zones,
+                                                         .seed = options_.seed,
+                                                         .tick_us = tick_us,
+                                                         .model_config = options_.model_config()});
     if (Status started = world_->start(); !started.ok())
       fail(fmt::format("the world did not start: {}", started.error()));
     ghosts_ = world_->logged_out_on_start();

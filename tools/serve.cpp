@@ -130,7 +130,7 @@ void serve(const ServeOptions& options) {
                      });
   auto bound = server.listen(std::move(listening).value());
   if (!bound.ok()) fail(std::string(bound.error().message()));
-  net::add_server_metrics(metrics, server, world, log);
+  net::add_server_metrics(metrics, server, log);
   // Tests and scripts read the port from this line (with --listen HOST:0).
   fmt::print("{}\n",
              serve_banner(options.zones, options.data, bound->address().to_string(), bound->port(),

@@ -110,7 +110,7 @@ TEST_CASE("a logout that a failing zone dropped is sent again on the next tick")
   // The zone fails before it reaches the Leave that the disconnect queues behind the failure.
   static_cast<void>(w.zone(1)->cast([] { throw std::runtime_error("injected"); }));
   bool done = false;
-  w.world.disconnect(player, game::LogoutReason::disconnected, [&] { done = true; });
+  w.world.disconnect(player, world::LogoutReason::disconnected, [&] { done = true; });
   w.settle();
   REQUIRE(w.zone(1) != nullptr);
   CHECK(w.zone(1)->state().player(player) != nullptr); // a ghost, for now
@@ -253,7 +253,7 @@ TEST_CASE("a repeated arrival does not bring a player who logged out back online
   w.settle();
   REQUIRE(w.last_handoff.has_value());
   REQUIRE(w.zone(2)->state().player(player) != nullptr);
-  w.world.disconnect(player, game::LogoutReason::disconnected, nullptr);
+  w.world.disconnect(player, world::LogoutReason::disconnected, nullptr);
   w.settle();
   REQUIRE(w.zone(2)->state().offline_player(player) != nullptr);
 
@@ -268,7 +268,7 @@ TEST_CASE("a repeated arrival does not bring a player who logged out back online
 }
 
 TEST_CASE("a census keeps each zone's newest outcomes of a player, whatever the zone order") {
-  game::Directory directory(2);
+  world::Directory directory(2);
   const auto outcome = [](zone::ZoneId zone, log::Seq seq) {
     return zone::Outcome{.accepted = true, .first_seq = seq, .last_seq = seq, .zone = zone};
   };

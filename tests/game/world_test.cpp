@@ -29,6 +29,8 @@ namespace worldlog::game {
 namespace {
 
 using namespace std::chrono_literals;
+using world::Chat;
+using world::ChatMessage;
 using worldlog::test::error_code;
 
 /// How long a test waits for what should happen at once; only a broken world waits this long.
@@ -130,7 +132,7 @@ public:
   void disconnect(EntityId player) {
     auto done = std::make_shared<std::promise<void>>();
     auto future = done->get_future();
-    world_->disconnect(player, LogoutReason::disconnected, [done] { done->set_value(); });
+    world_->disconnect(player, world::LogoutReason::disconnected, [done] { done->set_value(); });
     REQUIRE(future.wait_for(patience) == std::future_status::ready);
   }
   /// Walks `player` from where it stands in `zone` through the exit on the `east` or west side,

@@ -439,7 +439,7 @@ TEST_CASE("stopping answers the commands in flight, then closes every connection
 TEST_CASE("the metrics show what the server did") {
   ServerFixture server;
   net::Metrics& metrics = server.metrics();
-  net::add_server_metrics(metrics, server.server(), server.world(), server.log());
+  net::add_server_metrics(metrics, server.server(), server.log());
   Player player(server, 7);
   CHECK_FALSE(player.client.command(2, game::move(7, {INT64_MAX, 0})).accepted);
   player.client.send(net::Command{2, game::Model::encode_command(game::say(7, "again"))});

@@ -212,4 +212,36 @@ std::vector<Model::Handoff> Model::pending_handoffs(const State& state) {
   return pending;
 }
 
+std::optional<world::SessionChange> Model::session_change(const Command& command) noexcept {
+  if (const auto* join = std::get_if<Join>(&command))
+    return world::SessionChange{join->entity, true};
+  if (const auto* leave = std::get_if<Leave>(&command))
+    return world::SessionChange{leave->entity, false};
+  return std::nullopt;
+}
+
+void Model::stamp_join(Command& join, std::uint64_t epoch) noexcept {
+  if (auto* joining = std::get_if<Join>(&join)) joining->epoch = epoch;
+}
+
+Command Model::logout(EntityId player, world::LogoutReason reason) {
+  switch (reason) {
+  case world::LogoutReason::disconnected: return leave(player, LogoutReason::disconnected);
+  case world::LogoutReason::session_lost: return leave(player, LogoutReason::session_lost);
+  case world::LogoutReason::server_stopped: return leave(player, LogoutReason::server_stopped);
+  }
+  return leave(player, LogoutReason::disconnected);
+}
+
+std::vector<world::Character> Model::characters(const State& state, ZoneId zone) {
+  std::vector<world::Character> found;
+  for (const auto& [id, player] : state.players)
+    found.push_back({id, zone, player.epoch, true, false});
+  for (const auto& [id, player] : state.offline)
+    found.push_back({id, zone, player.epoch, false, false});
+  for (const auto& [key, departure] : state.departing)
+    found.push_back({key.first, departure.to, departure.epoch, true, true});
+  return found;
+}
+
 } // namespace worldlog::game

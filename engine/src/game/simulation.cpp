@@ -431,7 +431,7 @@ private:
   void log_out(std::uint64_t connection) {
     const EntityId player = sessions_.at(connection).player;
     sessions_.erase(connection);
-    world_->disconnect(player, game::LogoutReason::disconnected, nullptr);
+    world_->disconnect(player, world::LogoutReason::disconnected, nullptr);
   }
 
   /// The client side of a lost connection: what it sent and saw no answer to is retried later.

@@ -21,34 +21,12 @@ namespace worldlog::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
-using Frame = std::shared_ptr<const std::string>;
 using zone::ZoneId;
 
 namespace {
 
 Frame framed(const Message& message) {
   return std::make_shared<const std::string>(frame(encode(message)));
-}
-
-/// The frame of the event a zone is showing, encoded once for every session that sees it: a
-/// zone calls its viewers' sinks one after another on one thread, so the last encoding is the
-/// one the next sink of the same event wants.
-Frame encoded_event(const zone::Broadcast<game::Event>& broadcast) {
-  struct Last {
-    ZoneId zone = 0;
-    log::Seq seq = 0;
-    Frame frame;
-  };
-  thread_local Last last;
-  // Seq 0 is a view of what is there (Zone::show_view), one frame per viewer: never reused.
-  if (last.frame && broadcast.seq != 0 && last.zone == broadcast.zone && last.seq == broadcast.seq)
-    return last.frame;
-  const zone::EncodedEvent encoded = game::Model::encode(broadcast.event);
-  last = {broadcast.zone, broadcast.seq,
-          framed(Events{{WorldEvent{broadcast.zone, broadcast.seq,
-                                    static_cast<std::uint8_t>(broadcast.actor.kind),
-                                    broadcast.actor.id, encoded.payload_type, encoded.payload}}})};
-  return last.frame;
 }
 
 } // namespace
@@ -208,10 +186,10 @@ private:
     // The zone where the player's character is (a new player's home zone): its Join goes
     // there, and the world moves its commands and events along with every crossing.
     follow();
-    const auto& world = server_.world_.options();
-    send(framed(Welcome{player_, server_.world_.zone_of(player_), protocol_version,
+    const ServedWorld& world = *server_.world_;
+    send(framed(Welcome{player_, world.zone_of(player_), protocol_version,
                         server_.options_.max_frame, server_.options_.commands_per_second,
-                        world.seed, world.zones}));
+                        world.seed(), world.zone_count()}));
   }
 
   void on_command(Command command) {
@@ -231,28 +209,29 @@ private:
             command.client_id);
       return;
     }
-    auto decoded = game::Model::decode_command(command.command);
-    if (!decoded.ok()) {
-      error(ErrorCode::bad_command, std::string(decoded.error().message()), command.client_id);
-      return;
-    }
-    submit(command.client_id, std::move(decoded).value());
+    submit(command.client_id, command.command);
   }
 
-  /// Sends `command` to the player's zone as the player: the game refuses (and the zone
+  /// Sends `command` to the player's zone as the player: the model refuses (and the zone
   /// records) a command for another entity.
-  void submit(std::uint64_t client_id, game::Command command) {
-    ++in_flight_;
+  void submit(std::uint64_t client_id, std::string_view command) {
     const auto arrived = SteadyClock::now();
-    static_cast<void>(server_.world_.submit_for(
-        player_, client_id, std::move(command),
+    const Status submitted = server_.world_->submit(
+        player_, client_id, command,
         [self = shared_from_this(), client_id, arrived](Result<zone::Outcome> outcome) {
           // On a zone's strand or the log's commit thread: answer from the session's thread.
           asio::post(self->socket_.get_executor(),
                      [self, client_id, arrived, outcome = std::move(outcome)] {
                        self->answer(client_id, arrived, outcome);
                      });
-        }));
+        });
+    if (!submitted.ok()) {
+      // It does not decode: never submitted, so the client may use the id again.
+      client_ids_.erase(client_id);
+      error(ErrorCode::bad_command, std::string(submitted.error().message()), client_id);
+      return;
+    }
+    ++in_flight_;
   }
 
   void answer(std::uint64_t client_id, SteadyClock::time_point arrived,
@@ -321,13 +300,12 @@ private:
   /// Shows the player what it can see, in whichever zone its character is.
   void follow() {
     const std::weak_ptr<Session> weak = weak_from_this();
-    server_.world_.follow(
-        player_, [weak, &counters = server_.counters_](const zone::Broadcast<game::Event>& shown) {
-          const auto self = weak.lock();
-          if (!self) return;
-          self->push_event(encoded_event(shown));
-          counters.events_sent.fetch_add(1, std::memory_order_relaxed);
-        });
+    server_.world_->follow(player_, [weak, &counters = server_.counters_](const Frame& shown) {
+      const auto self = weak.lock();
+      if (!self) return;
+      self->push_event(shown);
+      counters.events_sent.fetch_add(1, std::memory_order_relaxed);
+    });
   }
 
   // ---- writing -------------------------------------------------------------------------------
@@ -433,13 +411,12 @@ private:
   /// it sent is answered: a Join still in flight would otherwise bring the player online after
   /// its logout, with nobody connected.
   void log_out() {
-    server_.world_.disconnect(player_, game::LogoutReason::disconnected,
-                              [self = shared_from_this()] {
-                                asio::post(self->socket_.get_executor(), [self] {
-                                  self->server_.release(self->player_, self.get());
-                                  self->server_.closed(self.get());
-                                });
-                              });
+    server_.world_->disconnect(player_, [self = shared_from_this()] {
+      asio::post(self->socket_.get_executor(), [self] {
+        self->server_.release(self->player_, self.get());
+        self->server_.closed(self.get());
+      });
+    });
   }
 
   Server& server_;
@@ -472,8 +449,10 @@ private:
   std::vector<asio::const_buffer> buffers_;
 };
 
-Server::Server(asio::io_context& io, game::World& world, Secret secret, ServerOptions options)
-    : io_(io), world_(world), secret_(std::move(secret)), options_(options), acceptor_(io) {
+Server::Server(asio::io_context& io, std::unique_ptr<ServedWorld> world, Secret secret,
+               ServerOptions options)
+    : io_(io), world_(std::move(world)), secret_(std::move(secret)), options_(options),
+      acceptor_(io) {
   for (std::size_t lane = 0; lane < batch_lanes; ++lane)
     lanes_.push_back(std::make_unique<BatchLane>(io));
 }
@@ -661,14 +640,13 @@ std::function<void(bool error, std::string_view message)> storage_messages(Metri
   };
 }
 
-void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
-                        const log::EventLog& log) {
+void add_server_metrics(Metrics& metrics, Server& server, const log::EventLog& log) {
   auto& latency = metrics.latency_histogram(
       "worldlog_command_latency_ms",
       "From a command's arrival to its result (after its events are durable), in ms");
   server.set_latency_observer(
       [&latency](std::uint64_t micros) { latency.observe(std::chrono::microseconds(micros)); });
-  metrics.add_collector([&server, &world, &log, &latency](Sink& sink) {
+  metrics.add_collector([&server, &log, &latency](Sink& sink) {
     // The histogram is for Prometheus; the estimate is for a reader of the page.
     sink.gauge(
         "worldlog_command_latency_p99_us",
@@ -701,15 +679,14 @@ void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
                  counters.events_sent.load());
     sink.gauge("worldlog_log_position", "Events appended to the log (its last position)", {},
                static_cast<std::int64_t>(log.last_position()));
-    auto& zones = world.zones();
-    for (ZoneId zone = 1; zone <= zones.zone_count(); ++zone) {
-      const auto running = zones.zone(zone);
+    const ServedWorld& world = server.world();
+    for (ZoneId zone = 1; zone <= world.zone_count(); ++zone) {
       sink.gauge("worldlog_zone_mailbox_depth", "Messages waiting in a zone's mailbox",
                  {{"zone", std::to_string(zone)}},
-                 running ? static_cast<std::int64_t>(running->mailbox_depth()) : 0);
+                 static_cast<std::int64_t>(world.mailbox_depth(zone)));
     }
     sink.counter("worldlog_zone_restarts_total", "Zones restarted by the world supervisor", {},
-                 zones.restarts());
+                 world.zone_restarts());
   });
 }
 

@@ -24,6 +24,7 @@
 #include <worldlog/game/state.hpp>
 #include <worldlog/log/types.hpp>
 #include <worldlog/status.hpp>
+#include <worldlog/world/players.hpp>
 #include <worldlog/zone/describe.hpp>
 #include <worldlog/zone/model.hpp>
 
@@ -96,9 +97,21 @@ struct Model {
                                                std::int64_t radius_mm);
   /// Every departure not yet completed, by (entity, epoch).
   [[nodiscard]] static std::vector<Handoff> pending_handoffs(const State& state);
+
+  // The world's hooks (world/players.hpp).
+  /// Join brings its player online, Leave takes it offline.
+  [[nodiscard]] static std::optional<world::SessionChange>
+  session_change(const Command& command) noexcept;
+  /// Sets a Join's epoch: a zone refuses a Join whose character has crossed since.
+  static void stamp_join(Command& join, std::uint64_t epoch) noexcept;
+  /// The system's Leave, with the LogoutReason of the same name.
+  [[nodiscard]] static Command logout(EntityId player, world::LogoutReason reason);
+  /// The players online and offline in the zone, and those departing from it (in their
+  /// destination).
+  [[nodiscard]] static std::vector<world::Character> characters(const State& state, ZoneId zone);
 };
 
-static_assert(zone::GameModel<Model>);
+static_assert(world::PlayerModel<Model>);
 static_assert(zone::DescribesEvents<Model> && zone::DescribesCommands<Model> &&
               zone::NamesReasons<Model>);
 

@@ -1,15 +1,24 @@
-// The network front of the reference game's world: a TCP listener speaking the wire protocol
-// (schemas/protocol.fbs), one session per connection.
+// The network front of a world of any model: a TCP listener speaking the wire protocol
+// (schemas/protocol.fbs, docs/protocol.md), one session per connection.
 //
-//   net::Server server(io, world, secret, {.max_frame = 64 * 1024});
+//   net::Server server(io, world, secret, {.max_frame = 64 * 1024}); // world: world::World<M>
 //   auto bound = server.listen({asio::ip::make_address("127.0.0.1"), 7777});
 //   io.run();                 // until server.stop() and the world's shutdown
 //
-// A session acts only as the player its token names: commands go to the player's zone with
-// that player as the actor, so a command for another entity is rejected by the game and
-// recorded in the log (CommandRejected, reason not_authorized). A result is sent only once the
-// command's events are durable. Each session sees the events near its player (the zone's
-// interest grid); an event is encoded once, however many sessions it goes to.
+// The envelope (Hello, Welcome, CommandResult, Error, Events) is the engine's; the commands and
+// events inside it are the model's own bytes (served_world.hpp). A session acts only as the
+// player its token names: commands go to the player's zone with that player as the actor, so a
+// command for another entity is rejected by the model and recorded in the log. A result is sent
+// only once the command's events are durable. Each session sees the events near its player (the
+// zone's interest grid); an event is encoded once, however many sessions it goes to.
+//
+// Threads. Everything a session does with its socket, its reads, its writes and its timers, and
+// everything the server does to accept and stop, runs on the threads that run `io` (one is
+// enough; more share the work, but a session's handlers never overlap: each one is started
+// from the last, or posted with the others of its session behind a flag). The world answers on
+// its own threads: a command's result comes from a zone's strand or the log's commit thread
+// and is posted to `io`; a world event is queued from the zone's strand (under the session's
+// out_mutex_), and written from `io` when its batch lane's interval ends.
 //
 // What a hostile client can do is bounded per connection: the frame size, commands per second
 // (a token bucket), client ids remembered for duplicates, the bytes waiting to be sent (a
@@ -34,8 +43,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <worldlog/game/world.hpp>
 #include <worldlog/net/protocol.hpp>
+#include <worldlog/net/served_world.hpp>
 #include <worldlog/net/token.hpp>
 #include <worldlog/status.hpp>
 
@@ -82,8 +91,13 @@ bind_listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint&
 
 class Server {
 public:
-  /// REQUIRES: `io`, `world` outlive the server; the world is started.
-  Server(boost::asio::io_context& io, game::World& world, Secret secret, ServerOptions options);
+  /// Serves `world`. REQUIRES: `io` outlives the server; the world is started.
+  Server(boost::asio::io_context& io, std::unique_ptr<ServedWorld> world, Secret secret,
+         ServerOptions options);
+  /// Serves a world::World<M>. REQUIRES: `io`, `world` outlive the server; the world is started.
+  template <world::PlayerModel M>
+  Server(boost::asio::io_context& io, world::World<M>& world, Secret secret, ServerOptions options)
+      : Server(io, std::make_unique<WorldOf<M>>(world), std::move(secret), options) {}
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -104,6 +118,7 @@ public:
 
   [[nodiscard]] const ServerCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
+  [[nodiscard]] ServedWorld& world() noexcept { return *world_; }
   /// Round trips from a command's arrival to its result, in µs, for the latency histogram.
   void set_latency_observer(std::function<void(std::uint64_t micros)> observe) {
     observe_latency_ = std::move(observe);
@@ -138,7 +153,7 @@ private:
   void flush_some();
 
   boost::asio::io_context& io_;
-  game::World& world_;
+  std::unique_ptr<ServedWorld> world_;
   Secret secret_;
   ServerOptions options_;
   ServerCounters counters_;
@@ -169,11 +184,10 @@ class Metrics;
 [[nodiscard]] std::function<void(bool error, std::string_view message)>
 storage_messages(Metrics& metrics);
 
-/// Registers what `server`, `world` and `log` show on /metrics: connections, frames, commands
+/// Registers what `server`, its world and `log` show on /metrics: connections, frames, commands
 /// by result, protocol errors by code, events sent, the round-trip latency histogram and its
 /// p99, the log's last position (events appended), zone mailbox depths and zone restarts.
-/// REQUIRES: all four outlive every later scrape of `metrics`.
-void add_server_metrics(Metrics& metrics, Server& server, game::World& world,
-                        const log::EventLog& log);
+/// REQUIRES: all three outlive every later scrape of `metrics`.
+void add_server_metrics(Metrics& metrics, Server& server, const log::EventLog& log);
 
 } // namespace worldlog::net

@@ -13,11 +13,11 @@
 #include <set>
 #include <string>
 
-#include <worldlog/game/rules.hpp>
 #include <worldlog/runtime/actor.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/world/players.hpp>
 
-namespace worldlog::game {
+namespace worldlog::world {
 
 struct ChatOptions {
   std::size_t max_channels = 1024;       ///< channels at most; joining a new one beyond fails
@@ -83,4 +83,4 @@ private:
   ChatStats stats_;         ///< strand only
 };
 
-} // namespace worldlog::game
+} // namespace worldlog::world

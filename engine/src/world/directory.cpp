@@ -1,9 +1,9 @@
-#include <worldlog/game/directory.hpp>
+#include <worldlog/world/directory.hpp>
 
 #include <algorithm>
 #include <tuple>
 
-namespace worldlog::game {
+namespace worldlog::world {
 
 Directory::Directory(std::size_t commands_per_player)
     : commands_per_player_(std::max<std::size_t>(commands_per_player, 1)) {}
@@ -87,4 +87,4 @@ std::map<EntityId, Directory::Place> Directory::places() const {
   return places_;
 }
 
-} // namespace worldlog::game
+} // namespace worldlog::world

@@ -1,13 +1,12 @@
 // The player directory: where each player's character is, whether it is online, whether this
 // process holds a session for it, and the outcomes of its recent commands in every zone.
 //
-// A character lives in one zone's state at a time: online in `State::players`, offline in
-// `State::offline`, or in flight in one zone's `departing` until the next zone records its
-// Arrived. Those states are folds of the zones' logs, and the directory is a projection of
-// them: rebuilt from a census of the zones when the world starts, then kept current as joins,
-// logouts and handoffs become durable. It decides nothing the log does not say, and the zones
-// stay the judges: a Join the directory sends to the wrong zone is refused there (`elsewhere`,
-// `in_transit`).
+// A character lives in one zone's state at a time (players.hpp, `characters`): online, offline,
+// or departed from one zone until the next records its arrival. Those states are folds of the
+// zones' logs, and the directory is a projection of them: rebuilt from a census of the zones when
+// the world starts, then kept current as joins, logouts and handoffs become durable. It decides
+// nothing the log does not say, and the zones stay the judges: a Join the directory sends to the
+// wrong zone is refused there (the reference game's `elsewhere`, `in_transit`).
 //
 // Two things only this process can know live here too. Sessions: after a restart nobody is
 // connected, so every player the census finds online is a ghost, and the world logs it out
@@ -27,10 +26,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include <worldlog/game/rules.hpp>
+#include <worldlog/world/players.hpp>
 #include <worldlog/zone/records.hpp>
 
-namespace worldlog::game {
+namespace worldlog::world {
 
 class Directory {
 public:
@@ -98,4 +97,4 @@ private:
   std::unordered_map<EntityId, std::map<ZoneId, Recent>> recent_; ///< lookups only
 };
 
-} // namespace worldlog::game
+} // namespace worldlog::world

@@ -1,8 +1,8 @@
-#include <worldlog/game/chat.hpp>
+#include <worldlog/world/chat.hpp>
 
 #include <utility>
 
-namespace worldlog::game {
+namespace worldlog::world {
 namespace {
 
 void tell(const Chat::Posted& done, Status status) {
@@ -107,4 +107,4 @@ void Chat::forget_if_empty(const std::string& channel) {
   if (found != channels_.end() && found->second.members.empty()) channels_.erase(found);
 }
 
-} // namespace worldlog::game
+} // namespace worldlog::world
