@@ -12,9 +12,11 @@
 
 namespace worldlog::test {
 
-/// Handlers and commits until neither has anything left.
+/// Handlers and commits until neither has anything left. (An io_context without work stops
+/// when it runs out of handlers: it is restarted, else later handlers would never run.)
 inline void settle(boost::asio::io_context& io, log::EventLog& log) {
   for (;;) {
+    if (io.stopped()) io.restart();
     const std::size_t handled = io.poll();
     if (handled == 0 && log.commit_queued() == 0) return;
   }

@@ -85,9 +85,12 @@ TEST_CASE("a failed write stops the world accepting commands, loudly, and nothin
     auto elsewhere = w.submit_for(7, 1, game::join(7));
     CHECK(error_code(elsewhere) == Errc::io_error);
 
-    // Shutdown says it did not store what it should have.
+    // Shutdown says it did not store what it should have, at once: the logout it could not
+    // write is not waited for until the timeout.
+    const auto before = std::chrono::steady_clock::now();
     const Status stopped = w.world->shutdown();
     CHECK(error_code(stopped) == Errc::io_error);
+    CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(10));
     w.world.reset();
   }
 

@@ -147,7 +147,8 @@ private:
   void on_arrival(const Handoff& handoff, const zone::Outcome& arrived);
   /// Sends the system's Leave for `player` to `zone`; `done` (optional) gets its outcome. A
   /// Leave that the zone lost is resent on the next tick, to the zone where the character is
-  /// then, unless the player has connected again meanwhile (then `done` gets closed).
+  /// then, unless the player has connected again meanwhile (then `done` gets closed), or the
+  /// log cannot be written (then `done` gets that error at once).
   void log_out(ZoneId zone, EntityId player, LogoutReason reason, zone::Reply done);
   /// Pumps (see WorldOptions::pump) or sleeps until `ready` holds or `timeout` passes; false
   /// when it timed out.
@@ -222,7 +223,7 @@ bool World<M>::wait_until(const std::function<bool()>& ready,
 
 template <PlayerModel M>
 World<M>::World(runtime::Executor executor, log::EventLog& log, const runtime::Clock& clock,
-             Options options)
+                Options options)
     : executor_(std::move(executor)), log_(log), clock_(clock), options_(std::move(options)),
       directory_(options_.commands_per_player),
       zones_(
@@ -246,8 +247,7 @@ World<M>::World(runtime::Executor executor, log::EventLog& log, const runtime::C
   root_->add_child({"world", [this] { return zones_.make_supervisor(); }});
 }
 
-template <PlayerModel M>
-World<M>::~World() {
+template <PlayerModel M> World<M>::~World() {
   if (stopped_) return;
   root_->stop();
   // The actors use this world's zone set and options until they have exited.
@@ -437,7 +437,9 @@ template <PlayerModel M>
 void World<M>::log_out(ZoneId zone, EntityId player, LogoutReason reason, zone::Reply done) {
   static_cast<void>(submit(zone, {log::ActorKind::system, 0}, 0, M::logout(player, reason),
                            [this, player, reason, done](Result<zone::Outcome> outcome) {
-                             if (outcome.ok()) {
+                             // A log that cannot be written refuses every logout until the
+                             // process restarts (and logs the player out then): say so now.
+                             if (outcome.ok() || zones_.write_failure()) {
                                if (done) done(std::move(outcome));
                                return;
                              }
