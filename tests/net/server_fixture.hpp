@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,6 +131,11 @@ public:
 
   /// The next message, or nullopt when the server closed the connection (or 5 s passed).
   std::optional<net::Message> receive() {
+    if (!held_.empty()) {
+      net::Message message = std::move(held_.front());
+      held_.pop_front();
+      return message;
+    }
     for (;;) {
       auto next = decoder_.next();
       REQUIRE(next.ok());
@@ -144,6 +150,27 @@ public:
 
   /// Whether nothing arrives for `wait` (what does arrive is kept for receive()).
   bool quiet_for(std::chrono::milliseconds wait) { return !read_within(wait); }
+
+  /// Reads until nothing has arrived for `quiet` (or `at_most` passed), keeping the world events
+  /// in seen() and the other messages for receive().
+  void read_events(std::chrono::milliseconds quiet, std::chrono::milliseconds at_most) {
+    const auto deadline = std::chrono::steady_clock::now() + at_most;
+    while (std::chrono::steady_clock::now() < deadline && read_within(quiet)) {
+      for (;;) {
+        auto next = decoder_.next();
+        REQUIRE(next.ok());
+        if (!next->has_value()) break;
+        auto decoded = net::decode(**next);
+        REQUIRE(std::holds_alternative<net::Message>(decoded));
+        auto& message = std::get<net::Message>(decoded);
+        if (auto* events = std::get_if<net::Events>(&message)) {
+          seen_.push_back(std::move(*events));
+        } else {
+          held_.push_back(std::move(message));
+        }
+      }
+    }
+  }
 
   /// The next message that is not a world event.
   std::optional<net::Message> receive_reply() {
@@ -214,6 +241,7 @@ private:
   tcp::socket socket_;
   net::FrameDecoder decoder_{16 << 20};
   std::vector<net::Events> seen_;
+  std::deque<net::Message> held_; ///< read by read_events, not yet received
 };
 
 } // namespace worldlog::test
