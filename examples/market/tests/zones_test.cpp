@@ -2,10 +2,7 @@
 // and a journey between two markets, then the replay library on what they wrote — the refold
 // equals the live state, verify finds nothing, bisect names a forged sale, and the describer
 // prints the market's own names.
-#include <stdlib.h> // mkdtemp
-
 #include <chrono>
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
@@ -27,30 +24,12 @@
 #include <market/invariants.hpp>
 #include <market/model.hpp>
 
+#include "scratch.hpp"
+
 namespace worldlog::market {
 namespace {
 
 constexpr std::chrono::seconds patience{10};
-
-/// A directory under the system's temporary directory, removed with everything in it.
-class Scratch {
-public:
-  Scratch() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "market-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
 
 /// Two markets on one log, run by a world supervisor on a thread pool.
 class Markets {
