@@ -3,14 +3,16 @@
 # that `find_package(worldlog)`, `worldlog::engine` and `worldlog::tools` work for an embedder
 # (as fmt's find-package test does): `consumer` appends to a log and reads it back, and
 # `ledger-log`, log tools over a model of the consumer's own, writes a log of that model and
-# replays, bisects and audits it. Any failing step fails the test.
+# replays, bisects and audits it. Then the market example (examples/market) is built on its own
+# against the prefix, as its README says, and runs its tests and its server with bot traders.
+# Any failing step fails the test.
 #
 # Inputs (-D): BINARY_DIR (the worldlog build tree), SOURCE_DIR (the consumer project),
-# WORK_DIR (scratch, wiped first), CXX_COMPILER, BUILD_TYPE, and optionally CXX_FLAGS and
-# LINKER_FLAGS (for sanitizer builds).
+# MARKET_SOURCE_DIR (examples/market), WORK_DIR (scratch, wiped first), CXX_COMPILER,
+# BUILD_TYPE, and optionally CXX_FLAGS and LINKER_FLAGS (for sanitizer builds).
 cmake_minimum_required(VERSION 3.22)
 
-foreach(input BINARY_DIR SOURCE_DIR WORK_DIR CXX_COMPILER)
+foreach(input BINARY_DIR SOURCE_DIR MARKET_SOURCE_DIR WORK_DIR CXX_COMPILER)
   if(NOT DEFINED ${input})
     message(FATAL_ERROR "run_install_test.cmake needs -D${input}=...")
   endif()
@@ -31,22 +33,27 @@ endfunction()
 
 run("install" ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
 
-# Only the fresh prefix may satisfy find_package(worldlog): no package registry, and the
-# consumer's cache is checked below.
-run("configure consumer"
-    ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${consumer_build} -G Ninja
-    -DCMAKE_PREFIX_PATH=${prefix}
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
-    -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
-    -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
-    "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
-    "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
+# configure(STEP SOURCE BUILD ARGS...): configures SOURCE in BUILD against the prefix. Only the
+# fresh prefix may satisfy find_package(worldlog): no package registry, and the project's cache
+# is checked.
+function(configure step source build)
+  run("${step}"
+      ${CMAKE_COMMAND} -S ${source} -B ${build} -G Ninja
+      -DCMAKE_PREFIX_PATH=${prefix}
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+      -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+      -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+      "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+      "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}"
+      ${ARGN})
+  file(STRINGS ${build}/CMakeCache.txt found_dir REGEX "^worldlog_DIR:")
+  string(FIND "${found_dir}" "${prefix}/" at)
+  if(NOT at GREATER -1)
+    message(FATAL_ERROR "${step}: worldlog was found outside the test prefix: ${found_dir}")
+  endif()
+endfunction()
 
-file(STRINGS ${consumer_build}/CMakeCache.txt found_dir REGEX "^worldlog_DIR:")
-string(FIND "${found_dir}" "${prefix}/" at)
-if(NOT at GREATER -1)
-  message(FATAL_ERROR "the consumer found worldlog outside the test prefix: ${found_dir}")
-endif()
+configure("configure consumer" ${SOURCE_DIR} ${consumer_build})
 
 run("build consumer" ${CMAKE_COMMAND} --build ${consumer_build})
 run("run consumer" ${consumer_build}/consumer)
@@ -76,3 +83,12 @@ run_expecting("replay bisect" "zone 1: gold_non_negative holds"
 run_expecting("audit player"
               "REFUSED Spend            not_enough_gold (code 3): account 42 has 70 gold, cannot spend 500"
               ${ledger_log} audit player --data ${ledger} --player 42)
+
+# The market example on its own: its tests (rules, zones on a real log, the server over TCP),
+# then market_server with its bots for two seconds.
+set(market_build ${WORK_DIR}/market)
+configure("configure market" ${MARKET_SOURCE_DIR} ${market_build} -DMARKET_TESTS=ON)
+run("build market" ${CMAKE_COMMAND} --build ${market_build})
+run("market tests" ${market_build}/market_tests)
+run_expecting("market server" "every ledger balanced"
+              ${market_build}/market_server --data ${WORK_DIR}/market-log --seconds 2)
