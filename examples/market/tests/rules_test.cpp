@@ -72,7 +72,7 @@ void gather(Market& m, TraderId id, Item item, std::uint32_t count) {
 
 } // namespace
 
-TEST_CASE("a newcomer is granted gold once; a returning trader keeps what they had") {
+TEST_CASE("a newcomer is granted gold once, and a returning trader keeps what they had") {
   Market m;
   REQUIRE_FALSE(m.act(Join{1}).rejected());
   CHECK(m.state.online.at(1).gold == rules.grant);
@@ -231,7 +231,7 @@ TEST_CASE("a journey carries everything out, arrives once, and completes") {
   from.check_balanced();
 }
 
-TEST_CASE("the world logs a trader out with the system's Leave; its goods stay") {
+TEST_CASE("the world logs a trader out with the system's Leave, and its goods stay") {
   Market m;
   REQUIRE_FALSE(m.act(Join{1}).rejected());
   gather(m, 1, Item::ore, 1);

@@ -116,7 +116,8 @@ bool logged_out(const log::EventLog& log, zone::ZoneId z, TraderId trader) {
 
 } // namespace
 
-TEST_CASE("bot traders play over TCP; the log they leave replays with every invariant holding") {
+TEST_CASE(
+    "bot traders play over TCP, and the log they leave replays with every invariant holding") {
   Served served;
   Tally tally;
   const Status played =
@@ -162,7 +163,7 @@ TEST_CASE("a connection acts only for the trader its token names") {
   CHECK(served.state(served.host().world().zone_of(6)).find(6) == nullptr);
 }
 
-TEST_CASE("a command that does not decode is refused as bad_command; the connection goes on") {
+TEST_CASE("a command that does not decode is refused as bad_command, and the connection goes on") {
   Served served;
   auto client = served.connect(5);
   REQUIRE(client->send_bytes(1, "garbage", Clock::now() + 5s).ok());

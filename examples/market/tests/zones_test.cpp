@@ -111,7 +111,7 @@ private:
 
 } // namespace
 
-TEST_CASE("markets trade and a trader travels between them; replay agrees with every zone") {
+TEST_CASE("markets trade and a trader travels between them, and replay agrees with every zone") {
   Markets markets;
   REQUIRE(markets.act(1, 1, Join{1}).accepted);
   REQUIRE(markets.act(1, 2, Join{2}).accepted);
