@@ -116,7 +116,7 @@ public:
   Status submit_for(EntityId player, std::uint64_t client_id, Command command, zone::Reply reply);
   /// Shows `player` what it can see through `sink`, in whichever zone its character is, from
   /// its next Joined (or Arrived) on, until `disconnect`.
-  void follow(EntityId player, zone::ZoneSet<M>::Sink sink);
+  void follow(EntityId player, typename zone::ZoneSet<M>::Sink sink);
   /// Ends `player`'s session: stops its sink, and logs it out for `reason` in the zone where
   /// its character is; one that is crossing is logged out as it arrives. `done` runs once the
   /// logout is durable, or at once when the player was not online (from a zone's strand or the
