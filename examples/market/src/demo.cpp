@@ -1,9 +1,11 @@
 // market_demo: the market embedded the way a studio with its own server would — no worldlog::net.
 // Its "transport" is a loop of bot traders in this process: each command goes in through
-// ZoneSet::submit and its outcome comes back in a callback once durable; what happens in each
-// market reaches a subscribed viewer as broadcasts (which is how the bots learn what is for sale).
-// At the end every market is drained, its invariants checked, and the log is left in --data for
-// the `worldlog` tools: replay, verify, bisect and audit read it with the market's own names.
+// World::submit_for (to the market where the trader is) and its outcome comes back in a callback
+// once durable; what happens in each market reaches a subscribed viewer as broadcasts (which is
+// how the bots learn what is for sale). At the end every market's invariants are checked, the
+// world shuts down (logging every trader out, snapshotting every market), and the log is left in
+// --data for the `worldlog` tools: replay, verify, bisect and audit read it with the market's
+// own names. (market_server plays the same market over TCP, behind net::Server.)
 //
 //   market_demo --data /tmp/market --traders 40 --seconds 10
 #include <atomic>
@@ -25,6 +27,7 @@
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/actor.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/world/world.hpp>
 #include <worldlog/zone/zone_set.hpp>
 
 #include <market/invariants.hpp>
@@ -131,20 +134,13 @@ int run(const Options& options) {
   const std::unique_ptr<log::EventLog> log = std::move(opened).value();
   const runtime::SystemClock clock;
   boost::asio::thread_pool pool(2);
-  zone::ZoneSet<Model> markets(pool.get_executor(), *log, clock,
-                               {.zones = options.markets, .seed = options.seed});
-  auto supervisor = markets.make_supervisor();
-  supervisor->start();
-  const auto started = std::chrono::steady_clock::now();
-  for (zone::ZoneId z = 1; z <= options.markets; ++z) {
-    while (markets.zone(z) == nullptr) {
-      if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
-        fmt::print(stderr, "market_demo: market {} did not start\n", z);
-        return 1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+  world::World<Model> world(pool.get_executor(), *log, clock,
+                            {.zones = options.markets, .seed = options.seed});
+  if (Status started = world.start(); !started.ok()) {
+    fmt::print(stderr, "market_demo: the markets did not start: {}\n", started.error());
+    return 1;
   }
+  zone::ZoneSet<Model>& markets = world.zones();
 
   // One viewer per market, at the square where every trade is seen.
   Board board;
@@ -158,7 +154,7 @@ int run(const Options& options) {
   std::atomic<bool> running{true};
   std::thread ticker([&] {
     while (running) {
-      markets.tick_all();
+      world.tick();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
@@ -178,8 +174,8 @@ int run(const Options& options) {
       const bool travelling = std::holds_alternative<market::Travel>(command);
       const zone::ZoneId to = travelling ? std::get<market::Travel>(command).to : 0;
       const bool leaving = std::holds_alternative<market::Leave>(command);
-      static_cast<void>(markets.submit(
-          where[trader], {log::ActorKind::player, trader}, ++command_id, command,
+      static_cast<void>(world.submit_for(
+          trader, ++command_id, command,
           [&tally, &where, &away, done, trader, to, leaving](Result<zone::Outcome> outcome) {
             tally.count(outcome);
             if (outcome.ok() && outcome->accepted) {
@@ -221,9 +217,7 @@ int run(const Options& options) {
   running = false;
   ticker.join();
 
-  const Status drained = markets.drain_all(std::chrono::seconds(30));
-  int status = drained.ok() ? 0 : 1;
-  if (!drained.ok()) fmt::print(stderr, "market_demo: drain: {}\n", drained.error());
+  int status = 0;
   tally.print();
   fmt::print("broadcasts {} seen by the markets' viewers\n", board.broadcasts());
   for (zone::ZoneId z = 1; z <= options.markets; ++z) {
@@ -245,9 +239,10 @@ int run(const Options& options) {
       }
     }
   }
-  supervisor->stop();
-  while (!supervisor->exited())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (const Status stopped = world.shutdown(std::chrono::seconds(30)); !stopped.ok()) {
+    fmt::print(stderr, "market_demo: shutdown: {}\n", stopped.error());
+    status = 1;
+  }
   if (tally.errors() != 0) status = 1;
   fmt::print("log       {} events in {}\n", log->last_position(), options.data);
   return status;
