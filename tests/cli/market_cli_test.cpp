@@ -1,6 +1,8 @@
-// The second game through the stock command line: `market_demo` (examples/market) writes a log
-// of the market model, and the stock `worldlog` replays, verifies, bisects and audits it with
-// the market's own names — its events, reasons and invariants — as it does the reference game's.
+// The second game through the stock command line: `market_demo` (examples/market, the zones
+// embedded without a server) and `market_server` (the market behind worldlog's server, played by
+// bots over TCP) write logs of the market model, and the stock `worldlog` replays, verifies,
+// bisects and audits them with the market's own names — its events, reasons and invariants — as
+// it does the reference game's.
 #include <string>
 #include <vector>
 
@@ -9,8 +11,8 @@
 
 #include "cli/cli.hpp"
 
-#ifndef MARKET_DEMO_BINARY
-#error "MARKET_DEMO_BINARY must name the market_demo executable"
+#if !defined(MARKET_DEMO_BINARY) || !defined(MARKET_SERVER_BINARY)
+#error "MARKET_DEMO_BINARY and MARKET_SERVER_BINARY must name the market's executables"
 #endif
 
 namespace worldlog::test {
@@ -25,6 +27,21 @@ const fs::path& market_log() {
                                                        "--traders", "12", "--seconds", "2"});
     REQUIRE_RUN_OK(traded);
     CHECK_SAYS(traded.out, " accepted");
+    return path;
+  }();
+  return data;
+}
+
+/// A log of three markets traded in over TCP by 8 bots for 2 s (written once per test process).
+const fs::path& served_market_log() {
+  static const TempDir dir("worldlog-cli-served-market-");
+  static const fs::path data = [] {
+    const fs::path path = dir / "market";
+    const Run traded =
+        run_binary(MARKET_SERVER_BINARY, {"--data", path.string(), "--zones", "3", "--bots", "8",
+                                          "--seconds", "2", "--listen", "127.0.0.1:0"});
+    REQUIRE_RUN_OK(traded);
+    CHECK_SAYS(traded.out, "every ledger balanced");
     return path;
   }();
   return data;
@@ -67,6 +84,37 @@ TEST_CASE("the stock worldlog audits a trader of the market with the market's na
   CHECK_SAYS(audited.out, "Gather");
   // Gathering again within the cooldown is refused, and the audit says so by the reason's name.
   CHECK_SAYS(audited.out, "cooldown");
+}
+
+TEST_CASE("the market played over TCP replays, bisects and audits with its own names") {
+  const std::string data = served_market_log().string();
+  const Run verified = run({"replay", "verify", "--data", data, "--json"});
+  REQUIRE_RUN_OK(verified);
+  CHECK_SAYS(verified.out, "\"model\":\"worldlog.example.market\"");
+  CHECK_SAYS(verified.out, "\"ok\":true");
+
+  for (const char* zone : {"1", "2", "3"}) {
+    CAPTURE(zone);
+    const Run bisected =
+        run({"replay", "bisect", "--data", data, "--zone", zone, "--invariant", "gold_conserved"});
+    REQUIRE_RUN_OK(bisected);
+    CHECK_SAYS(bisected.out, "gold_conserved holds");
+  }
+
+  // Trader 1 joined through its connection and traded; the audit names what it did the
+  // market's way.
+  const Run audited = run({"audit", "player", "--data", data, "--player", "1"});
+  REQUIRE_RUN_OK(audited);
+  CHECK_SAYS(audited.out, "Joined");
+  CHECK_SAYS(audited.out, "trader=1");
+  // Every bot's connection closed at the end, and the world logged each trader out (a Left the
+  // system records): nobody is left online in any market.
+  for (const char* zone : {"1", "2", "3"}) {
+    CAPTURE(zone);
+    const Run state = run({"replay", "state", "--data", data, "--zone", zone, "--json"});
+    REQUIRE_RUN_OK(state);
+    CHECK_SAYS(state.out, "\"online\":[]");
+  }
 }
 
 TEST_SUITE_END();
