@@ -32,13 +32,13 @@
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/replay/replay.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/runtime/ticker.hpp>
 #include <worldlog/zone/zone_set.hpp>
 
 #include "commands.hpp"
 #include "median.hpp"
 #include "scratch_dir.hpp"
 #include "stride.hpp"
-#include "ticker.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -76,7 +76,7 @@ void build_log(log::EventLog& log, std::uint64_t events) {
       {.zones = 1, .seed = 1, .zone = {.keep_snapshots = std::numeric_limits<std::size_t>::max()}});
   auto world = zones.make_supervisor();
   world->start();
-  Ticker ticker(std::chrono::microseconds(50'000), [&zones] { zones.tick_all(); });
+  runtime::Ticker ticker(std::chrono::microseconds(50'000), [&zones] { zones.tick_all(); });
   while (!zones.zone(bench_zone))
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
 

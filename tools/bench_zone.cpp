@@ -22,13 +22,13 @@
 #include <worldlog/game/model.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/runtime/ticker.hpp>
 #include <worldlog/zone/zone_set.hpp>
 
 #include "commands.hpp"
 #include "latency.hpp"
 #include "scratch_dir.hpp"
 #include "stride.hpp"
-#include "ticker.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -94,7 +94,7 @@ void run_bench(const ZoneBenchOptions& options) {
   Zones zones(pool.get_executor(), log, clock, {.zones = options.zones, .seed = 1});
   auto world = zones.make_supervisor();
   world->start();
-  Ticker ticker(std::chrono::microseconds(50'000), [&zones] { zones.tick_all(); });
+  runtime::Ticker ticker(std::chrono::microseconds(50'000), [&zones] { zones.tick_all(); });
 
   std::vector<game::Map> maps;
   for (zone::ZoneId z = 1; z <= options.zones; ++z) {

@@ -36,11 +36,11 @@
 #include <worldlog/game/world.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/runtime/ticker.hpp>
 #include <worldlog/zone/records.hpp>
 
 #include "commands.hpp"
 #include "latency.hpp"
-#include "ticker.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -168,7 +168,7 @@ public:
     if (Status started = world_->start(); !started.ok())
       fail(fmt::format("the world did not start: {}", started.error()));
     ghosts_ = world_->logged_out_on_start();
-    Ticker ticker(std::chrono::microseconds(tick_us), [this] { world_->tick(); });
+    runtime::Ticker ticker(std::chrono::microseconds(tick_us), [this] { world_->tick(); });
     seat_players();
 
     const auto start = SteadyClock::now();

@@ -25,10 +25,10 @@
 #include <worldlog/net/server.hpp>
 #include <worldlog/net/token.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/runtime/ticker.hpp>
 
 #include "commands.hpp"
 #include "serve_banner.hpp"
-#include "ticker.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -117,7 +117,7 @@ void serve(const ServeOptions& options) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
   running_world = &world;
-  Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
+  runtime::Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
 
   net::Server server(io, world, secret,
                      net::ServerOptions{

@@ -24,6 +24,7 @@
 #include <worldlog/net/server.hpp>
 #include <worldlog/net/token.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/runtime/ticker.hpp>
 #include <worldlog/status.hpp>
 #include <worldlog/world/world.hpp>
 
@@ -68,9 +69,6 @@ public:
 private:
   Host();
 
-  /// Calls world.tick() every tick until `stop`.
-  class Ticker;
-
   // Destroyed in reverse order: what uses another member comes after it.
   boost::asio::io_context io_;
   std::optional<boost::asio::ip::tcp::acceptor> listening_; ///< until the server takes it
@@ -79,7 +77,7 @@ private:
   boost::asio::thread_pool pool_{2};
   runtime::SystemClock clock_;
   std::unique_ptr<world::World<Model>> world_;
-  std::unique_ptr<Ticker> ticker_;
+  std::unique_ptr<runtime::Ticker> ticker_; ///< calls world.tick() every tick until `stop`
   std::unique_ptr<net::Server> server_;
   std::thread network_;
   bool started_ = false; ///< the world started

@@ -1,6 +1,9 @@
 // Calls a function at a fixed period on its own thread: what drives the zones' ticks when the
 // world runs on the system clock. Ticks that fall behind are not replayed in a burst: a zone's
 // tick is derived from the clock, so a late tick simply covers more time.
+//
+//   runtime::Ticker ticker(std::chrono::microseconds(world.options().tick_us),
+//                          [&world] { world.tick(); });   // until ticker.stop() or its end
 #pragma once
 
 #include <algorithm>
@@ -10,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-namespace worldlog::tools {
+namespace worldlog::runtime {
 
 class Ticker {
 public:
@@ -47,4 +50,4 @@ private:
   std::thread thread_;          ///< last: starts once the members above exist
 };
 
-} // namespace worldlog::tools
+} // namespace worldlog::runtime
