@@ -89,7 +89,7 @@ case $command in
     ;;
   test)
     # Every C++ source as .clang-format lays it out; a file that is not fails the run, named.
-    find engine replay tools tests schemas \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
+    find engine replay tools tests schemas examples \( -name '*.cpp' -o -name '*.hpp' \) -print0 |
       xargs -0 clang-format-14 --dry-run --Werror
     ctest --test-dir build --output-on-failure -j2
     # The whole world under injected faults, seed after seed, for a minute in each build (a
