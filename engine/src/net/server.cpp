@@ -215,6 +215,8 @@ private:
   /// Sends `command` to the player's zone as the player: the model refuses (and the zone
   /// records) a command for another entity.
   void submit(std::uint64_t client_id, std::string_view command) {
+    // Counted first: the answer may be posted, and run, before submit returns.
+    ++in_flight_;
     const auto arrived = SteadyClock::now();
     const Status submitted = server_.world_->submit(
         player_, client_id, command,
@@ -227,11 +229,10 @@ private:
         });
     if (!submitted.ok()) {
       // It does not decode: never submitted, so the client may use the id again.
+      --in_flight_;
       client_ids_.erase(client_id);
       error(ErrorCode::bad_command, std::string(submitted.error().message()), client_id);
-      return;
     }
-    ++in_flight_;
   }
 
   void answer(std::uint64_t client_id, SteadyClock::time_point arrived,
