@@ -30,6 +30,7 @@
 #include <worldlog/log/event_log.hpp>
 
 #include "commands.hpp"
+#include "disk_writes.hpp"
 #include "scratch_dir.hpp"
 
 namespace worldlog::tools {
@@ -194,7 +195,8 @@ void run_bench_append(const BenchOptions& options) {
   const ScratchDir scratch(options.dir);
 
   auto opened = log::EventLog::open(
-      scratch.path() / "engine", {.create_if_missing = true, .durability = log::Durability::sync});
+      scratch.path() / "engine",
+      {.create_if_missing = true, .durability = log::Durability::sync, .storage_statistics = true});
   if (!opened) fail(fmt::format("cannot create the bench log: {}", opened.error()));
   const std::unique_ptr<log::EventLog> log = std::move(opened).value();
 
@@ -202,8 +204,11 @@ void run_bench_append(const BenchOptions& options) {
              options.events, options.payload, options.batch, options.producers,
              scratch.path().string());
 
+  const DiskWrites disk(*log);
   const double engine_seconds = append_through_engine(*log, options);
   print_rate("engine  EventLog::append, Durability::sync", options.events, engine_seconds);
+  const WritesPerEvent written = disk.since_mark();
+  written.print();
 
   // The baseline writes records of exactly the size the engine stored.
   const auto first = log->read_stream(1, 1, 1);
@@ -236,10 +241,10 @@ void run_bench_append(const BenchOptions& options) {
     // ratio as 8.69E-1, valid but unkind to the people reading CI logs.
     fmt::print("{{\"events\":{},\"payload\":{},\"batch\":{},\"producers\":{},"
                "\"record_bytes\":{},\"engine_eps\":{:.0f},\"raw_eps\":{:.0f},\"ratio\":{:.3f},"
-               "\"read_stream_eps\":{:.0f},\"read_all_eps\":{:.0f}}}\n",
+               "\"read_stream_eps\":{:.0f},\"read_all_eps\":{:.0f}{}}}\n",
                options.events, options.payload, options.batch, options.producers, record_size,
                engine_eps, raw_eps, ratio, rate(stream_events, stream_seconds),
-               rate(options.events, all_seconds));
+               rate(options.events, all_seconds), written.json_members());
   }
 }
 

@@ -215,6 +215,7 @@ struct RunFigures {
   double bots_cpu_s = 0;
   double wall_s = 0;
   DiskProbe::Figures disk;
+  json::object written; ///< what the server's log wrote per event (serve --storage-stats)
 };
 
 double number(const json::object& report, std::string_view key) {
@@ -223,6 +224,21 @@ double number(const json::object& report, std::string_view key) {
     fail(fmt::format("the bots' report has no number '{}': {}", key, json::serialize(report)));
   }
   return value->to_number<double>();
+}
+
+/// The last line of `output`, a JSON object; `whose` names the output in the error.
+json::object last_line_object(const std::string& output, std::string_view whose) {
+  std::istringstream lines(output);
+  std::string line;
+  std::string last;
+  while (std::getline(lines, line))
+    if (!line.empty()) last = line;
+  boost::system::error_code parse_error;
+  json::value parsed = json::parse(last, parse_error);
+  if (parse_error || !parsed.is_object()) {
+    fail(fmt::format("{} last line is not a JSON object: '{}'", whose, last));
+  }
+  return std::move(parsed.as_object());
 }
 
 RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
@@ -237,7 +253,7 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
   Child serve({"serve", "--data", (scratch.path() / "data").string(), "--listen", "127.0.0.1:0",
                "--http", "127.0.0.1:0", "--secret-file", secret.string(), "--zones",
                std::to_string(options.zones), "--event-batch-ms",
-               std::to_string(options.event_batch_ms)},
+               std::to_string(options.event_batch_ms), "--storage-stats"},
               scratch.path() / "serve.out", scratch.path() / "serve.err");
   std::optional<std::string> port;
   for (const auto deadline = Clock::now() + patience; !(port = served_port(serve.out()));) {
@@ -281,17 +297,7 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
                      serve.err()));
   }
 
-  std::istringstream lines(bots.out());
-  std::string line;
-  std::string last;
-  while (std::getline(lines, line))
-    if (!line.empty()) last = line;
-  boost::system::error_code parse_error;
-  const json::value parsed = json::parse(last, parse_error);
-  if (parse_error || !parsed.is_object()) {
-    fail(fmt::format("the bots' last line is not a JSON object: '{}'", last));
-  }
-  const auto& report = parsed.as_object();
+  const json::object report = last_line_object(bots.out(), "the bots'");
   return {number(report, "commands_per_s"),
           number(report, "p50_ms"),
           number(report, "p99_ms"),
@@ -299,7 +305,14 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
           serve_ended->cpu_seconds,
           bots_ended->cpu_seconds,
           std::chrono::duration<double>(Clock::now() - started).count(),
-          disk.figures()};
+          disk.figures(),
+          last_line_object(serve.out(), "`worldlog serve --storage-stats`'s")};
+}
+
+/// A figure of what the server's log wrote (RunFigures::written).
+double written(const RunFigures& figures, std::string_view key) {
+  const auto* value = figures.written.if_contains(key);
+  return value != nullptr && value->is_number() ? value->to_number<double>() : 0.0;
 }
 
 void run_serve_bench(const ServeBenchOptions& options) {
@@ -323,6 +336,13 @@ void run_serve_bench(const ServeBenchOptions& options) {
                run, figures.commands_per_s, figures.p50_ms, figures.p99_ms, figures.errors,
                figures.serve_cpu_s, figures.bots_cpu_s, figures.wall_s * cores, cores,
                figures.disk.p99_ms, figures.disk.max_ms, figures.disk.over_20ms);
+    fmt::print("       the server's log wrote {:.0f} B per event: WAL {:.0f}, flushes {:.0f}, "
+               "compactions {:.0f} ({:.0f} flushes, {:.0f} compactions); the kernel saw {:.0f} B "
+               "per event\n",
+               written(figures, "written_bytes_per_event"), written(figures, "wal_bytes_per_event"),
+               written(figures, "flush_bytes_per_event"),
+               written(figures, "compaction_bytes_per_event"), written(figures, "flushes"),
+               written(figures, "compactions"), written(figures, "process_bytes_per_event"));
     std::fflush(stdout);
     runs.push_back(figures);
   }
@@ -349,7 +369,8 @@ void run_serve_bench(const ServeBenchOptions& options) {
                                   {"bots_cpu_s", figures.bots_cpu_s},
                                   {"disk_sync_p99_ms", figures.disk.p99_ms},
                                   {"disk_sync_max_ms", figures.disk.max_ms},
-                                  {"disk_syncs_over_20ms", figures.disk.over_20ms}});
+                                  {"disk_syncs_over_20ms", figures.disk.over_20ms},
+                                  {"storage", figures.written}});
     }
     const json::object result{{"players", options.players}, {"zones", options.zones},
                               {"spread", options.spread},   {"p99_ms_median", median(p99s)},

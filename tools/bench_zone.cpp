@@ -26,6 +26,7 @@
 #include <worldlog/zone/zone_set.hpp>
 
 #include "commands.hpp"
+#include "disk_writes.hpp"
 #include "latency.hpp"
 #include "scratch_dir.hpp"
 #include "stride.hpp"
@@ -84,7 +85,7 @@ void run_bench(const ZoneBenchOptions& options) {
     fail("--players, --rate, --zones and --seconds must be positive");
   }
   ScratchDir scratch(options.dir);
-  auto opened = log::EventLog::open(scratch.path() / "log");
+  auto opened = log::EventLog::open(scratch.path() / "log", {.storage_statistics = true});
   if (!opened)
     fail(fmt::format("cannot open a log in {}: {}", scratch.path().string(), opened.error()));
   auto& log = **opened;
@@ -119,6 +120,7 @@ void run_bench(const ZoneBenchOptions& options) {
                      options.players, joins->errors.load()));
   }
 
+  const DiskWrites disk(log); // the measured commands only, not the joins
   // The open-loop schedule: command k is due at start + k / (players * rate).
   const std::uint64_t total = options.players * options.rate * options.seconds;
   const auto interval = std::chrono::nanoseconds(1'000'000'000 / (options.players * options.rate));
@@ -174,6 +176,8 @@ void run_bench(const ZoneBenchOptions& options) {
              send_lag.percentile_us(0.99), send_lag.max_us());
   fmt::print("  appends    {} ({:.1f} commands per append, joins included)\n", appends,
              appends == 0 ? 0.0 : static_cast<double>(answered + options.players) / appends);
+  const WritesPerEvent written = disk.since_mark();
+  written.print();
   if (options.json) {
     boost::json::object out{{"players", options.players},
                             {"rate", options.rate},
@@ -189,6 +193,7 @@ void run_bench(const ZoneBenchOptions& options) {
                             {"p999_us", p999},
                             {"max_us", tally->latency.max_us()},
                             {"appends", appends}};
+    written.add_to(out);
     fmt::print("{}\n", boost::json::serialize(out));
   }
 }

@@ -16,6 +16,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <worldlog/game/world.hpp>
@@ -28,6 +29,7 @@
 #include <worldlog/runtime/ticker.hpp>
 
 #include "commands.hpp"
+#include "disk_writes.hpp"
 #include "serve_banner.hpp"
 
 namespace worldlog::tools {
@@ -52,6 +54,7 @@ struct ServeOptions {
   std::uint64_t max_connections = 10'000;
   std::uint64_t event_batch_ms = 100;
   std::uint64_t view_radius_m = 20;
+  bool storage_stats = false; ///< count what the log writes, and print it when stopped
 };
 
 /// "HOST:PORT" with an IP address as HOST, to listen on. Fails naming the option otherwise.
@@ -99,7 +102,8 @@ void serve(const ServeOptions& options) {
   auto opened =
       log::EventLog::open(options.data, {.create_if_missing = true,
                                          .on_commit = net::append_batch_metrics(metrics),
-                                         .on_storage_message = net::storage_messages(metrics)});
+                                         .on_storage_message = net::storage_messages(metrics),
+                                         .storage_statistics = options.storage_stats});
   if (!opened.ok())
     fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
   log::EventLog& log = **opened;
@@ -137,6 +141,8 @@ void serve(const ServeOptions& options) {
                           (*endpoints)->local_endpoint().address().to_string(),
                           (*endpoints)->local_endpoint().port()));
   std::fflush(stdout);
+  std::optional<DiskWrites> disk; // from the first command on
+  if (options.storage_stats) disk.emplace(log);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code error, int signal) {
@@ -157,6 +163,14 @@ void serve(const ServeOptions& options) {
              "every zone snapshotted\n",
              counters.connections_total.load(), counters.commands_accepted.load(),
              counters.commands_rejected.load());
+  if (disk) {
+    // What `bench serve` reads: the last line, a JSON object.
+    const WritesPerEvent written = disk->since_mark();
+    written.print();
+    boost::json::object figures{{"events_appended", written.events}};
+    written.add_to(figures);
+    fmt::print("{}\n", boost::json::serialize(figures));
+  }
 }
 
 } // namespace
@@ -207,6 +221,9 @@ void add_serve_commands(CLI::App& app) {
                    "Connections at once; more are closed at accept")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_command->add_flag("--storage-stats", options->storage_stats,
+                          "Count the bytes the log writes (a little CPU on every write) and print "
+                          "them per event when stopped, the last line a JSON object");
   serve_command->callback([options] { serve(*options); });
 
   auto token_options = std::make_shared<std::pair<std::uint64_t, std::string>>();

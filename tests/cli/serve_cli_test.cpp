@@ -216,6 +216,13 @@ TEST_CASE("bench serve runs a server and bots against each other and reports eac
     CHECK(each.at("disk_sync_max_ms").to_number<double>() > 0);
     CHECK(each.at("disk_sync_max_ms").to_number<double>() >=
           each.at("disk_sync_p99_ms").to_number<double>());
+    // What the server's log wrote: every event passed through the WAL, a record of some
+    // hundred bytes at least.
+    const auto& storage = each.at("storage").as_object();
+    CHECK(as_number(storage.at("events_appended")) > 0);
+    CHECK(storage.at("wal_bytes_per_event").to_number<double>() > 100);
+    CHECK(storage.at("written_bytes_per_event").to_number<double>() >=
+          storage.at("wal_bytes_per_event").to_number<double>());
   }
   // Each run's scratch directory, log included, is gone.
   CHECK(fs::is_empty(dir.path()));

@@ -133,6 +133,30 @@ TEST_CASE("append keeps every field and assigns 1-based gap-free seqs and positi
   CHECK(log->streams() == std::vector<StreamId>{5, 6});
 }
 
+TEST_CASE("storage_stats counts the WAL bytes of appends, when asked to, and nothing otherwise") {
+  TempDir dir;
+  log::Options counted = fast_options();
+  counted.storage_statistics = true;
+  auto log = open_log(dir / "counted", counted);
+  // A new log writes its format version: a few bytes, and no table file yet.
+  const log::StorageStats opened = log->storage_stats();
+  CHECK(opened.wal_bytes < 100);
+  CHECK(opened.flush_bytes == 0);
+  std::vector<NewEvent> events;
+  for (int i = 0; i < 100; ++i)
+    events.push_back(make_event(1, std::string(500, 'x'), {ActorKind::player, 1}, base_time));
+  REQUIRE(log->append(1, 0, events).ok());
+  const log::StorageStats stats = log->storage_stats();
+  // Every record went through the WAL, payload and envelope: more than the payloads alone.
+  CHECK(stats.wal_bytes - opened.wal_bytes > 100 * 500);
+  CHECK(stats.written_bytes() >= stats.wal_bytes);
+  CHECK(stats.flushes == 0); // 50 kB are far from a memtable's worth
+
+  auto uncounted = open_log(dir / "uncounted");
+  REQUIRE(uncounted->append(1, 0, events).ok());
+  CHECK(uncounted->storage_stats().written_bytes() == 0);
+}
+
 TEST_CASE("read_stream reads forward from a seq and honours the limit") {
   TempDir dir;
   auto log = open_log(dir / "log");

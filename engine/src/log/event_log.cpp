@@ -23,6 +23,7 @@
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -47,7 +48,9 @@ public:
 };
 
 rocksdb::Options db_options(const Options& options, rocksdb::Env* env,
-                            std::shared_ptr<rocksdb::Logger> info_log) {
+                            std::shared_ptr<rocksdb::Logger> info_log,
+                            std::shared_ptr<rocksdb::Statistics> statistics,
+                            std::shared_ptr<rocksdb::EventListener> storage_counter) {
   rocksdb::Options db;
   if (env != nullptr) db.env = env;
   db.info_log = std::move(info_log);
@@ -81,6 +84,9 @@ rocksdb::Options db_options(const Options& options, rocksdb::Env* env,
   // After a failed write the log fails closed until it is reopened (NoAutoRecovery).
   db.listeners.push_back(std::make_shared<NoAutoRecovery>());
   db.max_bgerror_resume_count = 0; // nor retry a retryable I/O error in the background
+  // StorageStats, when asked for.
+  db.statistics = std::move(statistics);
+  if (storage_counter) db.listeners.push_back(std::move(storage_counter));
   return db;
 }
 
@@ -650,7 +656,12 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     std::error_code made;
     std::filesystem::create_directories(dir, made); // for the LOG file; RocksDB would make it
     impl->info_log = std::make_shared<InfoLog>(dir, options.on_storage_message);
-    const auto opened = rocksdb::DB::Open(db_options(options, impl->env.get(), impl->info_log),
+    if (options.storage_statistics) {
+      impl->statistics = rocksdb::CreateDBStatistics();
+      impl->storage_counter = std::make_shared<StorageCounter>();
+    }
+    const auto opened = rocksdb::DB::Open(db_options(options, impl->env.get(), impl->info_log,
+                                                     impl->statistics, impl->storage_counter),
                                           dir.string(), descriptors, &impl->handles, &raw);
     if (!opened.ok()) {
       return open_error(opened, dir, fmt::format("opening {}", dir.string()), *impl->info_log);
@@ -792,6 +803,21 @@ Seq EventLog::head(StreamId stream) const {
   std::lock_guard lock(impl_->state_mutex);
   const auto it = impl_->durable_heads.find(stream);
   return it == impl_->durable_heads.end() ? 0 : it->second;
+}
+
+StorageStats EventLog::storage_stats() const {
+  StorageStats stats;
+  if (const auto& counted = impl_->statistics) {
+    stats.wal_bytes = counted->getTickerCount(rocksdb::WAL_FILE_BYTES);
+    stats.flush_bytes = counted->getTickerCount(rocksdb::FLUSH_WRITE_BYTES);
+    stats.compaction_read_bytes = counted->getTickerCount(rocksdb::COMPACT_READ_BYTES);
+    stats.compaction_write_bytes = counted->getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+  }
+  if (const auto& counter = impl_->storage_counter) {
+    stats.flushes = counter->flushes.load(std::memory_order_relaxed);
+    stats.compactions = counter->compactions.load(std::memory_order_relaxed);
+  }
+  return stats;
 }
 
 Position EventLog::last_position() const {

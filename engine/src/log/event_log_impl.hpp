@@ -16,6 +16,8 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/statistics.h>
 
 #include <worldlog/log/event_log.hpp>
 
@@ -68,10 +70,28 @@ struct LiveBuffer {
   bool closed = false;      ///< guarded by mutex; the log is closing
 };
 
+/// Counts the flushes and compactions that complete (StorageStats).
+class StorageCounter final : public rocksdb::EventListener {
+public:
+  void OnFlushCompleted(rocksdb::DB* /*db*/, const rocksdb::FlushJobInfo& /*info*/) override {
+    flushes.fetch_add(1, std::memory_order_relaxed);
+  }
+  void OnCompactionCompleted(rocksdb::DB* /*db*/,
+                             const rocksdb::CompactionJobInfo& /*info*/) override {
+    compactions.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::atomic<std::uint64_t> flushes{0};
+  std::atomic<std::uint64_t> compactions{0};
+};
+
 struct EventLog::Impl {
   Options options;
   std::unique_ptr<rocksdb::Env> env; ///< over options.file_system, when there is one; outlives db
   std::shared_ptr<InfoLog> info_log; ///< RocksDB's, writable logs only
+  /// With Options::storage_statistics (writable logs): what the storage wrote (StorageStats).
+  std::shared_ptr<rocksdb::Statistics> statistics;
+  std::shared_ptr<StorageCounter> storage_counter;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
   rocksdb::ColumnFamilyHandle* events_cf = nullptr;

@@ -69,6 +69,26 @@ struct Options {
   /// log that fills its disk stops taking appends, and one opened on a full disk could not
   /// even record that its players logged out.
   std::uint64_t min_free_bytes = 64 << 20;
+  /// Count what the storage writes (StorageStats), from RocksDB's statistics: a little CPU on
+  /// every write, so off unless measured (the benchmarks turn it on).
+  bool storage_statistics = false;
+};
+
+/// What the storage wrote since the log was opened: the bytes behind each event's durability,
+/// to measure write amplification (each byte is a chance for a stall behind it). Counted only
+/// with Options::storage_statistics; zero otherwise.
+struct StorageStats {
+  std::uint64_t wal_bytes = 0;              ///< appended to write-ahead log files
+  std::uint64_t flush_bytes = 0;            ///< table files written by memtable flushes
+  std::uint64_t compaction_read_bytes = 0;  ///< table files read back by compactions
+  std::uint64_t compaction_write_bytes = 0; ///< table files written by compactions
+  std::uint64_t flushes = 0;                ///< memtable flushes completed
+  std::uint64_t compactions = 0;            ///< compactions completed
+
+  /// Every byte written: WAL, flushes and compactions.
+  [[nodiscard]] std::uint64_t written_bytes() const noexcept {
+    return wal_bytes + flush_bytes + compaction_write_bytes;
+  }
 };
 
 /// Which subscription buffer to use and how large; see `Subscription`.
@@ -176,6 +196,8 @@ public:
   [[nodiscard]] Seq head(StreamId stream) const;
   /// The last durable position of the log (0 if empty).
   [[nodiscard]] Position last_position() const;
+  /// What the storage wrote since the open (zero without Options::storage_statistics).
+  [[nodiscard]] StorageStats storage_stats() const;
   /// Every stream with at least one event, in ascending order.
   [[nodiscard]] std::vector<StreamId> streams() const;
 
