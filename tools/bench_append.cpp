@@ -207,7 +207,7 @@ void run_bench_append(const BenchOptions& options) {
   const DiskWrites disk(*log);
   const double engine_seconds = append_through_engine(*log, options);
   print_rate("engine  EventLog::append, Durability::sync", options.events, engine_seconds);
-  const WritesPerEvent written = disk.since_mark();
+  const WritesPerEvent written = disk.settled();
   written.print();
 
   // The baseline writes records of exactly the size the engine stored.

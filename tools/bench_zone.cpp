@@ -5,6 +5,14 @@
 // the time a command was due, not from when it was actually sent, so a stalled sender does not
 // hide the stall (no coordinated omission). A command counts as achieved when its outcome
 // (accepted, or rejected and recorded) is durable in the log.
+//
+// Each run starts on a fresh log after a sync and a pause (--settle-ms), so that the run before
+// is written back, and a probe times fdatasync on the log's file system beside it; with --runs R
+// the figures are printed per run and as medians with their spread. What the log wrote per
+// event is counted once the run's memtables are flushed and their compactions are done.
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -12,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,8 +35,10 @@
 #include <worldlog/zone/zone_set.hpp>
 
 #include "commands.hpp"
+#include "disk_probe.hpp"
 #include "disk_writes.hpp"
 #include "latency.hpp"
+#include "median.hpp"
 #include "scratch_dir.hpp"
 #include "stride.hpp"
 
@@ -43,6 +54,8 @@ struct ZoneBenchOptions {
   std::uint64_t zones = 8;
   std::uint64_t seconds = 20;
   unsigned threads = 2;
+  std::uint64_t runs = 1;
+  std::uint64_t settle_ms = 5'000;
   std::string dir;
   bool json = false;
 };
@@ -80,11 +93,32 @@ bool wait_for_answers(const Tally& tally, std::uint64_t expected, std::chrono::s
   return true;
 }
 
-void run_bench(const ZoneBenchOptions& options) {
-  if (options.players == 0 || options.rate == 0 || options.zones == 0 || options.seconds == 0) {
-    fail("--players, --rate, --zones and --seconds must be positive");
-  }
+/// One run's figures.
+struct RunFigures {
+  double achieved = 0; ///< commands/s durable
+  std::uint64_t answered = 0;
+  std::uint64_t total = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t errors = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double p999_ms = 0;
+  double max_ms = 0;
+  double send_lag_p99_ms = 0;
+  double send_lag_max_ms = 0;
+  std::uint64_t appends = 0;
+  WritesPerEvent written;
+  DiskProbe::Figures disk;
+};
+
+double as_ms(std::uint64_t us) { return static_cast<double>(us) / 1000; }
+
+RunFigures run_once(const ZoneBenchOptions& options) {
   ScratchDir scratch(options.dir);
+  // The run before left its table files to write back; they would land in this run's syncs.
+  ::sync();
+  std::this_thread::sleep_for(std::chrono::milliseconds(options.settle_ms));
   auto opened = log::EventLog::open(scratch.path() / "log", {.storage_statistics = true});
   if (!opened)
     fail(fmt::format("cannot open a log in {}: {}", scratch.path().string(), opened.error()));
@@ -121,6 +155,7 @@ void run_bench(const ZoneBenchOptions& options) {
   }
 
   const DiskWrites disk(log); // the measured commands only, not the joins
+  DiskProbe probe(scratch.path());
   // The open-loop schedule: command k is due at start + k / (players * rate).
   const std::uint64_t total = options.players * options.rate * options.seconds;
   const auto interval = std::chrono::nanoseconds(1'000'000'000 / (options.players * options.rate));
@@ -143,7 +178,12 @@ void run_bench(const ZoneBenchOptions& options) {
   }
   const bool complete = wait_for_answers(*tally, total, std::chrono::seconds(60));
   const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  probe.stop();
   ticker.stop();
+  if (!complete) {
+    fail(fmt::format("only {} of {} commands were answered within 60 s of the last one's send",
+                     tally->answered.load(), total));
+  }
 
   std::uint64_t appends = 0;
   for (zone::ZoneId z = 1; z <= options.zones; ++z) {
@@ -159,41 +199,125 @@ void run_bench(const ZoneBenchOptions& options) {
   world->stop();
 
   const std::uint64_t answered = tally->answered.load();
-  const double offered = static_cast<double>(options.players * options.rate);
-  const double achieved = static_cast<double>(answered) / elapsed;
-  const auto p50 = tally->latency.percentile_us(0.50);
-  const auto p99 = tally->latency.percentile_us(0.99);
-  const auto p999 = tally->latency.percentile_us(0.999);
-  fmt::print("zone bench: {} players x {} Hz in {} zones for {} s ({:.0f} commands/s offered)\n",
-             options.players, options.rate, options.zones, options.seconds, offered);
-  fmt::print("  achieved   {:>12.0f} commands/s durable ({} of {} answered{})\n", achieved,
-             answered, total, complete ? "" : ", gave up waiting");
-  fmt::print("  outcomes   {} accepted, {} rejected (recorded), {} errors\n",
-             tally->accepted.load(), tally->rejected.load(), tally->errors.load());
-  fmt::print("  latency    p50 {} µs, p99 {} µs, p999 {} µs, max {} µs (due -> durable ack)\n", p50,
-             p99, p999, tally->latency.max_us());
-  fmt::print("  send lag   p99 {} µs, max {} µs (the sender's own delay, included above)\n",
-             send_lag.percentile_us(0.99), send_lag.max_us());
-  fmt::print("  appends    {} ({:.1f} commands per append, joins included)\n", appends,
-             appends == 0 ? 0.0 : static_cast<double>(answered + options.players) / appends);
-  const WritesPerEvent written = disk.since_mark();
-  written.print();
+  return {.achieved = static_cast<double>(answered) / elapsed,
+          .answered = answered,
+          .total = total,
+          .accepted = tally->accepted.load(),
+          .rejected = tally->rejected.load(),
+          .errors = tally->errors.load(),
+          .p50_ms = as_ms(tally->latency.percentile_us(0.50)),
+          .p99_ms = as_ms(tally->latency.percentile_us(0.99)),
+          .p999_ms = as_ms(tally->latency.percentile_us(0.999)),
+          .max_ms = as_ms(tally->latency.max_us()),
+          .send_lag_p99_ms = as_ms(send_lag.percentile_us(0.99)),
+          .send_lag_max_ms = as_ms(send_lag.max_us()),
+          .appends = appends,
+          .written = disk.settled(),
+          .disk = probe.figures()};
+}
+
+void print_run(const ZoneBenchOptions& options, const RunFigures& run) {
+  fmt::print("  achieved   {:>12.0f} commands/s durable ({} of {} answered)\n", run.achieved,
+             run.answered, run.total);
+  fmt::print("  outcomes   {} accepted, {} rejected (recorded), {} errors\n", run.accepted,
+             run.rejected, run.errors);
+  fmt::print("  latency    p50 {:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms, max {:.2f} ms (due -> "
+             "durable ack)\n",
+             run.p50_ms, run.p99_ms, run.p999_ms, run.max_ms);
+  fmt::print("  send lag   p99 {:.2f} ms, max {:.2f} ms (the sender's own delay, included above)\n",
+             run.send_lag_p99_ms, run.send_lag_max_ms);
+  fmt::print("  appends    {} ({:.1f} commands per append, joins included)\n", run.appends,
+             run.appends == 0 ? 0.0
+                              : static_cast<double>(run.answered + options.players) /
+                                    static_cast<double>(run.appends));
+  run.written.print();
+  fmt::print("  probe      fdatasync p99 {:.1f} ms, max {:.1f} ms, {} over 20 ms\n",
+             run.disk.p99_ms, run.disk.max_ms, run.disk.over_20ms);
+}
+
+/// "median M (lowest–highest)" of one figure over the runs.
+struct Spread {
+  double median = 0;
+  double low = 0;
+  double high = 0;
+};
+
+template <typename Figure> Spread spread_of(const std::vector<RunFigures>& runs, Figure figure) {
+  std::vector<double> values;
+  for (const auto& run : runs)
+    values.push_back(figure(run));
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  return {median(values), *low, *high};
+}
+
+boost::json::object to_json(const Spread& spread) {
+  return {{"median", spread.median}, {"low", spread.low}, {"high", spread.high}};
+}
+
+void run_bench(const ZoneBenchOptions& options) {
+  if (options.players == 0 || options.rate == 0 || options.zones == 0 || options.seconds == 0 ||
+      options.runs == 0) {
+    fail("--players, --rate, --zones, --seconds and --runs must be positive");
+  }
+  fmt::print("zone bench: {} players x {} Hz in {} zones for {} s ({} commands/s offered), {} "
+             "run{}\n",
+             options.players, options.rate, options.zones, options.seconds,
+             options.players * options.rate, options.runs, options.runs == 1 ? "" : "s");
+  std::fflush(stdout);
+  std::vector<RunFigures> runs;
+  for (std::uint64_t run = 1; run <= options.runs; ++run) {
+    runs.push_back(run_once(options));
+    fmt::print("run {}:\n", run);
+    print_run(options, runs.back());
+    std::fflush(stdout);
+  }
+
+  const Spread achieved = spread_of(runs, [](const RunFigures& run) { return run.achieved; });
+  const Spread p50 = spread_of(runs, [](const RunFigures& run) { return run.p50_ms; });
+  const Spread p99 = spread_of(runs, [](const RunFigures& run) { return run.p99_ms; });
+  const Spread p999 = spread_of(runs, [](const RunFigures& run) { return run.p999_ms; });
+  const Spread written = spread_of(runs, [](const RunFigures& run) { return run.written.written; });
+  if (runs.size() > 1) {
+    const auto line = [](std::string_view name, const Spread& spread, std::string_view unit) {
+      fmt::print("  {:<10} median {:.2f}{} ({:.2f}-{:.2f})\n", name, spread.median, unit,
+                 spread.low, spread.high);
+    };
+    fmt::print("over {} runs (median, lowest-highest):\n", runs.size());
+    line("commands/s", achieved, "");
+    line("p50", p50, " ms");
+    line("p99", p99, " ms");
+    line("p999", p999, " ms");
+    line("B/event", written, "");
+  }
   if (options.json) {
-    boost::json::object out{{"players", options.players},
-                            {"rate", options.rate},
-                            {"zones", options.zones},
-                            {"seconds", options.seconds},
-                            {"offered_per_s", options.players * options.rate},
-                            {"commands_per_s", std::llround(achieved)},
-                            {"accepted", tally->accepted.load()},
-                            {"rejected", tally->rejected.load()},
-                            {"errors", tally->errors.load()},
-                            {"p50_us", p50},
-                            {"p99_us", p99},
-                            {"p999_us", p999},
-                            {"max_us", tally->latency.max_us()},
-                            {"appends", appends}};
-    written.add_to(out);
+    boost::json::array each;
+    for (const auto& run : runs) {
+      boost::json::object figures{{"commands_per_s", std::llround(run.achieved)},
+                                  {"accepted", run.accepted},
+                                  {"rejected", run.rejected},
+                                  {"errors", run.errors},
+                                  {"p50_ms", run.p50_ms},
+                                  {"p99_ms", run.p99_ms},
+                                  {"p999_ms", run.p999_ms},
+                                  {"max_ms", run.max_ms},
+                                  {"appends", run.appends},
+                                  {"disk_sync_p99_ms", run.disk.p99_ms},
+                                  {"disk_sync_max_ms", run.disk.max_ms},
+                                  {"disk_syncs_over_20ms", run.disk.over_20ms}};
+      run.written.add_to(figures);
+      each.push_back(std::move(figures));
+    }
+    const boost::json::object out{{"players", options.players},
+                                  {"rate", options.rate},
+                                  {"zones", options.zones},
+                                  {"seconds", options.seconds},
+                                  {"offered_per_s", options.players * options.rate},
+                                  {"commands_per_s", to_json(achieved)},
+                                  {"p50_ms", to_json(p50)},
+                                  {"p99_ms", to_json(p99)},
+                                  {"p999_ms", to_json(p999)},
+                                  {"written_bytes_per_event", to_json(written)},
+                                  {"runs", std::move(each)}};
     fmt::print("{}\n", boost::json::serialize(out));
   }
 }
@@ -210,6 +334,11 @@ void add_bench_zone_command(CLI::App& app) {
   command->add_option("--zones", options->zones, "Zones")->capture_default_str();
   command->add_option("--seconds", options->seconds, "Measured seconds")->capture_default_str();
   command->add_option("--threads", options->threads, "Threads running the zones")
+      ->capture_default_str();
+  command->add_option("--runs", options->runs, "Runs, each on a fresh log")->capture_default_str();
+  command
+      ->add_option("--settle-ms", options->settle_ms,
+                   "Pause after syncing, before each run, for the disk to settle")
       ->capture_default_str();
   command->add_option("--dir", options->dir,
                       "Parent directory of the scratch log (default: TMPDIR)");

@@ -2,10 +2,13 @@
 // counts the bytes of the WAL, of the memtable flushes and of the compactions
 // (log::StorageStats); the kernel counts every byte the process caused to be written to storage
 // (/proc/self/io write_bytes), which also sees what RocksDB's counters do not, such as the
-// MANIFEST and the file system's own writeback. Both cover the same span: from a mark to now.
+// MANIFEST and the file system's own writeback. Both cover the same span: from a mark to now
+// (or to when the storage has settled).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -67,9 +70,19 @@ class DiskWrites {
 public:
   /// Marks the start of the span. REQUIRES: `log` was opened with
   /// Options::storage_statistics and outlives this.
-  explicit DiskWrites(const log::EventLog& log)
+  explicit DiskWrites(log::EventLog& log)
       : log_(log), storage_(log.storage_stats()), process_(process_write_bytes()),
         position_(log.last_position()) {}
+
+  /// From the mark to now, once the memtables holding the span's events are flushed and the
+  /// compactions that brings on are done: all that the span's events cost, WAL to compaction.
+  [[nodiscard]] WritesPerEvent settled() const {
+    if (Status settled = log_.settle_storage(std::chrono::minutes(2)); !settled.ok()) {
+      fmt::print(stderr, "worldlog: the figures below miss some background writes: {}\n",
+                 settled.error());
+    }
+    return since_mark();
+  }
 
   /// From the mark to now.
   [[nodiscard]] WritesPerEvent since_mark() const {
@@ -92,7 +105,7 @@ public:
   }
 
 private:
-  const log::EventLog& log_;
+  log::EventLog& log_;
   const log::StorageStats storage_;
   const std::uint64_t process_;
   const log::Position position_;

@@ -165,7 +165,7 @@ void serve(const ServeOptions& options) {
              counters.commands_rejected.load());
   if (disk) {
     // What `bench serve` reads: the last line, a JSON object.
-    const WritesPerEvent written = disk->since_mark();
+    const WritesPerEvent written = disk->settled();
     written.print();
     boost::json::object figures{{"events_appended", written.events}};
     written.add_to(figures);

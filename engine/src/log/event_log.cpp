@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <system_error>
+#include <thread>
 
 #include <pthread.h>
 
@@ -818,6 +819,37 @@ StorageStats EventLog::storage_stats() const {
     stats.compactions = counter->compactions.load(std::memory_order_relaxed);
   }
   return stats;
+}
+
+Status EventLog::settle_storage(std::chrono::milliseconds limit) {
+  rocksdb::DB& db = *impl_->db;
+  const std::vector<rocksdb::ColumnFamilyHandle*> families{
+      impl_->meta_cf, impl_->events_cf, impl_->positions_cf, impl_->actors_cf, impl_->snapshots_cf};
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  flush.allow_write_stall = true;
+  if (auto flushed = db.Flush(flush, families); !flushed.ok()) {
+    return storage_error(flushed, "flushing the memtables");
+  }
+  const auto busy = [&db, &families] {
+    for (auto* family : families) {
+      std::uint64_t pending = 0;
+      std::uint64_t running = 0;
+      db.GetIntProperty(family, rocksdb::DB::Properties::kCompactionPending, &pending);
+      db.GetIntProperty(family, rocksdb::DB::Properties::kNumRunningCompactions, &running);
+      if (pending != 0 || running != 0) return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (busy()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(Errc::timeout, "compactions still running or due after {} ms",
+                        limit.count());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
 }
 
 Position EventLog::last_position() const {

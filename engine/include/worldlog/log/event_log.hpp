@@ -198,6 +198,11 @@ public:
   [[nodiscard]] Position last_position() const;
   /// What the storage wrote since the open (zero without Options::storage_statistics).
   [[nodiscard]] StorageStats storage_stats() const;
+  /// Flushes every memtable and waits, up to `limit`, until no compaction is running or due:
+  /// after it, storage_stats() holds everything the events appended so far will ever cost
+  /// (unless more appends trigger more compactions). For benchmarks. Errors: storage, or
+  /// timeout.
+  [[nodiscard]] Status settle_storage(std::chrono::milliseconds limit);
   /// Every stream with at least one event, in ascending order.
   [[nodiscard]] std::vector<StreamId> streams() const;
 
