@@ -92,7 +92,7 @@ rocksdb::Options db_options(const Options& options, rocksdb::Env* env,
 }
 
 rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& block_cache,
-                                        bool compress, std::size_t sequential_prefix) {
+                                        std::size_t sequential_prefix) {
   rocksdb::ColumnFamilyOptions cf;
   // Within a key prefix (a stream, an actor, the whole position range) keys only ever grow, so
   // the memtable can insert next to the previous key of that prefix instead of searching the
@@ -106,10 +106,13 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& b
   table.block_size = 16 * 1024;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.write_buffer_size = 64 << 20;
-  // Recent data is what catch-up and zone restarts read, and CPU is scarcer than disk on a
-  // game server: only the bottommost level, where old events settle, is compressed.
-  cf.compression = rocksdb::kNoCompression;
-  cf.bottommost_compression = compress ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  // Every table file is compressed from the first flush on. The flush's bytes are what the
+  // WAL's fdatasync queues behind, and LZ4 takes two thirds of them away (the envelopes'
+  // zero bytes, the keys' shared prefixes): in `worldlog bench zone`, 349 B per event flushed
+  // without, 114 with. It runs on the low-priority background threads, and a read decompresses
+  // at gigabytes a second.
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kLZ4Compression;
   return cf;
 }
 
@@ -635,9 +638,7 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   const auto block_cache = rocksdb::NewLRUCache(256 << 20);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : known) {
-    // Records and snapshots are most of the bytes and worth compressing once they settle.
-    const bool bulky = name == format::events_cf || name == format::snapshots_cf;
-    descriptors.emplace_back(name, cf_options(block_cache, bulky, sequential_prefix_of(name)));
+    descriptors.emplace_back(name, cf_options(block_cache, sequential_prefix_of(name)));
   }
   rocksdb::DB* raw = nullptr;
   if (options.read_only) {
