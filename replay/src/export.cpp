@@ -133,6 +133,7 @@ json::object event_line(const log::EventView& event, const EventDescriber& descr
   line["causation"] = event.causation();
   line["rules_version"] = event.rules_version();
   line["schema_version"] = event.schema_version();
+  line["epoch"] = event.epoch();
   line["payload_type"] = event.payload_type();
   line["payload"] = to_base64(event.payload());
   line["prev_hash"] = log::to_hex(event.prev_hash());
@@ -302,6 +303,8 @@ Result<Line> parse_line(std::string_view text, std::uint64_t number) {
       fields.u64("rules_version", std::numeric_limits<std::uint32_t>::max()));
   line.schema_version = static_cast<std::uint16_t>(
       fields.u64("schema_version", std::numeric_limits<std::uint16_t>::max()));
+  // An export of envelope format 1 has no epoch, and its records none to give.
+  if (object->contains("epoch")) line.event.epoch = fields.u64("epoch");
   line.event.payload_type = static_cast<std::uint32_t>(
       fields.u64("payload_type", std::numeric_limits<std::uint32_t>::max()));
   if (auto payload = from_base64(fields.text("payload"))) {
@@ -320,6 +323,14 @@ Result<Line> parse_line(std::string_view text, std::uint64_t number) {
   if (line.seq == 0) {
     return make_error(Errc::invalid_argument, "line {}: seq 0 does not exist", number);
   }
+  if (line.schema_version != 1 && line.schema_version != 2) {
+    return make_error(Errc::invalid_argument,
+                      "line {}: envelope schema version {}; this worldlog reads versions 1 and 2",
+                      number, line.schema_version);
+  }
+  // The record is stored in the envelope format it was exported from, so that its hash, and
+  // every hash of the chain after it, is the one the line carries.
+  line.event.envelope = line.schema_version;
   if (line.event.wall_time_us <= 0) {
     // The log stamps an event without a wall time with its own clock: a stored event has one.
     return make_error(Errc::invalid_argument, "line {}: \"wall_time_us\" is {}, not a time", number,
@@ -348,6 +359,7 @@ std::optional<std::string> difference(const log::EventView& stored, const Line& 
       {"command_id", stored.command_id() == sent.command_id},
       {"causation", stored.causation() == sent.causation},
       {"rules_version", stored.rules_version() == sent.rules_version},
+      {"epoch", stored.epoch() == sent.epoch},
       {"payload_type", stored.payload_type() == sent.payload_type},
       {"payload", stored.payload() == sent.payload},
   };

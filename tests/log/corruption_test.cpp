@@ -179,9 +179,9 @@ TEST_CASE(
       log::RecordCheck::envelope));
 }
 
-TEST_CASE("a flipped byte in the envelope's FlatBuffer header is corruption naming the seq") {
+TEST_CASE("a flipped byte in the envelope's header is corruption naming the seq") {
   DamagedLog damaged;
-  // The root table offset: without the verifier, reading this record would go astray.
+  // The envelope's format tag: without it the record cannot be read at all.
   damaged.damage_record([](std::string& record) { flip(record, format::hash_size); });
   auto log = damaged.reopen();
   check_names_bad_record(log->read_stream(stream_a, 1, everything));

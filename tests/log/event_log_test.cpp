@@ -47,7 +47,8 @@ void check_fields(const Event& stored, const NewEvent& sent) {
   CHECK(stored.command_id() == sent.command_id);
   CHECK(stored.causation() == sent.causation);
   CHECK(stored.rules_version() == sent.rules_version);
-  CHECK(stored.view().schema_version() == format::schema_version);
+  CHECK(stored.epoch() == sent.epoch);
+  CHECK(stored.view().schema_version() == format::current_envelope);
 }
 
 /// `value` as 4 big-endian bytes, the encoding of the format_version key.
@@ -90,12 +91,14 @@ TEST_CASE("append keeps every field and assigns 1-based gap-free seqs and positi
   second.command_id = 556;
   second.causation = 1;
   second.rules_version = 3;
+  second.epoch = 2;
   NewEvent third =
       make_event(0xffffffff, std::string(1000, 'x'), {ActorKind::service, ~0ull}, base_time + 1);
   third.tick = ~0ull;
   third.command_id = ~0ull;
   third.causation = 2;
   third.rules_version = 0xffffffff;
+  third.epoch = ~0ull;
   const std::vector<NewEvent> sent = {first, second, third};
 
   const AppendResult appended = append_events(*log, 5, 0, sent);
@@ -818,6 +821,88 @@ TEST_CASE("a log written by a newer format version fails to open with incompatib
   auto opened = log::EventLog::open(dir / "log", fast_options());
   CHECK(error_code(opened) == Errc::incompatible_format);
   CHECK_MESSAGE(error_message(opened).find("99") != std::string::npos, error_message(opened));
+}
+
+TEST_CASE("a log of format version 1 reads as it is and takes current records after its own") {
+  TempDir dir;
+  // Format version 1: every record a FlatBuffers envelope (format 1), as worldlog wrote them
+  // before envelope format 2; the encoder of format 1 is the one that wrote them.
+  std::vector<NewEvent> old_events;
+  for (int i = 0; i < 5; ++i) {
+    NewEvent event = make_event(3, fmt::format("old {}", i), {ActorKind::player, 8}, base_time + i);
+    event.command_id = 100 + static_cast<std::uint64_t>(i);
+    event.envelope = format::envelope_v1;
+    old_events.push_back(event);
+  }
+  std::vector<Event> before;
+  {
+    auto log = open_log(dir / "log");
+    append_events(*log, 7, 0, old_events);
+    append_events(*log, 9, 0, {old_events.front()});
+    before = read_stream_all(*log, 7);
+  }
+  {
+    RawDb raw((dir / "log").string());
+    raw.put("default", format::format_version_key, big_endian_u32(1));
+  }
+  {
+    // A reader neither writes nor upgrades it.
+    auto reader = open_log(dir / "log", {.read_only = true});
+    auto checked = reader->verify(7);
+    REQUIRE_OK(checked);
+    CHECK(*checked == 5);
+  }
+  CHECK(RawDb((dir / "log").string()).get("default", format::format_version_key) ==
+        big_endian_u32(1));
+
+  auto log = open_log(dir / "log");
+  const AppendResult added =
+      append_events(*log, 7, 5,
+                    {make_event(3, "new 0", {ActorKind::player, 8}, base_time + 10),
+                     make_event(3, "new 1", {}, base_time + 11)});
+  CHECK(added.first_seq == 6);
+  const auto stream = read_stream_all(*log, 7);
+  REQUIRE(stream.size() == 7);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    CHECK(stream[i].view().schema_version() == format::envelope_v1);
+    CHECK(stream[i].view().record() == before[i].view().record());
+    CHECK(stream[i].payload() == old_events[i].payload);
+    CHECK(stream[i].command_id() == old_events[i].command_id);
+    CHECK(stream[i].epoch() == 0);
+  }
+  CHECK(stream[5].view().schema_version() == format::current_envelope);
+  CHECK(stream[5].payload() == "new 0");
+  // The chain runs on across the two formats.
+  CHECK(stream[5].prev_hash() == stream[4].hash());
+  auto verified = log->verify(7);
+  REQUIRE_OK(verified);
+  CHECK(*verified == 7);
+  const auto all = read_all_events(*log);
+  REQUIRE(all.size() == 8);
+  CHECK(all[5].stream() == 9);
+  CHECK(all[7].payload() == "new 1");
+  log.reset();
+  // The writer recorded the version its records need before it wrote any.
+  CHECK(RawDb((dir / "log").string()).get("default", format::format_version_key) ==
+        big_endian_u32(format::format_version));
+}
+
+TEST_CASE("a current record is smaller than its format 1 envelope by the widths it does not need") {
+  TempDir dir;
+  auto log = open_log(dir / "log");
+  NewEvent event = make_event(3, std::string(100, 'p'), {ActorKind::player, 8}, base_time);
+  event.tick = 1234;
+  event.command_id = 77;
+  append_events(*log, 1, 0, {event});
+  event.envelope = format::envelope_v1;
+  append_events(*log, 2, 0, {event});
+  const auto current = read_stream_all(*log, 1).front();
+  const auto old = read_stream_all(*log, 2).front();
+  CHECK(old.view().record().size() == 304);
+  CHECK(current.view().record().size() <= 216);
+  // Models decode payloads in place: it starts 8-byte aligned within the record.
+  CHECK((current.payload().data() - current.view().record().data()) % 8 == 0);
 }
 
 /// Makes a plain RocksDB database (not a log) in `dir` with a key in each of `families`

@@ -142,6 +142,7 @@ TEST_CASE("the export format has a header line and one line per event with every
   event.command_id = 77;
   event.causation = 0;
   event.rules_version = 3;
+  event.epoch = 6;
   append_one(*log, 4, 0, event);
   const auto lines = lines_of(export_text(*log));
   REQUIRE(lines.size() == 2);
@@ -152,7 +153,8 @@ TEST_CASE("the export format has a header line and one line per event with every
         fmt::format(R"({{"position":1,"stream":4,"seq":1,"tick":5,"wall_time_us":{},)"
                     R"("wall_time":"2023-11-14T22:13:20.123456Z","actor":{{"kind":"player",)"
                     R"("id":42}},"command_id":77,"causation":0,"rules_version":3,)"
-                    R"("schema_version":1,"payload_type":9,"payload":"aGkh","prev_hash":"{}",)"
+                    R"("schema_version":2,"epoch":6,"payload_type":9,"payload":"aGkh",)"
+                    R"("prev_hash":"{}",)"
                     R"("hash":"{}"}})",
                     base_time + 123'456, log::to_hex(log::Hash{}), log::to_hex(stored.hash())));
 }
@@ -219,10 +221,16 @@ TEST_CASE("import names the line whose appended record differs from it") {
                       "line 2 (stream");
   }
   SUBCASE("another envelope schema version") {
+    // Stored in format 1 as the line now says, the record hashes differently.
     auto changed = lines;
-    set_field(changed, 3, "schema_version", 2);
-    check_error_names(import_text(dir / "copy", text_of(changed)), Errc::corruption,
-                      "schema version 2");
+    set_field(changed, 3, "schema_version", 1);
+    check_error_names(import_text(dir / "copy", text_of(changed)), Errc::corruption, "record hash");
+  }
+  SUBCASE("an envelope schema version this worldlog does not know") {
+    auto changed = lines;
+    set_field(changed, 3, "schema_version", 3);
+    check_error_names(import_text(dir / "copy", text_of(changed)), Errc::invalid_argument,
+                      "schema version 3");
   }
 }
 

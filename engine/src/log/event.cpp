@@ -2,18 +2,9 @@
 
 #include <cstring>
 
-#include <worldlog/schema/envelope_generated.h>
-
 #include "log/format.hpp"
 
 namespace worldlog::log {
-namespace {
-
-const schema::Event* envelope(std::string_view record) noexcept {
-  return schema::GetEvent(record.data() + format::hash_size);
-}
-
-} // namespace
 
 std::string to_hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -30,31 +21,14 @@ std::string to_hex(const Hash& hash) {
   return to_hex(std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
 }
 
-StreamId EventView::stream() const noexcept { return envelope(record_)->stream(); }
-Seq EventView::seq() const noexcept { return envelope(record_)->seq(); }
-Position EventView::position() const noexcept { return envelope(record_)->position(); }
-std::uint64_t EventView::tick() const noexcept { return envelope(record_)->tick(); }
-std::int64_t EventView::wall_time_us() const noexcept { return envelope(record_)->wall_time_us(); }
-std::uint64_t EventView::command_id() const noexcept { return envelope(record_)->command_id(); }
-std::uint64_t EventView::causation() const noexcept { return envelope(record_)->causation(); }
-std::uint32_t EventView::payload_type() const noexcept { return envelope(record_)->payload_type(); }
+EventView::EventView(std::string_view record) noexcept
+    : record_(record), fields_(format::parse(record)) {}
 
-std::uint32_t EventView::rules_version() const noexcept {
-  return envelope(record_)->rules_version();
-}
-
-std::uint16_t EventView::schema_version() const noexcept {
-  return envelope(record_)->schema_version();
-}
-
-Actor EventView::actor() const noexcept {
-  const auto* actor = envelope(record_)->actor();
-  return {static_cast<ActorKind>(actor->kind()), actor->id()};
-}
+Event::Event(std::string record) : record_(std::move(record)), fields_(format::parse(record_)) {}
 
 Hash EventView::prev_hash() const noexcept {
   Hash hash;
-  std::memcpy(hash.data(), envelope(record_)->prev_hash()->bytes()->data(), hash.size());
+  std::memcpy(hash.data(), record_.data() + fields_.prev_hash_offset, hash.size());
   return hash;
 }
 
@@ -67,12 +41,6 @@ Hash EventView::hash() const noexcept {
 Status EventView::check_hash() const {
   if (format::hash_prefix_matches(record_)) return {};
   return format::hash_mismatch(record_, stream(), seq());
-}
-
-std::string_view EventView::payload() const noexcept {
-  const auto* payload = envelope(record_)->payload();
-  if (payload == nullptr) return {};
-  return {reinterpret_cast<const char*>(payload->data()), payload->size()};
 }
 
 } // namespace worldlog::log

@@ -676,7 +676,7 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
   impl->actors_cf = impl->handles[3];
   impl->snapshots_cf = impl->handles[4];
 
-  if (fresh) {
+  const auto store_format_version = [&impl]() -> Status {
     std::string version(4, '\0');
     for (int i = 0; i < 4; ++i) {
       version[static_cast<std::size_t>(i)] =
@@ -687,6 +687,10 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     const auto put =
         impl->db->Put(write, impl->meta_cf, format::format_version_key.data(), version);
     if (!put.ok()) return storage_error(put, "writing the format version");
+    return {};
+  };
+  if (fresh) {
+    if (auto stored = store_format_version(); !stored.ok()) return std::move(stored).error();
   }
   auto version = read_format_version(*impl->db, impl->meta_cf, dir);
   if (!version.ok()) return std::move(version).error();
@@ -694,6 +698,11 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     return make_error(Errc::incompatible_format,
                       "{} was written by format version {}; this worldlog reads up to {}",
                       dir.string(), *version, format::format_version);
+  }
+  // A log of an older version is read as it is; a writer is about to add records of the
+  // current envelope to it, which an older worldlog cannot read: it says so before it does.
+  if (*version < format::format_version && !options.read_only) {
+    if (auto stored = store_format_version(); !stored.ok()) return std::move(stored).error();
   }
 
   auto stored = impl->read_heads();

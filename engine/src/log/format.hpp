@@ -19,9 +19,20 @@
 // together with its watermark: it costs the commit path nothing, and whatever of it a crash
 // loses is rebuilt from the positions index on open.
 //
-// A record is the 32-byte SHA-256 of the envelope followed by the envelope, a FlatBuffer with
-// file identifier "WLEV" (schemas/envelope.fbs). The envelope holds the previous record's
-// hash, so the hash covers the record and its predecessor: a tamper-evident chain per stream.
+// A record is the 32-byte SHA-256 of the rest of it followed by an envelope, which holds the
+// previous record's hash: the hash covers the record and its predecessor, a tamper-evident chain
+// per stream. Two envelope formats exist, and a log may hold both (one stream can too):
+//
+//   1  a FlatBuffer with file identifier "WLEV" (schemas/envelope.fbs), every field at full
+//      width; what worldlog wrote before format version 2.
+//   2  "WLE2", then fixed little-endian fields at fixed offsets, then LEB128 varints, then the
+//      payload at an 8-byte aligned offset (models decode it in place):
+//        32  "WLE2"        36  payload_type u32   40  prev_hash [32]
+//        72  seq u64       80  position u64       88  wall_time_us i64
+//        96  varints: stream, tick, actor kind, actor id, command_id, causation,
+//            rules_version, epoch, payload size; zero bytes to the next multiple of 8; payload
+//      The fields patched at commit (seq, position, wall time, prev_hash) are fixed, the rest
+//      take the bytes their values need: a Move's record is 170 bytes instead of 256.
 #pragma once
 
 #include <array>
@@ -31,15 +42,20 @@
 #include <string>
 #include <string_view>
 
+#include <worldlog/log/event.hpp>
 #include <worldlog/log/types.hpp>
 #include <worldlog/status.hpp>
 
 namespace worldlog::log::format {
 
 /// Version of this layout. A log whose version is higher was written by a newer worldlog.
-inline constexpr std::uint32_t format_version = 1;
-/// Version of the envelope schema written into each record.
-inline constexpr std::uint16_t schema_version = 1;
+/// Version 2 added envelope format 2; it reads every log of version 1 as it is, and a writable
+/// open of one records version 2 (nothing to rewrite).
+inline constexpr std::uint32_t format_version = 2;
+/// The envelope formats (above), which EventView::schema_version() reports.
+inline constexpr std::uint16_t envelope_v1 = 1;
+inline constexpr std::uint16_t envelope_v2 = 2;
+inline constexpr std::uint16_t current_envelope = envelope_v2;
 
 inline constexpr std::string_view format_version_key = "format_version";
 inline constexpr std::string_view actor_index_position_key = "actor_index_position";
@@ -101,8 +117,9 @@ using log::sha256;
 /// Whether `value` is a hash prefix followed by bytes that hash to it.
 [[nodiscard]] bool hash_prefix_matches(std::string_view value) noexcept;
 
-/// Encodes `event` as a record of `stream` with seq, position and predecessor hash still to be
-/// filled in by `seal`. Runs on the appending thread, off the commit path.
+/// Encodes `event` as a record of `stream` in envelope format `event.envelope` (0: the
+/// current one) with seq, position and predecessor hash still to be filled in by `seal`. Runs
+/// on the appending thread, off the commit path. REQUIRES: `event.envelope` is 0, 1 or 2.
 [[nodiscard]] std::string encode(StreamId stream, const NewEvent& event);
 
 /// Fills in the commit-time fields of an encoded record and its hash prefix; returns the hash.
@@ -111,6 +128,9 @@ Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_tim
 
 /// The wall time an encoded (not yet sealed) record carries.
 [[nodiscard]] std::int64_t wall_time_of(std::string_view record) noexcept;
+
+/// Parses a record that passed verify_record; all zero for bytes that are no record at all.
+[[nodiscard]] RecordFields parse(std::string_view record) noexcept;
 
 /// Checks that `record` is a well-formed envelope whose stream and seq are those of its key,
 /// and (with RecordCheck::hash) that its hash prefix matches its bytes. Errors: corruption,

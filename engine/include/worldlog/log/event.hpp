@@ -11,23 +11,47 @@
 
 namespace worldlog::log {
 
+/// The fields of one record, read from it once: what EventView's accessors return.
+struct RecordFields {
+  StreamId stream = 0;
+  Seq seq = 0;
+  Position position = 0;
+  std::uint64_t tick = 0;
+  std::int64_t wall_time_us = 0;
+  Actor actor;
+  std::uint64_t command_id = 0;
+  std::uint64_t causation = 0;
+  std::uint64_t epoch = 0;
+  std::uint32_t rules_version = 0;
+  std::uint32_t payload_type = 0;
+  std::uint32_t prev_hash_offset = 0; ///< where in the record the predecessor's hash is
+  std::uint32_t payload_offset = 0;
+  std::uint32_t payload_size = 0;
+  std::uint16_t envelope = 0; ///< the envelope format: 1 (FlatBuffers) or 2 (format.hpp)
+};
+
 /// A read-only view of one verified record. It does not own the bytes: it is valid as long as
 /// the buffer it was made from (an `Event`, or the callback invocation of a scan).
 class EventView {
 public:
   /// REQUIRES: `record` passed `verify_record` (format.hpp); the log only hands out such views.
-  explicit EventView(std::string_view record) noexcept : record_(record) {}
+  explicit EventView(std::string_view record) noexcept;
+  EventView(std::string_view record, const RecordFields& fields) noexcept
+      : record_(record), fields_(fields) {}
 
-  [[nodiscard]] StreamId stream() const noexcept;
-  [[nodiscard]] Seq seq() const noexcept;
-  [[nodiscard]] Position position() const noexcept;
-  [[nodiscard]] std::uint64_t tick() const noexcept;
-  [[nodiscard]] std::int64_t wall_time_us() const noexcept;
-  [[nodiscard]] Actor actor() const noexcept;
-  [[nodiscard]] std::uint64_t command_id() const noexcept;
-  [[nodiscard]] std::uint64_t causation() const noexcept;
-  [[nodiscard]] std::uint32_t rules_version() const noexcept;
-  [[nodiscard]] std::uint16_t schema_version() const noexcept;
+  [[nodiscard]] StreamId stream() const noexcept { return fields_.stream; }
+  [[nodiscard]] Seq seq() const noexcept { return fields_.seq; }
+  [[nodiscard]] Position position() const noexcept { return fields_.position; }
+  [[nodiscard]] std::uint64_t tick() const noexcept { return fields_.tick; }
+  [[nodiscard]] std::int64_t wall_time_us() const noexcept { return fields_.wall_time_us; }
+  [[nodiscard]] Actor actor() const noexcept { return fields_.actor; }
+  [[nodiscard]] std::uint64_t command_id() const noexcept { return fields_.command_id; }
+  [[nodiscard]] std::uint64_t causation() const noexcept { return fields_.causation; }
+  [[nodiscard]] std::uint32_t rules_version() const noexcept { return fields_.rules_version; }
+  /// The writer's epoch (NewEvent::epoch); 0 in records of envelope format 1.
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return fields_.epoch; }
+  /// The record's envelope format: 1 or 2 (engine/src/log/format.hpp).
+  [[nodiscard]] std::uint16_t schema_version() const noexcept { return fields_.envelope; }
   /// Hash of the previous record of this stream (all zero for seq 1).
   [[nodiscard]] Hash prev_hash() const noexcept;
   /// This record's own hash: SHA-256 over its envelope bytes, which include `prev_hash`.
@@ -36,22 +60,27 @@ public:
   /// told to trust the hashes (RecordCheck::envelope). Errors: corruption ("stream S seq N:
   /// hash mismatch ...", with both hashes) for a record edited after it was written.
   [[nodiscard]] Status check_hash() const;
-  [[nodiscard]] std::uint32_t payload_type() const noexcept;
-  [[nodiscard]] std::string_view payload() const noexcept;
+  [[nodiscard]] std::uint32_t payload_type() const noexcept { return fields_.payload_type; }
+  [[nodiscard]] std::string_view payload() const noexcept {
+    return record_.substr(fields_.payload_offset, fields_.payload_size);
+  }
 
   /// The whole stored record (hash prefix and envelope), e.g. to copy it elsewhere.
   [[nodiscard]] std::string_view record() const noexcept { return record_; }
+  [[nodiscard]] const RecordFields& fields() const noexcept { return fields_; }
 
 private:
   std::string_view record_;
+  RecordFields fields_;
 };
 
 /// An event that owns its record bytes. Cheap to move; copying copies the record.
 class Event {
 public:
-  explicit Event(std::string record) : record_(std::move(record)) {}
+  /// REQUIRES: `record` passed `verify_record`.
+  explicit Event(std::string record);
 
-  [[nodiscard]] EventView view() const noexcept { return EventView(record_); }
+  [[nodiscard]] EventView view() const noexcept { return EventView(record_, fields_); }
   [[nodiscard]] StreamId stream() const noexcept { return view().stream(); }
   [[nodiscard]] Seq seq() const noexcept { return view().seq(); }
   [[nodiscard]] Position position() const noexcept { return view().position(); }
@@ -61,6 +90,7 @@ public:
   [[nodiscard]] std::uint64_t command_id() const noexcept { return view().command_id(); }
   [[nodiscard]] std::uint64_t causation() const noexcept { return view().causation(); }
   [[nodiscard]] std::uint32_t rules_version() const noexcept { return view().rules_version(); }
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return view().epoch(); }
   [[nodiscard]] Hash prev_hash() const noexcept { return view().prev_hash(); }
   [[nodiscard]] Hash hash() const noexcept { return view().hash(); }
   [[nodiscard]] std::uint32_t payload_type() const noexcept { return view().payload_type(); }
@@ -68,6 +98,7 @@ public:
 
 private:
   std::string record_;
+  RecordFields fields_;
 };
 
 } // namespace worldlog::log

@@ -53,6 +53,12 @@ struct NewEvent {
   std::uint64_t command_id = 0;    ///< client-chosen id of the producing command (0 = none)
   std::uint64_t causation = 0;     ///< position of the causing event (0 = none)
   std::uint32_t rules_version = 0; ///< version of the rules that decided it
+  /// The writer's epoch: the term of the stream's owner that decided it (a zone counts one
+  /// per start). A replicated log fences a stale owner by it; the log records it as given.
+  std::uint64_t epoch = 0;
+  /// The envelope format to store it in; 0 is the current one. Only an import that recreates
+  /// a log written by an older worldlog, byte for byte, asks for an older one.
+  std::uint16_t envelope = 0;
 };
 
 /// Where an append landed: seqs [first_seq, last_seq] at positions [first_position, ...].

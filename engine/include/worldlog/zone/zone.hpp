@@ -369,7 +369,8 @@ private:
                                           .tick = context.tick,
                                           .wall_time_us = last_wall_us_,
                                           .command_id = command_id,
-                                          .rules_version = M::rules_version});
+                                          .rules_version = M::rules_version,
+                                          .epoch = epoch_});
     ++stats_.events;
     ++events_since_snapshot_;
     return ++decided_seq_;
@@ -608,7 +609,11 @@ private:
     // clock behind it is clamped to it (add_event) and counted, never fatal.
     auto head = log_.read_stream_backward(info_.zone, decided_seq_, 1);
     if (!head.ok()) return std::move(head).error();
-    if (!head->empty()) last_wall_us_ = std::max(last_wall_us_, head->front().wall_time_us());
+    if (!head->empty()) {
+      last_wall_us_ = std::max(last_wall_us_, head->front().wall_time_us());
+      // A new owner of the stream: one term past the one that wrote its head.
+      epoch_ = head->front().epoch() + 1;
+    }
     return {};
   }
 
@@ -679,7 +684,8 @@ private:
                                     encode_genesis({std::string(M::name), M::rules_version, info_}),
                                 .actor = {log::ActorKind::system, 0},
                                 .wall_time_us = std::max<std::int64_t>(clock_.now_us(), 1),
-                                .rules_version = M::rules_version};
+                                .rules_version = M::rules_version,
+                                .epoch = epoch_};
     auto appended = log_.append(info_.zone, 0, std::span(&genesis, 1));
     if (!appended.ok()) return std::move(appended).error();
     decided_seq_ = durable_seq_ = appended->last_seq;
@@ -701,6 +707,9 @@ private:
   log::Seq durable_seq_ = 0;      ///< seq of the last event known durable
   std::uint64_t last_tick_ = 0;   ///< last tick the model acted on
   std::int64_t last_wall_us_ = 0; ///< wall time of the last event (kept monotone)
+  /// This owner's term, recorded in each event it writes (log::NewEvent::epoch): 1 for the
+  /// zone that writes the genesis, and one past its head's for each that recovers the stream.
+  std::uint64_t epoch_ = 1;
   std::uint64_t events_since_snapshot_ = 0;
   std::optional<PendingSnapshot> pending_snapshot_; ///< taken, waiting for its seq to be durable
   Batch batch_;                                     ///< decided, not yet sent to the log
