@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include <worldlog/game/commands.hpp>
 #include <worldlog/game/model.hpp>
 #include <worldlog/net/frame.hpp>
@@ -64,11 +66,16 @@ int main(int argc, char** argv) {
     const auto encoded = game::Model::encode(sample);
     events.push_back(event_of(encoded.payload_type, encoded.payload));
   }
-  log::Hash prev{};
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    std::string record = log::format::encode(1, events[i]);
-    prev = log::format::seal(record, i + 1, i + 1, 1'700'000'000'000'000, prev);
-    write(records / ("record-" + std::to_string(i + 1)), record);
+  // Both envelope formats: a log may hold either.
+  for (const std::uint16_t envelope : {log::format::envelope_v1, log::format::envelope_v2}) {
+    log::Hash prev{};
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      log::NewEvent event = events[i];
+      event.envelope = envelope;
+      std::string record = log::format::encode(1, event);
+      prev = log::format::seal(record, i + 1, i + 1, 1'700'000'000'000'000, prev);
+      write(records / fmt::format("record-v{}-{}", envelope, i + 1), record);
+    }
   }
 
   write(frames / "hello", net::frame(net::encode(net::Hello{7, std::vector<std::uint8_t>(32, 1)})));

@@ -32,7 +32,7 @@
 //        96  varints: stream, tick, actor kind, actor id, command_id, causation,
 //            rules_version, epoch, payload size; zero bytes to the next multiple of 8; payload
 //      The fields patched at commit (seq, position, wall time, prev_hash) are fixed, the rest
-//      take the bytes their values need: a Move's record is 170 bytes instead of 256.
+//      take the bytes their values need: a Move's record is about 170 bytes instead of 256.
 #pragma once
 
 #include <array>
