@@ -41,12 +41,18 @@ struct WritesPerEvent {
   double process = 0; ///< what the kernel saw the process write
   std::uint64_t flushes = 0;
   std::uint64_t compactions = 0;
+  log::StorageStats storage; ///< the log's figures at the end of the span (the times)
 
-  /// "  disk       ..." (one line).
+  /// "  disk       ..." and "  storage    ..." (two lines).
   void print() const {
     fmt::print("  disk       {:.0f} B/event written: WAL {:.0f}, flushes {:.0f}, compactions "
                "{:.0f} ({} flushes, {} compactions); the kernel saw {:.0f} B/event\n",
                written, wal, flush, compaction, flushes, compactions, process);
+    fmt::print("  storage    WAL fdatasync p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms; RocksDB "
+               "Write p99 {:.2f} ms, max {:.2f} ms; stalled {:.2f} ms in all\n",
+               ms(storage.wal_sync_p50_us), ms(storage.wal_sync_p99_us),
+               ms(storage.wal_sync_max_us), ms(storage.write_p99_us), ms(storage.write_max_us),
+               ms(storage.stall_us));
   }
   /// The figures as members of a JSON object, with a leading comma: `,"wal_bytes_per_event":...`.
   [[nodiscard]] std::string json_members() const {
@@ -63,7 +69,16 @@ struct WritesPerEvent {
     out["process_bytes_per_event"] = process;
     out["flushes"] = flushes;
     out["compactions"] = compactions;
+    out["wal_sync_p50_ms"] = ms(storage.wal_sync_p50_us);
+    out["wal_sync_p99_ms"] = ms(storage.wal_sync_p99_us);
+    out["wal_sync_max_ms"] = ms(storage.wal_sync_max_us);
+    out["write_p99_ms"] = ms(storage.write_p99_us);
+    out["write_max_ms"] = ms(storage.write_max_us);
+    out["stall_ms"] = ms(storage.stall_us);
   }
+
+private:
+  [[nodiscard]] static double ms(std::uint64_t us) { return static_cast<double>(us) / 1000; }
 };
 
 class DiskWrites {
@@ -101,7 +116,8 @@ public:
             .compaction = per(compaction),
             .process = per(process_write_bytes() - process_),
             .flushes = now.flushes - storage_.flushes,
-            .compactions = now.compactions - storage_.compactions};
+            .compactions = now.compactions - storage_.compactions,
+            .storage = now};
   }
 
 private:

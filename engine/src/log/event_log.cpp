@@ -823,6 +823,17 @@ StorageStats EventLog::storage_stats() const {
     stats.flush_bytes = counted->getTickerCount(rocksdb::FLUSH_WRITE_BYTES);
     stats.compaction_read_bytes = counted->getTickerCount(rocksdb::COMPACT_READ_BYTES);
     stats.compaction_write_bytes = counted->getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+    rocksdb::HistogramData sync;
+    counted->histogramData(rocksdb::WAL_FILE_SYNC_MICROS, &sync);
+    rocksdb::HistogramData write;
+    counted->histogramData(rocksdb::DB_WRITE, &write);
+    const auto us = [](double micros) { return static_cast<std::uint64_t>(micros); };
+    stats.wal_sync_p50_us = us(sync.median);
+    stats.wal_sync_p99_us = us(sync.percentile99);
+    stats.wal_sync_max_us = us(sync.max);
+    stats.write_p99_us = us(write.percentile99);
+    stats.write_max_us = us(write.max);
+    stats.stall_us = counted->getTickerCount(rocksdb::STALL_MICROS);
   }
   if (const auto& counter = impl_->storage_counter) {
     stats.flushes = counter->flushes.load(std::memory_order_relaxed);

@@ -84,6 +84,16 @@ struct StorageStats {
   std::uint64_t compaction_write_bytes = 0; ///< table files written by compactions
   std::uint64_t flushes = 0;                ///< memtable flushes completed
   std::uint64_t compactions = 0;            ///< compactions completed
+  // Where a commit's time goes in the storage (µs, over every write since the open): the WAL's
+  // fdatasync alone, and RocksDB's whole Write call (its write queue, the WAL append and sync,
+  // the memtable inserts); the time writes were held back by stalls (too many memtables or
+  // level-0 files) is a total.
+  std::uint64_t wal_sync_p50_us = 0;
+  std::uint64_t wal_sync_p99_us = 0;
+  std::uint64_t wal_sync_max_us = 0;
+  std::uint64_t write_p99_us = 0;
+  std::uint64_t write_max_us = 0;
+  std::uint64_t stall_us = 0;
 
   /// Every byte written: WAL, flushes and compactions.
   [[nodiscard]] std::uint64_t written_bytes() const noexcept {
