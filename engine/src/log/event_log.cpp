@@ -661,6 +661,7 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& di
     if (options.storage_statistics) {
       impl->statistics = rocksdb::CreateDBStatistics();
       impl->storage_counter = std::make_shared<StorageCounter>();
+      impl->commit_latency = std::make_unique<LatencyHistogram>();
     }
     const auto opened = rocksdb::DB::Open(db_options(options, impl->env.get(), impl->info_log,
                                                      impl->statistics, impl->storage_counter),
@@ -834,6 +835,11 @@ StorageStats EventLog::storage_stats() const {
     stats.write_p99_us = us(write.percentile99);
     stats.write_max_us = us(write.max);
     stats.stall_us = counted->getTickerCount(rocksdb::STALL_MICROS);
+  }
+  if (const auto& commits = impl_->commit_latency) {
+    stats.commit_p50_us = commits->percentile_us(0.50);
+    stats.commit_p99_us = commits->percentile_us(0.99);
+    stats.commit_max_us = commits->max_us();
   }
   if (const auto& counter = impl_->storage_counter) {
     stats.flushes = counter->flushes.load(std::memory_order_relaxed);

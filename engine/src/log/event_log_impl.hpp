@@ -19,6 +19,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/statistics.h>
 
+#include <worldlog/latency_histogram.hpp>
 #include <worldlog/log/event_log.hpp>
 
 #include "log/info_log.hpp"
@@ -39,6 +40,7 @@ struct AppendRequest {
   std::vector<std::string> records; ///< encoded, sealed at commit
   std::vector<Actor> actors;        ///< actor of each record, for the actor index
   AppendHandler done;
+  std::chrono::steady_clock::time_point queued{}; ///< when it was handed to the commit thread
 };
 
 /// A committed event on its way to live subscribers and the actor index.
@@ -92,6 +94,8 @@ struct EventLog::Impl {
   /// With Options::storage_statistics (writable logs): what the storage wrote (StorageStats).
   std::shared_ptr<rocksdb::Statistics> statistics;
   std::shared_ptr<StorageCounter> storage_counter;
+  /// With Options::storage_statistics: each append's time from submit to durable.
+  std::unique_ptr<LatencyHistogram> commit_latency;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
   rocksdb::ColumnFamilyHandle* events_cf = nullptr;

@@ -104,6 +104,7 @@ std::size_t EventLog::discard_queued() {
 }
 
 void EventLog::Impl::submit(AppendRequest request) {
+  if (commit_latency) request.queued = std::chrono::steady_clock::now();
   std::unique_lock lock(queue_mutex);
   std::optional<Error> refusal;
   if (stopping) {
@@ -231,6 +232,11 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
     if (options.on_commit) options.on_commit(committed.size());
     publish(committed);
     index_behind(committed);
+  }
+  if (commit_latency) {
+    const auto durable = std::chrono::steady_clock::now();
+    for (const auto& request : batch)
+      commit_latency->record(durable - request.queued);
   }
   for (std::size_t i = 0; i < batch.size(); ++i)
     batch[i].done(std::move(results[i]));

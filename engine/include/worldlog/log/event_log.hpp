@@ -94,6 +94,11 @@ struct StorageStats {
   std::uint64_t write_p99_us = 0;
   std::uint64_t write_max_us = 0;
   std::uint64_t stall_us = 0;
+  // An append's whole time in the log, from the call to durable: the wait for the commit
+  // thread and the batch before it, then the batch's Write.
+  std::uint64_t commit_p50_us = 0;
+  std::uint64_t commit_p99_us = 0;
+  std::uint64_t commit_max_us = 0;
 
   /// Every byte written: WAL, flushes and compactions.
   [[nodiscard]] std::uint64_t written_bytes() const noexcept {
