@@ -631,7 +631,6 @@ TEST_CASE("players crossing together each see their own Arrived, and resume acro
   CHECK(server.log().head(2) == head + 1);
 }
 
-
 namespace {
 
 /// Where each entity was last shown to be, from the Moved events `client` has seen; and how
