@@ -54,6 +54,8 @@ struct ServeOptions {
   std::uint64_t max_connections = 10'000;
   std::uint64_t event_batch_ms = 100;
   std::uint64_t view_radius_m = 20;
+  std::uint64_t full_rate_movers = zone::ZoneOptions{}.full_rate_movers;
+  std::uint64_t far_move_ticks = zone::ZoneOptions{}.far_move_ticks;
   bool storage_stats = false; ///< count what the log writes, and print it when stopped
 };
 
@@ -116,7 +118,9 @@ void serve(const ServeOptions& options) {
           .zones = options.zones,
           .seed = options.seed,
           .tick_us = tick_us,
-          .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000}});
+          .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
+                   .full_rate_movers = options.full_rate_movers,
+                   .far_move_ticks = options.far_move_ticks}});
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
@@ -203,6 +207,16 @@ void add_serve_commands(CLI::App& app) {
   serve_command
       ->add_option("--view-radius-m", options->view_radius_m,
                    "Players see what happens this close to them (a zone is 64 m square)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  serve_command
+      ->add_option("--full-rate-movers", options->full_rate_movers,
+                   "In a crowd a player is told every move of this many nearest movers, and of "
+                   "the others only the latest, every --far-move-ticks (0: every move of all)")
+      ->capture_default_str();
+  serve_command
+      ->add_option("--far-move-ticks", options->far_move_ticks,
+                   "Ticks between two moves told of a mover beyond a player's nearest")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   serve_command

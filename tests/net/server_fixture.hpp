@@ -50,10 +50,12 @@ using asio::ip::tcp;
 
 class ServerFixture {
 public:
-  explicit ServerFixture(net::ServerOptions options = {}, game::ZoneId zones = 2)
+  explicit ServerFixture(net::ServerOptions options = {}, game::ZoneId zones = 2,
+                         zone::ZoneOptions zone_options = {})
       : log_(open_log(temp_ / "log", with_batch_metrics(metrics_))),
-        world_(std::make_unique<game::World>(pool_.get_executor(), *log_, clock_,
-                                             game::WorldOptions{.zones = zones, .seed = 5})),
+        world_(std::make_unique<game::World>(
+            pool_.get_executor(), *log_, clock_,
+            game::WorldOptions{.zones = zones, .seed = 5, .zone = zone_options})),
         secret_{"test-secret-of-32-bytes-at-least!"} {
     REQUIRE_OK(world_->start());
     server_ = std::make_unique<net::Server>(io_, *world_, secret_, options);

@@ -631,4 +631,98 @@ TEST_CASE("players crossing together each see their own Arrived, and resume acro
   CHECK(server.log().head(2) == head + 1);
 }
 
+namespace {
+
+/// Where each entity was last shown to be, from the Moved events `client` has seen; and how
+/// many Moved events it has seen of `entity` since the `from`th event.
+struct Sightings {
+  std::vector<std::pair<game::EntityId, game::Point>> moves; ///< in the order seen
+  std::vector<std::uint32_t> types;                          ///< of every event, in order
+  std::vector<game::EntityId> actors;
+
+  explicit Sightings(const TestClient& client) {
+    for (const net::Events& events : client.seen()) {
+      for (const net::WorldEvent& event : events.events) {
+        types.push_back(event.payload_type);
+        actors.push_back(event.actor);
+        if (event.payload_type != game::Moved::type) continue;
+        auto decoded = game::Model::decode(event.payload_type, event.payload);
+        REQUIRE_OK(decoded);
+        const auto& moved = std::get<game::Moved>(*decoded);
+        moves.emplace_back(moved.entity, moved.to);
+      }
+    }
+  }
+  [[nodiscard]] std::size_t moves_of(game::EntityId entity, std::size_t from = 0) const {
+    return static_cast<std::size_t>(
+        std::count_if(moves.begin() + static_cast<std::ptrdiff_t>(from), moves.end(),
+                      [&](const auto& move) { return move.first == entity; }));
+  }
+  [[nodiscard]] std::optional<game::Point> last_of(game::EntityId entity) const {
+    for (auto move = moves.rbegin(); move != moves.rend(); ++move) {
+      if (move->first == entity) return move->second;
+    }
+    return std::nullopt;
+  }
+};
+
+} // namespace
+
+TEST_CASE("in a crowd a player is shown its nearest movers at full rate and the far ones later") {
+  // One mover at full rate; the others' latest moves once every 4 ticks. The fixture's world
+  // ticks only when told to, so the far moves come exactly when the test ticks it.
+  ServerFixture server({.event_batch = 20ms}, 1, {.full_rate_movers = 1, .far_move_ticks = 4});
+  const game::Point spawn = game::map_for({.zone = 1, .zone_count = 1, .seed = 5}).spawn;
+  const auto near_spawn = [&](std::int64_t dx, std::int64_t dy) {
+    return game::Point{spawn.x + dx, spawn.y + dy};
+  };
+  Player alice(server, 1); // stands at the spawn point throughout
+  Player bob(server, 2);   // moves 50 mm from her
+  Player carol(server, 3); // moves 100 mm from her
+  std::uint64_t bob_id = 2;
+  std::uint64_t carol_id = 2;
+  const auto move = [&](Player& player, std::uint64_t& id, game::Point to) {
+    const auto moved = player.client.command(id++, game::move(player.id, to));
+    REQUIRE_MESSAGE(moved.accepted, moved.text);
+    return moved.seqs.front();
+  };
+  move(bob, bob_id, near_spawn(50, 0));
+  move(carol, carol_id, near_spawn(100, 0));
+  alice.client.read_events(300ms, 3s);
+  const Sightings unranked(alice.client);
+  CHECK(unranked.moves_of(2) == 1); // not ranked yet: every move
+  CHECK(unranked.moves_of(3) == 1);
+
+  server.world().tick(); // alice is ranked: of bob and carol, bob is the nearer
+  for (const std::int64_t dy : {50, 0, 50})
+    move(carol, carol_id, near_spawn(100, dy));
+  move(bob, bob_id, near_spawn(50, 50));
+  alice.client.read_events(300ms, 3s);
+  const Sightings ranked(alice.client);
+  CHECK(ranked.moves_of(2, unranked.moves.size()) == 1);
+  CHECK(ranked.moves_of(3, unranked.moves.size()) == 0);
+
+  SUBCASE("the far mover's latest move comes at its turn") {
+    std::this_thread::sleep_for(250ms); // five ticks: every turn comes at the next tick
+    server.world().tick();
+    alice.client.read_events(300ms, 3s);
+    const Sightings released(alice.client);
+    CHECK(released.moves_of(3, ranked.moves.size()) == 1);
+    CHECK(released.last_of(3) == near_spawn(100, 50));
+    CHECK(released.last_of(2) == near_spawn(50, 50));
+  }
+
+  SUBCASE("what else the far mover does comes at once, after its latest move") {
+    const auto said = carol.client.command(carol_id++, game::say(3, "over here"));
+    REQUIRE_MESSAGE(said.accepted, said.text);
+    alice.client.read_events(300ms, 3s);
+    const Sightings told(alice.client);
+    REQUIRE(told.types.size() >= 2);
+    CHECK(told.types[told.types.size() - 2] == game::Moved::type);
+    CHECK(told.actors[told.actors.size() - 2] == 3);
+    CHECK(told.types.back() == game::Said::type);
+    CHECK(told.last_of(3) == near_spawn(100, 50));
+  }
+}
+
 } // namespace worldlog::test

@@ -384,6 +384,9 @@ struct TallyModel {
     return std::nullopt;
   }
 
+  /// A Placed only moves its entity: zones may thin it out (ZoneOptions::full_rate_movers).
+  static bool is_movement(const Event& event) { return std::holds_alternative<Placed>(event); }
+
   static zone::Handoff<Command> handoff_of(const State& state, zone::EntityId entity,
                                            const Departure& departure) {
     return {state.info.zone,
@@ -409,7 +412,7 @@ struct TallyModel {
   }
 };
 
-static_assert(zone::GameModel<TallyModel>);
+static_assert(zone::GameModel<TallyModel> && zone::ThinsMoves<TallyModel>);
 static_assert(zone::DescribesEvents<TallyModel> && zone::NamesReasons<TallyModel>);
 
 } // namespace worldlog::test

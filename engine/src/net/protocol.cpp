@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <worldlog/flatbuffers.hpp>
+#include <worldlog/net/frame.hpp>
 #include <worldlog/schema/protocol_generated.h>
 
 namespace worldlog::net {
@@ -163,6 +164,23 @@ std::string encode(const Message& message) {
   const auto [type, body] = std::visit(Writer{builder}, message);
   wire::FinishMessageBuffer(builder, wire::CreateMessage(builder, type, body));
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
+}
+
+std::string frame_events(std::span<const WorldEvent* const> events) {
+  thread_local fb::FlatBufferBuilder builder(4096);
+  thread_local std::vector<fb::Offset<wire::WorldEvent>> offsets;
+  builder.Clear();
+  offsets.clear();
+  for (const WorldEvent* event : events) {
+    const auto payload = bytes_of(builder, event->payload);
+    offsets.push_back(wire::CreateWorldEvent(builder, event->zone, event->seq, event->actor_kind,
+                                             event->actor, event->payload_type, payload));
+  }
+  const auto list = builder.CreateVector(offsets);
+  wire::FinishMessageBuffer(
+      builder,
+      wire::CreateMessage(builder, wire::Body::Events, wire::CreateEvents(builder, list).Union()));
+  return frame({reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()});
 }
 
 std::variant<Message, ProtocolError> decode(std::string_view payload) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -89,6 +90,12 @@ struct Model {
 
   /// The subject of `event` and where it is after it; nullopt for HandoffCompleted.
   [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
+  /// Whether `event` only moves its subject (Moved, MobMoved): a zone may show a viewer in a
+  /// crowd only the latest of such events about a far mover (zone::ZoneOptions::
+  /// full_rate_movers). Everything else, a respawn's jump included, is shown as it happens.
+  [[nodiscard]] static bool is_movement(const Event& event) noexcept {
+    return std::holds_alternative<Moved>(event) || std::holds_alternative<MobMoved>(event);
+  }
   /// For a Departed event: the handoff to deliver (arrive in `to`, then complete here).
   [[nodiscard]] static std::optional<Handoff> handoff(const State& state, const Event& event);
   /// What `viewer`, coming into the zone at `at`, is shown of what is already there: a `Seen`

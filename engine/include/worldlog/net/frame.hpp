@@ -31,7 +31,7 @@ public:
   explicit FrameDecoder(std::size_t max_frame) : max_frame_(max_frame) {}
 
   /// Appends bytes received from the peer.
-  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  void feed(std::string_view bytes);
 
   /// The next whole frame, valid until the next feed() or next(); nullopt when more bytes are
   /// needed. The frame is not aligned: copy it before reading a FlatBuffer in place
@@ -40,12 +40,13 @@ public:
   [[nodiscard]] Result<std::optional<std::string_view>> next();
 
   /// Bytes received and not yet returned as frames (a truncated frame at close).
-  [[nodiscard]] std::size_t pending() const noexcept { return buffer_.size() - consumed_; }
+  [[nodiscard]] std::size_t pending() const noexcept { return buffer_.size() - start_ - consumed_; }
 
 private:
   std::size_t max_frame_;
   std::string buffer_;
-  std::size_t consumed_ = 0; // bytes of buffer_ already returned
+  std::size_t start_ = 0;    // bytes of buffer_ before the frame handed out last
+  std::size_t consumed_ = 0; // the bytes of the frame handed out last, prefix included
 };
 
 } // namespace worldlog::net

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -113,6 +114,11 @@ struct ProtocolError {
 
 /// The FlatBuffer of `message` (without the length prefix).
 [[nodiscard]] std::string encode(const Message& message);
+
+/// One Events frame, length prefix included, of `events` in order: what
+/// `frame(encode(Message{Events{...}}))` gives, without copying each event into a message first.
+/// The server sends a connection's queued events with it, many to a frame.
+[[nodiscard]] std::string frame_events(std::span<const WorldEvent* const> events);
 
 /// Decodes one frame's payload (any alignment). ProtocolError: wrong_identifier,
 /// malformed_frame (fails the verifier, or a required field is missing) or unknown_message.

@@ -30,6 +30,9 @@ using zone::ZoneId;
 
 /// One encoded frame, shared by every session it is sent to.
 using Frame = std::shared_ptr<const std::string>;
+/// One event shown to players, with the model's encoding of it, shared by every session it is
+/// sent to.
+using SharedEvent = std::shared_ptr<const WorldEvent>;
 
 class ServedWorld {
 public:
@@ -48,9 +51,9 @@ public:
   [[nodiscard]] virtual Status submit(EntityId player, std::uint64_t client_id,
                                       std::string_view command, zone::Reply reply) = 0;
   /// Shows `player` what it can see, wherever its character goes, until `disconnect`: each
-  /// event as one Events frame, encoded once however many players see it. `sink` runs on a
-  /// zone's strand.
-  virtual void follow(EntityId player, std::function<void(const Frame&)> sink) = 0;
+  /// event made once however many players see it (the server writes a connection's queued
+  /// events many to an Events frame). `sink` runs on a zone's strand.
+  virtual void follow(EntityId player, std::function<void(const SharedEvent&)> sink) = 0;
   /// Ends `player`'s session and logs it out (world::LogoutReason::disconnected); `done` runs
   /// once that is durable, from a zone's strand or the log's commit thread. REQUIRES: every
   /// command submitted for the session has been answered.
@@ -62,12 +65,13 @@ public:
   [[nodiscard]] virtual std::uint64_t zone_restarts() const = 0;
 };
 
-/// The Events frame of one broadcast, with the model's encoding of its event.
-template <zone::GameModel M> Frame event_frame(const zone::Broadcast<typename M::Event>& shown) {
-  const zone::EncodedEvent encoded = M::encode(shown.event);
-  return std::make_shared<const std::string>(frame(encode(
-      Message{Events{{WorldEvent{shown.zone, shown.seq, static_cast<std::uint8_t>(shown.actor.kind),
-                                 shown.actor.id, encoded.payload_type, encoded.payload}}}})));
+/// One broadcast as the protocol's WorldEvent, with the model's encoding of its event.
+template <zone::GameModel M>
+SharedEvent world_event(const zone::Broadcast<typename M::Event>& shown) {
+  zone::EncodedEvent encoded = M::encode(shown.event);
+  return std::make_shared<const WorldEvent>(
+      WorldEvent{shown.zone, shown.seq, static_cast<std::uint8_t>(shown.actor.kind), shown.actor.id,
+                 encoded.payload_type, std::move(encoded.payload)});
 }
 
 /// A world::World<M> as the server sees it.
@@ -90,7 +94,7 @@ public:
     return {};
   }
 
-  void follow(EntityId player, std::function<void(const Frame&)> sink) override {
+  void follow(EntityId player, std::function<void(const SharedEvent&)> sink) override {
     world_.follow(player,
                   [this, sink = std::move(sink)](const zone::Broadcast<typename M::Event>& shown) {
                     sink(encoded(shown, this));
@@ -108,24 +112,24 @@ public:
   [[nodiscard]] std::uint64_t zone_restarts() const override { return world_.zones().restarts(); }
 
 private:
-  /// The frame of the event a zone of `world` is showing, encoded once for every session that
-  /// sees it: a zone calls its viewers' sinks one after another on one thread, so the last
-  /// encoding is the one the next sink of the same event wants.
-  static const Frame& encoded(const zone::Broadcast<typename M::Event>& shown,
-                              const WorldOf* world) {
+  /// The event a zone of `world` is showing, encoded once for every session that sees it: a
+  /// zone calls its viewers' sinks one after another on one thread, so the last encoding is the
+  /// one the next sink of the same event wants.
+  static const SharedEvent& encoded(const zone::Broadcast<typename M::Event>& shown,
+                                    const WorldOf* world) {
     struct Last {
       const WorldOf* world = nullptr;
       ZoneId zone = 0;
       log::Seq seq = 0;
-      Frame frame;
+      SharedEvent event;
     };
     thread_local Last last;
-    // Seq 0 is a view of what is there (Zone::show_view), one frame per viewer: never reused.
-    if (!last.frame || shown.seq == 0 || last.world != world || last.zone != shown.zone ||
+    // Seq 0 is a view of what is there (Zone::show_view), one event per viewer: never reused.
+    if (!last.event || shown.seq == 0 || last.world != world || last.zone != shown.zone ||
         last.seq != shown.seq) {
-      last = {world, shown.zone, shown.seq, event_frame<M>(shown)};
+      last = {world, shown.zone, shown.seq, world_event<M>(shown)};
     }
-    return last.frame;
+    return last.event;
   }
 
   world::World<M>& world_;

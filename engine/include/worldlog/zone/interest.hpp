@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -54,9 +55,10 @@ public:
   /// The view radius in millimetres, as constructed.
   [[nodiscard]] std::int64_t view_radius() const noexcept { return view_radius_; }
 
-  /// Calls `visit(EntityId viewer)` once for every viewer whose position is within the view
-  /// radius of `at` (euclidean, inclusive: a viewer exactly one radius away is visited), a
-  /// viewer standing exactly at `at` included. Costs the viewers of the 3×3 cells around `at`.
+  /// Calls `visit(EntityId viewer)`, or `visit(EntityId viewer, Point where)` with where it
+  /// stands, once for every viewer whose position is within the view radius of `at`
+  /// (euclidean, inclusive: a viewer exactly one radius away is visited), a viewer standing
+  /// exactly at `at` included. Costs the viewers of the 3×3 cells around `at`.
   ///
   /// The order is unspecified: it depends on the history of places and removes (the same
   /// history gives the same order), so use it for broadcasts, never for anything that changes
@@ -147,7 +149,12 @@ template <typename Visitor> void InterestGrid::for_each_near(Point at, Visitor&&
       const auto cell = cells_.find(cell_key(x, y));
       if (cell == cells_.end()) continue;
       for (const Entry& entry : cell->second) {
-        if (within_radius(entry.at, at)) visit(entry.viewer);
+        if (!within_radius(entry.at, at)) continue;
+        if constexpr (std::is_invocable_v<Visitor&, EntityId, Point>) {
+          visit(entry.viewer, to_point(entry.at));
+        } else {
+          visit(entry.viewer);
+        }
       }
     }
   }

@@ -37,6 +37,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/actor.hpp>
@@ -56,6 +57,21 @@ struct ZoneOptions {
   std::size_t mailbox_capacity = 65'536;   ///< queued messages; beyond: overloaded
   std::size_t max_append_events = 4'096;   ///< an append carries at most this many events
   std::uint64_t handoff_retry_ticks = 100; ///< unfinished handoffs are re-sent this often
+  /// Thinned movement (docs/protocol.md, "What a player sees"), for a model that says which of
+  /// its events are movement (`M::is_movement(event)`): a viewer is shown every move of the
+  /// `full_rate_movers` movers nearest to it, and of the others, beyond them, only the latest
+  /// move once every `far_move_ticks` ticks. Every other event is shown to every viewer in the
+  /// radius, as it happens. 0 in either: every move to every viewer in the radius.
+  std::size_t full_rate_movers = 32;
+  std::uint64_t far_move_ticks = 10;
+};
+
+/// A model whose moves a zone may thin out for viewers in a crowd (ZoneOptions::
+/// full_rate_movers): `M::is_movement(event)` says that an event only moves its subject, so that
+/// the subject's latest move makes its earlier ones redundant to a viewer.
+template <typename M>
+concept ThinsMoves = requires(const typename M::Event& event) {
+  { M::is_movement(event) } -> std::convertible_to<bool>;
 };
 
 /// Answers a command: its outcome once durable, or why it was lost (overloaded, closed, the
@@ -115,7 +131,8 @@ public:
         log_(log), clock_(clock), info_(info), options_(options), router_(router),
         state_(M::initial_state(info)), recent_(options.recent_commands),
         viewers_(
-            std::clamp<std::int64_t>(options.view_radius_mm, 1, InterestGrid::max_view_radius)) {}
+            std::clamp<std::int64_t>(options.view_radius_mm, 1, InterestGrid::max_view_radius)),
+        movers_(viewers_.view_radius()) {}
 
   // ---- messages (safe from any thread) -------------------------------------------------------
 
@@ -149,6 +166,7 @@ public:
     return cast([this, viewer, at, sink = std::move(sink)]() mutable {
       viewers_.place(viewer, at);
       sinks_[viewer] = std::move(sink);
+      if (!nearest_.contains(viewer)) insert_sorted(unranked_, viewer);
     });
   }
   /// Gives `viewer`, an entity of this zone's model, `sink` without placing it: its own next
@@ -156,13 +174,16 @@ public:
   /// The sink is dropped when the entity departs through a handoff. Used for players whose
   /// events follow them from zone to zone (ZoneSet::follow).
   Status follow(EntityId viewer, Sink sink) {
-    return cast(
-        [this, viewer, sink = std::move(sink)]() mutable { sinks_[viewer] = std::move(sink); });
+    return cast([this, viewer, sink = std::move(sink)]() mutable {
+      sinks_[viewer] = std::move(sink);
+      if (!nearest_.contains(viewer)) insert_sorted(unranked_, viewer);
+    });
   }
   Status unsubscribe(EntityId viewer) {
     return cast([this, viewer] {
       viewers_.remove(viewer);
       sinks_.erase(viewer);
+      unrank(viewer);
     });
   }
 
@@ -330,12 +351,13 @@ private:
   void handle_tick() {
     Context context = context_for(decided_seq_ + 1);
     if (context.tick <= last_tick_) return;
-    last_tick_ = context.tick;
+    const std::uint64_t previous_tick = std::exchange(last_tick_, context.tick);
     for (auto& emitted : M::on_tick(state_, context)) {
       add_model_event(emitted.actor, 0, std::move(emitted.event), context);
     }
     if (options_.handoff_retry_ticks != 0 && context.tick % options_.handoff_retry_ticks == 0)
       retry_handoffs();
+    if (thinning()) thin_on_tick(previous_tick, context.tick);
     after_decision();
   }
 
@@ -437,6 +459,9 @@ private:
       // The entity is the destination's now, and so are its viewer's sink and place.
       viewers_.remove(handoff.entity);
       sinks_.erase(handoff.entity);
+      unrank(handoff.entity);
+      movers_.remove(handoff.entity);
+      withheld_.erase(handoff.entity);
       start_handoff(handoff);
     }
     if (pending_snapshot_ && pending_snapshot_->seq <= durable_seq_) {
@@ -493,19 +518,231 @@ private:
     if (std::max(std::abs(at.x), std::abs(at.y)) > InterestGrid::max_coordinate) return;
     const EntityId subject = shown.where.subject;
     if (!shown.view.empty()) entering_.erase(subject);
+    const bool move = is_thinned_move(shown.event);
+    if (move) {
+      movers_.place(subject, at);
+      last_moved_[subject] = last_tick_;
+    } else if (thinning()) {
+      // A viewer sees the events about an entity in their order: its withheld move first.
+      release_withheld(subject);
+    }
     // A follower placed for the first time has come into the zone (Zone::follow).
     const bool newcomer = sinks_.contains(subject) && !viewers_.contains(subject);
     if (sinks_.contains(subject)) viewers_.place(subject, at);
     const Broadcast<Event> broadcast{info_.zone, shown.seq, shown.actor, shown.event, shown.where};
+    bool withheld = false;
+    const FullRate told = full_rate(subject);
     viewers_.for_each_near(shown.where.at, [&](EntityId viewer) {
+      if (move && !told(viewer)) {
+        withheld = true;
+        return;
+      }
       const auto sink = sinks_.find(viewer);
       if (sink != sinks_.end()) sink->second(broadcast);
     });
+    if (move) {
+      // The latest move is all a far viewer is shown later; one that reached every viewer in
+      // the radius makes an older withheld one redundant.
+      if (withheld) {
+        withheld_.insert_or_assign(subject,
+                                   Shown{shown.seq, shown.actor, shown.event, shown.where});
+      } else {
+        withheld_.erase(subject);
+      }
+    }
     if (newcomer) {
       const auto& sink = sinks_.find(subject)->second;
       for (const auto& [event, where] : shown.view)
         sink(Broadcast<Event>{info_.zone, 0, {log::ActorKind::system, 0}, event, where});
     }
+  }
+
+  // ---- thinned movement (ZoneOptions::full_rate_movers) -------------------------------------
+  //
+  // In a crowd of N, every move goes to N viewers: N² deliveries, and what each costs to send
+  // and to read is the limit of how many can stand together. A viewer is therefore shown every
+  // move of its `full_rate_movers` nearest movers and, of the others, only the latest move
+  // once every `far_move_ticks` ticks. Everything is decided on the zone's strand from what
+  // the zone has shown (never from the state, never in the log): who moved last where
+  // (`movers_`), each viewer's nearest movers as of its last ranking (`nearest_`), and the
+  // latest move of each mover that some viewer has not been shown (`withheld_`).
+  //
+  // Each viewer is ranked, and each withheld move released, once every far_move_ticks ticks,
+  // spread over the ticks by id so that no tick carries all of a crowd's work. A viewer that is
+  // not ranked (new, or with no more movers in view than full_rate_movers) is shown every move.
+
+  [[nodiscard]] bool thinning() const noexcept {
+    if constexpr (ThinsMoves<M>) {
+      return options_.full_rate_movers != 0 && options_.far_move_ticks != 0;
+    } else {
+      return false;
+    }
+  }
+
+  [[nodiscard]] bool is_thinned_move(const Event& event) const {
+    if constexpr (ThinsMoves<M>) {
+      return thinning() && M::is_movement(event);
+    } else {
+      return false;
+    }
+  }
+
+  /// Who is shown every move of `subject` now: itself, the viewers it is among the nearest
+  /// movers of, and the viewers not ranked. Asked once per viewer in the radius of each move,
+  /// so it searches two short sorted lists that stay in cache through a broadcast instead of
+  /// looking each viewer up (that lookup was a tenth of the server's CPU with 700 in a crowd).
+  struct FullRate {
+    EntityId subject;
+    const std::vector<EntityId>* watchers; ///< null: none
+    const std::vector<EntityId>& unranked;
+
+    [[nodiscard]] bool operator()(EntityId viewer) const {
+      return viewer == subject || std::binary_search(unranked.begin(), unranked.end(), viewer) ||
+             (watchers != nullptr &&
+              std::binary_search(watchers->begin(), watchers->end(), viewer));
+    }
+  };
+  [[nodiscard]] FullRate full_rate(EntityId subject) const {
+    const auto found = watchers_.find(subject);
+    return {subject, found == watchers_.end() ? nullptr : &found->second, unranked_};
+  }
+
+  static void insert_sorted(std::vector<EntityId>& ids, EntityId id) {
+    const auto at = std::lower_bound(ids.begin(), ids.end(), id);
+    if (at == ids.end() || *at != id) ids.insert(at, id);
+  }
+  static void erase_sorted(std::vector<EntityId>& ids, EntityId id) {
+    const auto at = std::lower_bound(ids.begin(), ids.end(), id);
+    if (at != ids.end() && *at == id) ids.erase(at);
+  }
+
+  /// Makes `viewer`'s nearest movers `nearest` (sorted), or, with nullopt, leaves it unranked;
+  /// returns the nearest it had (empty when it was not ranked).
+  std::vector<EntityId> set_nearest(EntityId viewer, std::optional<std::vector<EntityId>> nearest) {
+    std::vector<EntityId> before;
+    if (const auto found = nearest_.find(viewer); found != nearest_.end()) {
+      before = std::move(found->second);
+      nearest_.erase(found);
+    }
+    for (const EntityId mover : before) {
+      const auto watching = watchers_.find(mover);
+      if (watching == watchers_.end()) continue;
+      erase_sorted(watching->second, viewer);
+      if (watching->second.empty()) watchers_.erase(watching);
+    }
+    if (nearest) {
+      erase_sorted(unranked_, viewer);
+      for (const EntityId mover : *nearest)
+        insert_sorted(watchers_[mover], viewer);
+      nearest_.emplace(viewer, std::move(*nearest));
+    } else if (sinks_.contains(viewer)) {
+      insert_sorted(unranked_, viewer);
+    } else {
+      erase_sorted(unranked_, viewer);
+    }
+    return before;
+  }
+  /// `viewer` is gone from the zone (or stopped viewing).
+  void unrank(EntityId viewer) { static_cast<void>(set_nearest(viewer, std::nullopt)); }
+
+  /// Whether `id`'s turn, which comes once every far_move_ticks ticks, falls in (from, to].
+  [[nodiscard]] bool turn_between(EntityId id, std::uint64_t from, std::uint64_t to) const {
+    const std::uint64_t every = options_.far_move_ticks;
+    if (to - from >= every) return true;
+    const std::uint64_t turn = (every - id % every) % every; // (tick + id) % every == 0
+    return (turn + every - (from + 1) % every) % every < to - from;
+  }
+
+  /// Shows `subject`'s withheld move to the viewers in the radius that were not shown it.
+  void release_withheld(EntityId subject) {
+    const auto found = withheld_.find(subject);
+    if (found == withheld_.end()) return;
+    const Shown& move = found->second;
+    const Broadcast<Event> broadcast{info_.zone, move.seq, move.actor, move.event, move.where};
+    const FullRate told = full_rate(subject);
+    viewers_.for_each_near(move.where.at, [&](EntityId viewer) {
+      if (told(viewer)) return;
+      const auto sink = sinks_.find(viewer);
+      if (sink != sinks_.end()) sink->second(broadcast);
+    });
+    withheld_.erase(found);
+  }
+
+  /// The ticks in (from, to] have passed: the withheld moves whose turn came are shown, the
+  /// viewers whose turn came are ranked again, and movers that have not moved for a long time
+  /// are forgotten.
+  void thin_on_tick(std::uint64_t from, std::uint64_t to) {
+    const std::uint64_t every = options_.far_move_ticks;
+    std::vector<std::pair<log::Seq, EntityId>> due;
+    for (const auto& [subject, move] : withheld_) {
+      if (turn_between(subject, from, to)) due.emplace_back(move.seq, subject);
+    }
+    std::sort(due.begin(), due.end()); // in seq order, as the log has them
+    for (const auto& [seq, subject] : due)
+      release_withheld(subject);
+    for (const auto& [viewer, sink] : sinks_) {
+      if (turn_between(viewer, from, to)) rank(viewer);
+    }
+    if (to / every != from / every) {
+      // A mover still for this long is ranked no more: it takes no viewer's place among the
+      // nearest, and moves again at full rate to the viewers that are not ranked until then.
+      const std::uint64_t still = forget_movers_after * every;
+      std::vector<EntityId> gone;
+      for (const auto& [mover, tick] : last_moved_) {
+        if (to - std::min(tick, to) > still) gone.push_back(mover);
+      }
+      for (const EntityId mover : gone) {
+        last_moved_.erase(mover);
+        movers_.remove(mover);
+      }
+    }
+  }
+
+  /// Ranks the movers in `viewer`'s radius by distance (then id) and keeps the nearest
+  /// full_rate_movers; a viewer with no more than that many is not ranked. A mover that it is
+  /// shown every move of from now on, and whose move was withheld from it, is shown that move.
+  void rank(EntityId viewer) {
+    const std::optional<Point> at = viewers_.position(viewer);
+    std::vector<EntityId> nearest;
+    bool ranked = false;
+    if (at) {
+      ranking_.clear();
+      movers_.for_each_near(*at, [&](EntityId mover, Point where) {
+        if (mover != viewer) ranking_.emplace_back(distance_sq(*at, where), mover);
+      });
+      const std::size_t keep = options_.full_rate_movers;
+      if (ranking_.size() > keep) {
+        std::nth_element(ranking_.begin(), ranking_.begin() + static_cast<std::ptrdiff_t>(keep),
+                         ranking_.end());
+        nearest.reserve(keep);
+        for (std::size_t i = 0; i < keep; ++i)
+          nearest.push_back(ranking_[i].second);
+        std::sort(nearest.begin(), nearest.end());
+        ranked = true;
+      }
+    }
+    const bool was_ranked = nearest_.contains(viewer);
+    const std::vector<EntityId> before =
+        set_nearest(viewer, ranked ? std::optional(std::move(nearest)) : std::nullopt);
+    if (!was_ranked || withheld_.empty() || !at) return;
+    const auto sink = sinks_.find(viewer);
+    if (sink == sinks_.end()) return;
+    for (const auto& [subject, move] : withheld_) {
+      if (std::binary_search(before.begin(), before.end(), subject)) continue; // was shown it
+      if (!full_rate(subject)(viewer)) continue;                               // still far
+      if (distance_sq(*at, move.where.at) > radius_sq()) continue;
+      sink->second(Broadcast<Event>{info_.zone, move.seq, move.actor, move.event, move.where});
+    }
+  }
+
+  [[nodiscard]] static std::uint64_t distance_sq(Point a, Point b) noexcept {
+    const auto dx = static_cast<std::uint64_t>(a.x < b.x ? b.x - a.x : a.x - b.x);
+    const auto dy = static_cast<std::uint64_t>(a.y < b.y ? b.y - a.y : a.y - b.y);
+    return dx * dx + dy * dy;
+  }
+  [[nodiscard]] std::uint64_t radius_sq() const noexcept {
+    const auto radius = static_cast<std::uint64_t>(viewers_.view_radius());
+    return radius * radius;
   }
 
   /// What a follower not yet placed (Zone::follow), coming into the zone at `at` with the event
@@ -725,6 +962,19 @@ private:
   std::unordered_set<EntityId> entering_;
   /// Handoffs whose departure is durable, by (entity, epoch); completed ones leave at a retry.
   std::set<std::pair<EntityId, std::uint64_t>> durable_handoffs_;
+  // Thinned movement: interest, like viewers_, never state.
+  /// Movers still for this many far_move_ticks periods are forgotten.
+  static constexpr std::uint64_t forget_movers_after = 20;
+  InterestGrid movers_;                                           ///< where each mover moved last
+  boost::unordered_flat_map<EntityId, std::uint64_t> last_moved_; ///< the tick of each mover's move
+  /// The ranked viewers' nearest movers, sorted by id; the others are shown every move.
+  boost::unordered_flat_map<EntityId, std::vector<EntityId>> nearest_;
+  /// The same the other way round: the viewers each mover is among the nearest of, sorted.
+  boost::unordered_flat_map<EntityId, std::vector<EntityId>> watchers_;
+  std::vector<EntityId> unranked_; ///< viewers with a sink that are not ranked, sorted
+  /// The latest move of each mover that some viewer in the radius was not shown.
+  boost::unordered_flat_map<EntityId, Shown> withheld_;
+  std::vector<std::pair<std::uint64_t, EntityId>> ranking_; ///< rank()'s scratch
   ZoneStats stats_;
 };
 
