@@ -308,25 +308,23 @@ RecordFields parse(std::string_view record) noexcept {
   return {}; // not a record (an empty placeholder Event, say): every field zero, no payload
 }
 
-Status verify_record(std::string_view record, StreamId stream, Seq seq, RecordCheck check) {
+Result<RecordFields> check_record(std::string_view record, StreamId stream, Seq seq,
+                                  RecordCheck check) {
   if (record.size() <= hash_size) {
     return make_error(Errc::corruption, "stream {} seq {}: record of {} bytes is truncated", stream,
                       seq, record.size());
   }
-  Seq claimed_seq = 0;
-  StreamId claimed_stream = 0;
+  RecordFields fields;
   if (is_v2(record)) {
-    const auto fields = read_v2(record);
-    if (!fields) {
+    auto read = read_v2(record);
+    if (!read) {
       return make_error(Errc::corruption, "stream {} seq {}: malformed envelope (format 2)", stream,
                         seq);
     }
-    claimed_stream = fields->stream;
-    claimed_seq = fields->seq;
+    fields = *read;
   } else if (is_v1(record)) {
-    if (auto valid = verify_v1(record, stream, seq); !valid.ok()) return valid;
-    claimed_stream = v1_envelope(record)->stream();
-    claimed_seq = v1_envelope(record)->seq();
+    if (auto valid = verify_v1(record, stream, seq); !valid.ok()) return std::move(valid).error();
+    fields = parse_v1(record);
   } else {
     return make_error(Errc::corruption, "stream {} seq {}: not an envelope of format 1 or 2",
                       stream, seq);
@@ -334,10 +332,16 @@ Status verify_record(std::string_view record, StreamId stream, Seq seq, RecordCh
   if (check == RecordCheck::hash && !hash_prefix_matches(record)) {
     return hash_mismatch(record, stream, seq);
   }
-  if (claimed_stream != stream || claimed_seq != seq) {
+  if (fields.stream != stream || fields.seq != seq) {
     return make_error(Errc::corruption, "stream {} seq {}: record claims stream {} seq {}", stream,
-                      seq, claimed_stream, claimed_seq);
+                      seq, fields.stream, fields.seq);
   }
+  return fields;
+}
+
+Status verify_record(std::string_view record, StreamId stream, Seq seq, RecordCheck check) {
+  auto checked = check_record(record, stream, seq, check);
+  if (!checked.ok()) return std::move(checked).error();
   return {};
 }
 

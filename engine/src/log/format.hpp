@@ -133,9 +133,13 @@ Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_tim
 [[nodiscard]] RecordFields parse(std::string_view record) noexcept;
 
 /// Checks that `record` is a well-formed envelope whose stream and seq are those of its key,
-/// and (with RecordCheck::hash) that its hash prefix matches its bytes. Errors: corruption,
+/// and (with RecordCheck::hash) that its hash prefix matches its bytes; returns its fields, read
+/// once for the check and the EventView both. Errors: corruption,
 /// naming stream and seq.
 /// REQUIRES: `record.data()` is 8-byte aligned (FlatBuffers reads scalars in place).
+[[nodiscard]] Result<RecordFields> check_record(std::string_view record, StreamId stream, Seq seq,
+                                                RecordCheck check = RecordCheck::hash);
+/// check_record, for a caller that does not need the fields.
 [[nodiscard]] Status verify_record(std::string_view record, StreamId stream, Seq seq,
                                    RecordCheck check = RecordCheck::hash);
 

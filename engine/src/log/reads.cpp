@@ -116,10 +116,9 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
       return missing(stream, expected, fmt::format("next stored seq is {}", seq));
     }
     const auto record = aligned(it->value(), buffer);
-    if (auto status = format::verify_record(record, stream, seq, check); !status.ok()) {
-      return status;
-    }
-    if (!visit(EventView(record))) return {};
+    auto fields = format::check_record(record, stream, seq, check);
+    if (!fields.ok()) return std::move(fields).error();
+    if (!visit(EventView(record, *fields))) return {};
   }
   if (!it->status().ok())
     return storage_error(it->status(), fmt::format("reading stream {}", stream));
@@ -156,8 +155,9 @@ Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVis
       return missing(stream, seq, fmt::format("indexed at position {}", position));
     }
     const auto record = aligned(record_it->value(), buffer);
-    if (auto status = format::verify_record(record, stream, seq); !status.ok()) return status;
-    const EventView event(record);
+    auto fields = format::check_record(record, stream, seq);
+    if (!fields.ok()) return std::move(fields).error();
+    const EventView event(record, *fields);
     if (event.position() != position) {
       return make_error(Errc::corruption, "stream {} seq {}: record says position {}, index {}",
                         stream, seq, event.position(), position);
