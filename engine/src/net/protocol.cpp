@@ -1,5 +1,8 @@
 #include <worldlog/net/protocol.hpp>
 
+#include <iterator>
+#include <type_traits>
+
 #include <flatbuffers/flatbuffers.h>
 #include <fmt/format.h>
 
@@ -32,6 +35,26 @@ std::string string_of(const fb::String* text) {
   return text == nullptr ? std::string() : text->str();
 }
 
+/// The Events table of `events`, whose elements are WorldEvents or pointers to them.
+template <typename Range>
+fb::Offset<wire::Events> events_of(fb::FlatBufferBuilder& builder, const Range& events) {
+  std::vector<fb::Offset<wire::WorldEvent>> offsets;
+  offsets.reserve(std::size(events));
+  for (const auto& each : events) {
+    const WorldEvent& event = [&each]() -> const WorldEvent& {
+      if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(each)>>) {
+        return *each;
+      } else {
+        return each;
+      }
+    }();
+    const auto payload = bytes_of(builder, event.payload);
+    offsets.push_back(wire::CreateWorldEvent(builder, event.zone, event.seq, event.actor_kind,
+                                             event.actor, event.payload_type, payload));
+  }
+  return wire::CreateEvents(builder, builder.CreateVector(offsets));
+}
+
 struct Writer {
   fb::FlatBufferBuilder& builder;
 
@@ -59,15 +82,7 @@ struct Writer {
                 .Union()};
   }
   std::pair<wire::Body, fb::Offset<void>> operator()(const Events& m) const {
-    std::vector<fb::Offset<wire::WorldEvent>> events;
-    events.reserve(m.events.size());
-    for (const auto& event : m.events) {
-      const auto payload = bytes_of(builder, event.payload);
-      events.push_back(wire::CreateWorldEvent(builder, event.zone, event.seq, event.actor_kind,
-                                              event.actor, event.payload_type, payload));
-    }
-    const auto list = builder.CreateVector(events);
-    return {wire::Body::Events, wire::CreateEvents(builder, list).Union()};
+    return {wire::Body::Events, events_of(builder, m.events).Union()};
   }
   std::pair<wire::Body, fb::Offset<void>> operator()(const Error& m) const {
     const auto text = builder.CreateString(m.text);
@@ -168,18 +183,10 @@ std::string encode(const Message& message) {
 
 std::string frame_events(std::span<const WorldEvent* const> events) {
   thread_local fb::FlatBufferBuilder builder(4096);
-  thread_local std::vector<fb::Offset<wire::WorldEvent>> offsets;
   builder.Clear();
-  offsets.clear();
-  for (const WorldEvent* event : events) {
-    const auto payload = bytes_of(builder, event->payload);
-    offsets.push_back(wire::CreateWorldEvent(builder, event->zone, event->seq, event->actor_kind,
-                                             event->actor, event->payload_type, payload));
-  }
-  const auto list = builder.CreateVector(offsets);
-  wire::FinishMessageBuffer(
-      builder,
-      wire::CreateMessage(builder, wire::Body::Events, wire::CreateEvents(builder, list).Union()));
+  const auto body = events_of(builder, events);
+  wire::FinishMessageBuffer(builder,
+                            wire::CreateMessage(builder, wire::Body::Events, body.Union()));
   return frame({reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()});
 }
 
