@@ -32,6 +32,9 @@
 namespace worldlog::test {
 namespace {
 
+/// How long a test lets EventLog::settle_storage take.
+constexpr std::chrono::seconds settle_limit{30};
+
 namespace format = log::format;
 using log::any_seq;
 using log::end_seq;
@@ -585,6 +588,7 @@ TEST_CASE("the actor index is rebuilt on open when it lags behind the log") {
         append_one(*log, stream, any_seq,
                    make_event(1, fmt::format("event {}", position), actor_at(position)));
       }
+      REQUIRE_OK(log->settle_storage(settle_limit)); // the index, which skips the WAL, stored
     }
     {
       RawDb raw((dir / "log").string());
@@ -593,9 +597,9 @@ TEST_CASE("the actor index is rebuilt on open when it lags behind the log") {
                    format::as_view(format::actor_key(actor_at(position), position)));
       }
       if (watermark == 0) {
-        raw.remove("default", format::actor_index_position_key);
+        raw.remove(format::actors_cf, format::actor_watermark_key);
       } else {
-        raw.put("default", format::actor_index_position_key,
+        raw.put(format::actors_cf, format::actor_watermark_key,
                 format::as_view(format::position_key(watermark)));
       }
     }
@@ -723,6 +727,7 @@ TEST_CASE("find_lost_tails names a stream whose newest records are gone, from wh
     auto read = log->read_stream(1, 4, everything);
     REQUIRE_OK(read);
     tail = std::move(read).value();
+    REQUIRE_OK(log->settle_storage(settle_limit));
   }
   REQUIRE(tail.size() == 3);
   const auto remove = [&](std::string_view cf,
@@ -886,6 +891,159 @@ TEST_CASE("a log of format version 1 reads as it is and takes current records af
   // The writer recorded the version its records need before it wrote any.
   CHECK(RawDb((dir / "log").string()).get("default", format::format_version_key) ==
         big_endian_u32(format::format_version));
+}
+
+TEST_CASE("an append is one positions entry, and an actor's consecutive events in it one") {
+  TempDir dir;
+  const Actor a{ActorKind::player, 1};
+  const Actor b{ActorKind::mob, 2};
+  {
+    auto log = open_log(dir / "log");
+    append_one(*log, 5, 0, make_event(1, "p1", b));
+    append_events(*log, 5, 1,
+                  {make_event(1, "p2", a), make_event(1, "p3", a), make_event(1, "p4", b),
+                   make_event(1, "p5", a), make_event(1, "p6", a)});
+    REQUIRE_OK(log->settle_storage(settle_limit));
+  }
+  {
+    RawDb raw((dir / "log").string());
+    const auto entry = [](std::span<const char> key, format::IndexRun run) {
+      return std::pair{std::string(format::as_view(key)),
+                       std::string(format::IndexRunValue(run).view())};
+    };
+    using Entries = std::vector<std::pair<std::string, std::string>>;
+    CHECK(raw.entries(format::positions_cf) == Entries{entry(format::position_key(1), {5, 1, 1}),
+                                                       entry(format::position_key(6), {5, 6, 5})});
+    CHECK(raw.entries(format::actors_cf) ==
+          Entries{entry(format::actor_key(a, 3), {5, 3, 2}),
+                  entry(format::actor_key(a, 6), {5, 6, 2}),
+                  entry(format::actor_key(b, 1), {5, 1, 1}),
+                  entry(format::actor_key(b, 4), {5, 4, 1}),
+                  {std::string(format::actor_watermark_key),
+                   std::string(format::as_view(format::position_key(6)))}});
+  }
+  auto log = open_log(dir / "log");
+  // Reads that start inside a run.
+  CHECK(positions_of(read_all_events(*log, 4)) == std::vector<std::uint64_t>{4, 5, 6});
+  auto limited = log->read_all(3, 2);
+  REQUIRE_OK(limited);
+  CHECK(positions_of(*limited) == std::vector<std::uint64_t>{3, 4});
+  auto of_a = log->read_actor(a, 3, everything);
+  REQUIRE_OK(of_a);
+  CHECK(positions_of(*of_a) == std::vector<std::uint64_t>{3, 5, 6});
+  auto first_three = log->read_actor(a, 1, 3);
+  REQUIRE_OK(first_three);
+  CHECK(positions_of(*first_three) == std::vector<std::uint64_t>{2, 3, 5});
+}
+
+TEST_CASE("the actor index skips the WAL: a close leaves it to the next open, which stores it") {
+  TempDir dir;
+  const Actor actor{ActorKind::player, 4};
+  {
+    auto log = open_log(dir / "log");
+    append_n(*log, 1, 3, actor);
+    append_n(*log, 2, 2, actor);
+    auto found = log->read_actor(actor, 1, everything); // indexed, in memory only
+    REQUIRE_OK(found);
+    CHECK(found->size() == 5);
+  }
+  // What the WAL and the table files hold: the records and positions, no actors entry.
+  CHECK(RawDb((dir / "log").string()).entries(format::actors_cf).empty());
+  CHECK(RawDb((dir / "log").string()).entries(format::positions_cf).size() == 5);
+  {
+    auto log = open_log(dir / "log");
+    auto found = log->read_actor(actor, 1, everything);
+    REQUIRE_OK(found);
+    CHECK(positions_of(*found) == numbers(1, 5));
+  }
+  // The open stored what it rebuilt: two runs (one per stream) and the watermark.
+  RawDb raw((dir / "log").string());
+  const auto stored = raw.entries(format::actors_cf);
+  REQUIRE(stored.size() == 3);
+  CHECK(stored[1].first == format::as_view(format::actor_key(actor, 5)));
+  CHECK(stored[1].second == format::IndexRunValue({2, 2, 2}).view());
+  CHECK(stored[2].second == format::as_view(format::position_key(5)));
+}
+
+TEST_CASE("a log of format version 2 reads with its indexes as they are, and a writer goes on") {
+  // Format version 2 indexed every event on its own, 16-byte values, and kept the actors
+  // watermark in the default column family; its actors index went through the WAL.
+  const Actor actors[] = {{ActorKind::player, 1}, {ActorKind::mob, 1}};
+  const auto actor_at = [&](Position position) { return actors[position % 2]; };
+  TempDir dir;
+  {
+    auto log = open_log(dir / "log");
+    for (Position position = 1; position <= 6; ++position) {
+      append_one(*log, 1 + position % 3, any_seq,
+                 make_event(1, fmt::format("event {}", position), actor_at(position)));
+    }
+  }
+  const auto written = [&] {
+    auto log = open_log(dir / "log", {.read_only = true});
+    return read_all_events(*log);
+  }();
+  REQUIRE(written.size() == 6);
+  {
+    RawDb raw((dir / "log").string());
+    for (const char* cf : {format::positions_cf, format::actors_cf}) {
+      for (const auto& [key, value] : raw.entries(cf))
+        raw.remove(cf, key);
+    }
+    // The watermark stops short of the last event: the rest is for the writer to index.
+    for (const auto& event : written) {
+      const auto key = format::stream_seq_key(event.stream(), event.seq());
+      raw.put(format::positions_cf, format::as_view(format::position_key(event.position())),
+              format::as_view(key));
+      if (event.position() <= 5) {
+        raw.put(format::actors_cf,
+                format::as_view(format::actor_key(event.actor(), event.position())),
+                format::as_view(key));
+      }
+    }
+    raw.put("default", format::legacy_actor_watermark_key,
+            format::as_view(format::position_key(5)));
+    raw.put("default", format::format_version_key, big_endian_u32(2));
+  }
+  const auto check_reads = [&](const EventLog& log, Position through) {
+    const auto all = read_all_events(log);
+    REQUIRE(all.size() == through);
+    for (std::size_t i = 0; i < written.size(); ++i)
+      CHECK(all[i].view().record() == written[i].view().record());
+    for (const Actor& actor : actors) {
+      CAPTURE(actor);
+      std::vector<std::uint64_t> expected;
+      for (Position position = 1; position <= through; ++position) {
+        if (actor_at(position) == actor) expected.push_back(position);
+      }
+      auto found = log.read_actor(actor, 1, everything);
+      REQUIRE_OK(found);
+      CHECK(positions_of(*found) == expected);
+    }
+  };
+  {
+    auto reader = open_log(dir / "log", {.read_only = true});
+    check_reads(*reader, 6);
+    auto lost = reader->find_lost_tails();
+    REQUIRE_OK(lost);
+    CHECK(lost->empty());
+  }
+  CHECK(RawDb((dir / "log").string()).get("default", format::format_version_key) ==
+        big_endian_u32(2));
+  {
+    auto log = open_log(dir / "log");
+    for (Position position = 7; position <= 10; ++position) {
+      append_one(*log, 1 + position % 3, any_seq,
+                 make_event(1, fmt::format("event {}", position), actor_at(position)));
+    }
+    check_reads(*log, 10);
+  }
+  CHECK(RawDb((dir / "log").string()).get("default", format::format_version_key) ==
+        big_endian_u32(format::format_version));
+  auto reopened = open_log(dir / "log");
+  check_reads(*reopened, 10);
+  auto lost = reopened->find_lost_tails();
+  REQUIRE_OK(lost);
+  CHECK(lost->empty());
 }
 
 TEST_CASE("a current record is smaller than its format 1 envelope by the widths it does not need") {
@@ -1195,6 +1353,7 @@ TEST_CASE("a reader's read_actor covers the events past the writer's index water
         append_one(*log, 1 + position % 2, any_seq,
                    make_event(1, fmt::format("event {}", position), actor_at(position)));
       }
+      REQUIRE_OK(log->settle_storage(settle_limit));
     }
     {
       RawDb raw((dir / "log").string());
@@ -1202,7 +1361,7 @@ TEST_CASE("a reader's read_actor covers the events past the writer's index water
         raw.remove(format::actors_cf,
                    format::as_view(format::actor_key(actor_at(position), position)));
       }
-      raw.put("default", format::actor_index_position_key,
+      raw.put(format::actors_cf, format::actor_watermark_key,
               format::as_view(format::position_key(watermark)));
     }
     auto reader = open_log(dir / "log", read_only());

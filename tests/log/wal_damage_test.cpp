@@ -108,7 +108,8 @@ TEST_CASE("a WAL cut short anywhere in its last records opens, keeping every who
     std::filesystem::resize_file(wal, std::filesystem::file_size(wal) - cut);
     auto log = open_log(copy);
     CHECK(log->head(stream) <= appended);
-    CHECK(log->head(stream) + 5 >= appended);
+    // Each append is one WAL record of more than 100 bytes (its event's alone is).
+    CHECK(log->head(stream) + cut / 100 + 1 >= appended);
     check_chain(*log);
   }
 }

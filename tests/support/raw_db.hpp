@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -49,6 +50,16 @@ public:
     auto status = db_->Get(rocksdb::ReadOptions(), handle(cf), key, &value);
     REQUIRE_MESSAGE(status.ok(), fmt::format("get from {}: {}", cf, status.ToString()));
     return value;
+  }
+
+  /// Every key and value of `cf`, in key order.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> entries(std::string_view cf) {
+    std::vector<std::pair<std::string, std::string>> found;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      found.emplace_back(it->key().ToString(), it->value().ToString());
+    REQUIRE_MESSAGE(it->status().ok(), fmt::format("scan {}: {}", cf, it->status().ToString()));
+    return found;
   }
 
   void put(std::string_view cf, std::string_view key, std::string_view value) {

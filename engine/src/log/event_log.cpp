@@ -82,6 +82,10 @@ rocksdb::Options db_options(const Options& options, rocksdb::Env* env,
   // Files are preallocated as RocksDB does by default; off measured the same
   // (docs/architecture.md, "Storage faults").
   db.allow_fallocate = true;
+  // A close leaves the records in the WAL, for the next open to replay, rather than wait for a
+  // flush of up to a memtable's worth of them. The actor index's newest entries, which skip
+  // the WAL, are lost with it and re-indexed by that open (actor_index.cpp).
+  db.avoid_flush_during_shutdown = true;
   // After a failed write the log fails closed until it is reopened (NoAutoRecovery).
   db.listeners.push_back(std::make_shared<NoAutoRecovery>());
   db.max_bgerror_resume_count = 0; // nor retry a retryable I/O error in the background
@@ -849,6 +853,10 @@ StorageStats EventLog::storage_stats() const {
 }
 
 Status EventLog::settle_storage(std::chrono::milliseconds limit) {
+  if (impl_->options.read_only) {
+    return make_error(Errc::invalid_argument, "settling storage: the log was opened read-only");
+  }
+  if (auto indexed = impl_->wait_indexed(last_position()); !indexed.ok()) return indexed;
   rocksdb::DB& db = *impl_->db;
   const std::vector<rocksdb::ColumnFamilyHandle*> families{
       impl_->meta_cf, impl_->events_cf, impl_->positions_cf, impl_->actors_cf, impl_->snapshots_cf};
@@ -944,55 +952,58 @@ Result<std::vector<EventLog::LostTail>> EventLog::find_lost_tails() const {
       it->second.evidence = what;
     }
   };
-  /// Visits every entry of `cf` whose key has `key_size` bytes (and value `value_size`, unless
-  /// that is 0); an entry of another size is corruption.
+  /// Visits every entry of `cf`; one that `visit` finds malformed is corruption.
   const auto scan =
-      [&](rocksdb::ColumnFamilyHandle* cf, std::string_view what, std::size_t key_size,
-          std::size_t value_size,
-          const std::function<void(const char* key, const char* value)>& visit) -> Status {
+      [&](rocksdb::ColumnFamilyHandle* cf, std::string_view what,
+          const std::function<bool(std::string_view key, std::string_view value)>& visit)
+      -> Status {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (it->key().size() != key_size || (value_size != 0 && it->value().size() != value_size)) {
+      if (!visit(it->key().ToStringView(), it->value().ToStringView())) {
         return make_error(Errc::corruption, "the {} hold a malformed entry ({} + {} bytes)", what,
                           it->key().size(), it->value().size());
       }
-      visit(it->key().data(), it->value().data());
     }
     if (!it->status().ok()) return storage_error(it->status(), fmt::format("reading the {}", what));
     return {};
   };
-  constexpr std::size_t stream_seq_size = sizeof(format::StreamSeqKey);
+  /// An index entry: its key ends in its run's last position.
+  const auto index_entry = [&](std::size_t key_size, std::string_view what) {
+    return [&evidence, key_size, what](std::string_view key, std::string_view value) {
+      if (key.size() != key_size) return false;
+      const auto run = format::parse_index_run(value, format::get_u64(key.data() + key_size - 8));
+      if (run) evidence(run->stream, run->last_seq, what);
+      return run.has_value();
+    };
+  };
 
   // A snapshot is stored only once its seq is durable: one past the head folded events that
   // are gone.
   auto scanned =
-      scan(impl_->snapshots_cf, "snapshots", stream_seq_size, 0, [&](const char* key, const char*) {
-        evidence(format::get_u64(key), format::get_u64(key + 8), "a snapshot");
+      scan(impl_->snapshots_cf, "snapshots", [&](std::string_view key, std::string_view) {
+        if (key.size() != sizeof(format::StreamSeqKey)) return false;
+        evidence(format::get_u64(key.data()), format::get_u64(key.data() + 8), "a snapshot");
+        return true;
       });
   if (!scanned.ok()) return std::move(scanned).error();
   // Both indexes are written after (or with) the records they name.
-  scanned =
-      scan(impl_->positions_cf, "positions index", sizeof(format::PositionKey), stream_seq_size,
-           [&](const char*, const char* value) {
-             evidence(format::get_u64(value), format::get_u64(value + 8), "the positions index");
-           });
+  scanned = scan(impl_->positions_cf, "positions index",
+                 index_entry(sizeof(format::PositionKey), "the positions index"));
   if (!scanned.ok()) return std::move(scanned).error();
-  scanned = scan(impl_->actors_cf, "actors index", sizeof(format::ActorKey), stream_seq_size,
-                 [&](const char*, const char* value) {
-                   evidence(format::get_u64(value), format::get_u64(value + 8), "the actors index");
-                 });
+  const auto actor_entry = index_entry(sizeof(format::ActorKey), "the actors index");
+  scanned =
+      scan(impl_->actors_cf, "actors index", [&](std::string_view key, std::string_view value) {
+        return key == format::actor_watermark_key || actor_entry(key, value);
+      });
   if (!scanned.ok()) return std::move(scanned).error();
 
   std::vector<LostTail> tails;
   // The actors index's watermark says which positions it has indexed, whatever the streams.
-  std::string watermark;
-  const auto got =
-      db.Get(read, impl_->meta_cf, format::actor_index_position_key.data(), &watermark);
-  if (!got.ok() && !got.IsNotFound()) return storage_error(got, "reading the actor index mark");
-  if (watermark.size() == sizeof(Position) &&
-      format::get_u64(watermark.data()) > stored->last_position) {
-    tails.push_back({std::nullopt, stored->last_position, format::get_u64(watermark.data()),
-                     "the actors index's watermark"});
+  auto watermark = read_actor_watermark(db, read, impl_->actors_cf, impl_->meta_cf);
+  if (!watermark.ok()) return std::move(watermark).error();
+  if (*watermark > stored->last_position) {
+    tails.push_back(
+        {std::nullopt, stored->last_position, *watermark, "the actors index's watermark"});
   }
   for (auto& [stream, tail] : lost)
     tails.push_back(std::move(tail));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -147,7 +148,7 @@ struct EventLog::Impl {
   /// The watermark as stored: the actor index holds every event up to it.
   [[nodiscard]] Result<Position> stored_actor_index_position() const;
   void run_indexer();
-  /// Writes `entries` (not empty) and the watermark past them in one unsynced write.
+  /// Writes `entries` (not empty) and the watermark past them in one write, outside the WAL.
   void write_index(std::span<const ActorEntry> entries);
   /// Hands a durable batch to the indexer (or, with no commit thread, writes it). Committer only.
   void index_behind(const std::vector<Committed>& committed);
@@ -185,7 +186,14 @@ struct EventLog::Impl {
   [[nodiscard]] Status scan_stream(StreamId stream, Seq from, std::size_t limit,
                                    const EventVisitor& visit,
                                    RecordCheck check = RecordCheck::hash) const;
-  [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit) const;
+  /// Damage a scan came across (a record or index entry missing or malformed); true lets the
+  /// scan go on past it.
+  using DamageHandler = std::function<bool(const Error& damage)>;
+  /// The events from `from` in position order. Damage ends the scan with its error, unless
+  /// `on_damage` lets it go on.
+  [[nodiscard]] Status scan_all(Position from, std::size_t limit, const EventVisitor& visit,
+                                RecordCheck check = RecordCheck::hash,
+                                const DamageHandler* on_damage = nullptr) const;
   [[nodiscard]] Result<std::optional<Event>> get(StreamId stream, Seq seq) const;
 };
 
@@ -196,5 +204,12 @@ struct EventLog::Impl {
 
 /// Converts a failed RocksDB status into an io_error (or corruption) naming `what`.
 [[nodiscard]] Error storage_error(const rocksdb::Status& status, std::string_view what);
+
+/// The actor index's watermark as `db` holds it (format.hpp): the newer of the one stored with
+/// the entries and the one a log of format version 2 kept in `meta`; 0 when there is none.
+[[nodiscard]] Result<Position> read_actor_watermark(rocksdb::DB& db,
+                                                    const rocksdb::ReadOptions& read,
+                                                    rocksdb::ColumnFamilyHandle* actors,
+                                                    rocksdb::ColumnFamilyHandle* meta);
 
 } // namespace worldlog::log

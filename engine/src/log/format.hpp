@@ -4,20 +4,31 @@
 //
 //   column family  key                                   value
 //   default        "format_version"                      u32 (big-endian)
-//                  "actor_index_position"                u64: actors holds every event up to it
 //   events         stream u64 | seq u64                  record (below)
-//   positions      position u64                          stream u64 | seq u64
-//   actors         kind u8 | actor id u64 | position u64 stream u64 | seq u64
+//   positions      last position u64                     run (below)
+//   actors         kind u8 | actor id u64 | last pos u64 run (below)
+//                  "watermark"                           u64: actors holds every event up to it
 //   snapshots      stream u64 | seq u64                  opaque snapshot bytes
+//
+// An index entry names a run: `count` events of one stream at consecutive positions (and so
+// at consecutive seqs), keyed by the run's last position and valued stream u64 | last seq u64
+// | count u32, or just stream | seq for a run of one. An append is one run of the positions
+// index, and an actor's consecutive events in it one run of the actors index, so the indexes
+// cost an entry per append rather than per event. Keyed by the last position, the run that
+// holds position p is the first entry at or after p. (Format versions 1 and 2 wrote runs of
+// one only, which read the same way.)
 //
 // The records are keyed by stream, so a stream fold is one range scan. The whole-log order is
 // a range scan of `positions` that walks one cursor per stream forward in step: since each
 // stream's positions rise with its seqs, every stream cursor only ever moves to its next key,
 // and no read is a point lookup per event.
 //
-// The actors index is written just behind the commit, by its own thread and without a sync,
-// together with its watermark: it costs the commit path nothing, and whatever of it a crash
-// loses is rebuilt from the positions index on open.
+// The actors index is written just behind the commit, by its own thread, together with its
+// watermark and outside the WAL: it costs the commit path nothing, and whatever of it a crash
+// loses is rebuilt from the positions index on open. Entries and watermark share a column
+// family, so a flush stores both or neither. (Before format version 3 the watermark was
+// "actor_index_position" in default, and the index went through the WAL; a log of version 2
+// keeps that watermark until its actors hold a newer one.)
 //
 // A record is the 32-byte SHA-256 of the rest of it followed by an envelope, which holds the
 // previous record's hash: the hash covers the record and its predecessor, a tamper-evident chain
@@ -38,6 +49,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,16 +61,17 @@
 namespace worldlog::log::format {
 
 /// Version of this layout. A log whose version is higher was written by a newer worldlog.
-/// Version 2 added envelope format 2; it reads every log of version 1 as it is, and a writable
-/// open of one records version 2 (nothing to rewrite).
-inline constexpr std::uint32_t format_version = 2;
+/// Version 2 added envelope format 2, version 3 index runs. Every log of an older version is
+/// read as it is, and a writable open of one records the current version (nothing to rewrite).
+inline constexpr std::uint32_t format_version = 3;
 /// The envelope formats (above), which EventView::schema_version() reports.
 inline constexpr std::uint16_t envelope_v1 = 1;
 inline constexpr std::uint16_t envelope_v2 = 2;
 inline constexpr std::uint16_t current_envelope = envelope_v2;
 
 inline constexpr std::string_view format_version_key = "format_version";
-inline constexpr std::string_view actor_index_position_key = "actor_index_position";
+inline constexpr std::string_view actor_watermark_key = "watermark";
+inline constexpr std::string_view legacy_actor_watermark_key = "actor_index_position";
 inline constexpr const char* events_cf = "events";
 inline constexpr const char* positions_cf = "positions";
 inline constexpr const char* actors_cf = "actors";
@@ -104,6 +117,44 @@ using ActorKey = std::array<char, 17>;
   put_u64(key.data() + 1, actor.id);
   put_u64(key.data() + 9, position);
   return key;
+}
+
+/// The value of an index entry: the run of `count` events of `stream` whose last is `last_seq`.
+struct IndexRun {
+  StreamId stream = 0;
+  Seq last_seq = 0;
+  std::uint32_t count = 1;
+};
+
+/// The stored bytes of `run`: 16 for a run of one, else 20.
+class IndexRunValue {
+public:
+  explicit IndexRunValue(const IndexRun& run) noexcept : size_(run.count == 1 ? 16 : 20) {
+    put_u64(bytes_.data(), run.stream);
+    put_u64(bytes_.data() + 8, run.last_seq);
+    for (int i = 0; i < 4; ++i)
+      bytes_[16 + static_cast<std::size_t>(i)] = static_cast<char>(run.count >> (8 * (3 - i)));
+  }
+  [[nodiscard]] std::string_view view() const noexcept { return {bytes_.data(), size_}; }
+
+private:
+  std::array<char, 20> bytes_{};
+  std::size_t size_;
+};
+
+/// The run an index entry keyed by `last_position` holds, or nullopt when it is malformed:
+/// of another size, empty, or longer than its stream or the log before it.
+[[nodiscard]] inline std::optional<IndexRun> parse_index_run(std::string_view value,
+                                                             Position last_position) noexcept {
+  if (value.size() != 16 && value.size() != 20) return std::nullopt;
+  IndexRun run{get_u64(value.data()), get_u64(value.data() + 8), 1};
+  if (value.size() == 20) {
+    run.count = 0;
+    for (std::size_t i = 16; i < 20; ++i)
+      run.count = (run.count << 8) | static_cast<std::uint8_t>(value[i]);
+  }
+  if (run.count == 0 || run.count > run.last_seq || run.count > last_position) return std::nullopt;
+  return run;
 }
 
 [[nodiscard]] inline std::string_view as_view(std::span<const char> bytes) noexcept {

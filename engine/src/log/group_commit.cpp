@@ -1,7 +1,7 @@
 // Group commit. Appending threads encode their records (off the commit path) and queue them;
 // one commit thread takes everything queued, checks expected seqs, seals the records (seq,
-// position, predecessor hash, own hash) and writes them with their positions index entries in
-// a single RocksDB WriteBatch with a single WAL sync. While it syncs, new appends queue up and
+// position, predecessor hash, own hash) and writes them with a positions index entry per append
+// in a single RocksDB WriteBatch with a single WAL sync. While it syncs, new appends queue up and
 // form the next batch, so the number of syncs falls as the load rises. The actor index is
 // written just behind the commit (actor_index.cpp).
 #include <chrono>
@@ -197,11 +197,13 @@ void EventLog::Impl::commit(std::vector<AppendRequest>& batch) {
       head.hash = format::seal(record, seq, position, wall_times[i], head.hash);
       head.wall_time_us = wall_times[i];
 
-      const auto key = format::stream_seq_key(request.stream, seq);
-      (void)write_batch.Put(events_cf, slice(key), record);
-      (void)write_batch.Put(positions_cf, slice(format::position_key(position)), slice(key));
+      (void)write_batch.Put(events_cf, slice(format::stream_seq_key(request.stream, seq)), record);
       committed.push_back({request.stream, seq, position, request.actors[i], &record});
     }
+    // The append's events are one run of the positions index.
+    const format::IndexRunValue run(
+        {request.stream, head.seq, static_cast<std::uint32_t>(request.records.size())});
+    (void)write_batch.Put(positions_cf, slice(format::position_key(pending_position)), run.view());
     pending_heads[request.stream] = head;
     result.last_seq = head.seq;
     result.last_position = pending_position;

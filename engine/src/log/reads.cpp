@@ -128,42 +128,66 @@ Status EventLog::Impl::scan_stream(StreamId stream, Seq from, std::size_t limit,
   return {};
 }
 
-Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVisitor& visit) const {
+Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVisitor& visit,
+                                RecordCheck check, const DamageHandler* on_damage) const {
   const ReadSnapshot snapshot(*db, options.read_only);
   std::unique_ptr<rocksdb::Iterator> positions(db->NewIterator(snapshot.options(), positions_cf));
   StreamCursors cursors(*db, events_cf, snapshot.options());
   std::string buffer;
   std::size_t seen = 0;
+  std::optional<Error> stopped_at;
+  /// Damage ends the scan, unless `on_damage` takes it and lets the scan go on past it.
+  const auto go_on_past = [&](Error damage) {
+    if (on_damage != nullptr && (*on_damage)(damage)) return true;
+    stopped_at = std::move(damage);
+    return false;
+  };
   // Positions are gap-free, so a scan expects each one in turn: an index entry that is gone
-  // would otherwise drop its event from the log's order without a word.
+  // would otherwise drop its events from the log's order without a word. The first entry at
+  // or after `from` is the run that holds it.
   Position expected = std::max<Position>(from, 1);
   for (positions->Seek(slice(format::position_key(expected))); positions->Valid() && seen < limit;
-       positions->Next(), ++seen, ++expected) {
-    const Position position = format::get_u64(positions->key().data());
-    if (position != expected) {
-      return make_error(Errc::corruption,
-                        "position {}: missing from the positions index (the next is {})", expected,
-                        position);
+       positions->Next()) {
+    const Position last = format::get_u64(positions->key().data());
+    const auto run = format::parse_index_run(positions->value().ToStringView(), last);
+    if (!run) {
+      if (go_on_past(make_error(Errc::corruption, "position {}: malformed index entry", last))) {
+        continue;
+      }
+      break;
     }
-    if (positions->value().size() != 16) {
-      return make_error(Errc::corruption, "position {}: malformed index entry", position);
+    if (const Position first = last - run->count + 1; first > expected) {
+      if (!go_on_past(make_error(Errc::corruption,
+                                 "position {}: missing from the positions index (the next is {})",
+                                 expected, first))) {
+        break;
+      }
+      expected = first;
     }
-    const StreamId stream = format::get_u64(positions->value().data());
-    const Seq seq = format::get_u64(positions->value().data() + 8);
-    auto* record_it = cursors.find(stream, seq);
-    if (record_it == nullptr) {
-      return missing(stream, seq, fmt::format("indexed at position {}", position));
+    for (; expected <= last && seen < limit; ++expected, ++seen) {
+      const Seq seq = run->last_seq - (last - expected);
+      auto* record_it = cursors.find(run->stream, seq);
+      if (record_it == nullptr) {
+        if (go_on_past(
+                missing(run->stream, seq, fmt::format("indexed at position {}", expected)))) {
+          continue;
+        }
+        return std::move(*stopped_at);
+      }
+      const auto record = aligned(record_it->value(), buffer);
+      auto fields = format::check_record(record, run->stream, seq, check);
+      if (fields.ok() && fields->position != expected) {
+        fields = make_error(Errc::corruption, "stream {} seq {}: record says position {}, index {}",
+                            run->stream, seq, fields->position, expected);
+      }
+      if (!fields.ok()) {
+        if (go_on_past(std::move(fields).error())) continue;
+        return std::move(*stopped_at);
+      }
+      if (!visit(EventView(record, *fields))) return {};
     }
-    const auto record = aligned(record_it->value(), buffer);
-    auto fields = format::check_record(record, stream, seq);
-    if (!fields.ok()) return std::move(fields).error();
-    const EventView event(record, *fields);
-    if (event.position() != position) {
-      return make_error(Errc::corruption, "stream {} seq {}: record says position {}, index {}",
-                        stream, seq, event.position(), position);
-    }
-    if (!visit(event)) return {};
   }
+  if (stopped_at) return std::move(*stopped_at);
   if (!positions->status().ok()) return storage_error(positions->status(), "reading the log");
   return {};
 }
@@ -259,24 +283,29 @@ Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
   } else if (auto caught_up = impl_->wait_indexed(last_position()); !caught_up.ok()) {
     return std::move(caught_up).error();
   }
-  const auto upper = format::actor_key({actor.kind, actor.id}, indexed);
+  const auto upper = format::actor_key(actor, indexed);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->actors_cf));
   std::vector<Event> events;
+  // The first run at or after `from` may start before it.
   for (it->Seek(slice(format::actor_key(actor, from)));
        it->Valid() && events.size() < limit && it->key().compare(slice(upper)) <= 0; it->Next()) {
-    if (it->value().size() != 16) {
-      return make_error(Errc::corruption, "actor {}: malformed index entry", actor);
+    if (it->key().size() != sizeof(format::ActorKey)) {
+      return make_error(Errc::corruption, "actor {}: malformed index key", actor);
     }
-    const StreamId stream = format::get_u64(it->value().data());
-    const Seq seq = format::get_u64(it->value().data() + 8);
-    auto event = impl_->get(stream, seq);
-    if (!event.ok()) return std::move(event).error();
-    if (!*event) {
-      return missing(stream, seq,
-                     fmt::format("indexed at position {}", format::get_u64(it->key().data() + 9)));
+    const Position last = format::get_u64(it->key().data() + 9);
+    const auto run = format::parse_index_run(it->value().ToStringView(), last);
+    if (!run) return make_error(Errc::corruption, "actor {}: malformed index entry", actor);
+    const Position first = last - run->count + 1;
+    for (Position position = std::max(first, from); position <= last && events.size() < limit;
+         ++position) {
+      const Seq seq = run->last_seq - (last - position);
+      auto event = impl_->get(run->stream, seq);
+      if (!event.ok()) return std::move(event).error();
+      if (!*event)
+        return missing(run->stream, seq, fmt::format("indexed at position {}", position));
+      events.push_back(std::move(**event));
     }
-    events.push_back(std::move(**event));
   }
   if (!it->status().ok())
     return storage_error(it->status(), fmt::format("reading actor {}", actor));

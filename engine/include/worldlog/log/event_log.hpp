@@ -213,10 +213,10 @@ public:
   [[nodiscard]] Position last_position() const;
   /// What the storage wrote since the open (zero without Options::storage_statistics).
   [[nodiscard]] StorageStats storage_stats() const;
-  /// Flushes every memtable and waits, up to `limit`, until no compaction is running or due:
-  /// after it, storage_stats() holds everything the events appended so far will ever cost
-  /// (unless more appends trigger more compactions). For benchmarks. Errors: storage, or
-  /// timeout.
+  /// Lets the actor index catch up, flushes every memtable and waits, up to `limit`, until no
+  /// compaction is running or due: after it, storage_stats() holds everything the events
+  /// appended so far will ever cost (unless more appends trigger more compactions), and every
+  /// index entry is in a table file. For benchmarks and tests. Errors: storage, or timeout.
   [[nodiscard]] Status settle_storage(std::chrono::milliseconds limit);
   /// Every stream with at least one event, in ascending order.
   [[nodiscard]] std::vector<StreamId> streams() const;
