@@ -116,9 +116,13 @@ struct EventLog::Impl {
   std::optional<Error> failure;    ///< guarded by queue_mutex; sticky after a failed write
   /// Whether `failure` is set, read without the lock: every command asks (write_failure).
   std::atomic<bool> failed{false};
-  /// Heads including batches not yet durable. Touched only by the commit thread.
+  /// Held while a batch is taken and committed, by the commit thread or by a caller of the
+  /// synchronous append that commits the queue itself (group_commit.cpp): batches are
+  /// committed one at a time, in queue order.
+  std::mutex commit_mutex;
+  /// Heads including batches not yet durable. Touched only under commit_mutex.
   std::unordered_map<StreamId, StreamHead> pending_heads;
-  Position pending_position = 0; ///< touched only by the commit thread
+  Position pending_position = 0; ///< touched only under commit_mutex
   std::thread committer;
 
   // ---- durable state, visible to readers and subscribers ----
@@ -172,13 +176,20 @@ struct EventLog::Impl {
   /// Closes the database: the last owner (the EventLog or a subscription) is gone.
   ~Impl();
 
-  void submit(AppendRequest request);
+  /// Validates and encodes an append and queues it (or refuses it through `done`).
+  void enqueue(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
+               AppendHandler done, bool wake);
+  /// Queues an append; `wake` tells the commit thread about it.
+  void submit(AppendRequest request, bool wake);
   void run_committer();
+  /// Commits a batch of the queue in this thread, unless a commit is under way elsewhere
+  /// (which takes the queue next). Returns whether it did.
+  bool commit_here();
   /// Moves the oldest queued appends into `batch`: whole appends, at most `max_appends` and
   /// `options.max_batch_events` events (at least one append when any is queued).
   void take_batch(std::vector<AppendRequest>& batch, std::size_t max_appends);
   void commit(std::vector<AppendRequest>& batch);
-  /// Makes a durable batch visible: heads, position, live subscribers. Commit thread only.
+  /// Makes a durable batch visible: heads, position, live subscribers. Under commit_mutex.
   void publish(const std::vector<Committed>& committed);
 
   void unregister_live(const LiveBuffer* buffer);

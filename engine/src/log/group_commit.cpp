@@ -2,8 +2,9 @@
 // one commit thread takes everything queued, checks expected seqs, seals the records (seq,
 // position, predecessor hash, own hash) and writes them with a positions index entry per append
 // in a single RocksDB WriteBatch with a single WAL sync. While it syncs, new appends queue up and
-// form the next batch, so the number of syncs falls as the load rises. The actor index is
-// written just behind the commit (actor_index.cpp).
+// form the next batch, so the number of syncs falls as the load rises. A caller of the
+// synchronous append, which would only wait, does the commit thread's work itself when no
+// commit is under way. The actor index is written just behind the commit (actor_index.cpp).
 #include <chrono>
 #include <future>
 #include <limits>
@@ -48,12 +49,17 @@ Status validate(StreamId stream, std::span<const NewEvent> events, const Options
 
 void EventLog::append_async(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
                             AppendHandler done) {
-  if (impl_->options.read_only) {
+  impl_->enqueue(stream, expected_seq, events, std::move(done), true);
+}
+
+void EventLog::Impl::enqueue(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
+                             AppendHandler done, bool wake) {
+  if (options.read_only) {
     done(make_error(Errc::invalid_argument, "append to stream {}: the log was opened read-only",
                     stream));
     return;
   }
-  if (auto valid = validate(stream, events, impl_->options); !valid.ok()) {
+  if (auto valid = validate(stream, events, options); !valid.ok()) {
     done(std::move(valid).error());
     return;
   }
@@ -64,18 +70,23 @@ void EventLog::append_async(StreamId stream, Seq expected_seq, std::span<const N
     request.records.push_back(format::encode(stream, event));
     request.actors.push_back(event.actor);
   }
-  impl_->submit(std::move(request));
+  submit(std::move(request), wake);
 }
 
 Result<AppendResult> EventLog::append(StreamId stream, Seq expected_seq,
                                       std::span<const NewEvent> events) {
   std::promise<Result<AppendResult>> outcome;
   auto future = outcome.get_future();
-  append_async(stream, expected_seq, events,
-               [&outcome](Result<AppendResult> result) { outcome.set_value(std::move(result)); });
+  impl_->enqueue(
+      stream, expected_seq, events,
+      [&outcome](Result<AppendResult> result) { outcome.set_value(std::move(result)); }, false);
   if (!impl_->options.commit_thread) {
     while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
       commit_queued();
+  } else if (!impl_->commit_here()) {
+    // This caller would only wait, as RocksDB's own writers do: when no commit is under way it
+    // commits the queue itself, and spares the commit thread's wake-up and its own.
+    impl_->queue_ready.notify_one();
   }
   return future.get();
 }
@@ -103,7 +114,7 @@ std::size_t EventLog::discard_queued() {
   return dropped.size();
 }
 
-void EventLog::Impl::submit(AppendRequest request) {
+void EventLog::Impl::submit(AppendRequest request, bool wake) {
   if (commit_latency) request.queued = std::chrono::steady_clock::now();
   std::unique_lock lock(queue_mutex);
   std::optional<Error> refusal;
@@ -123,7 +134,7 @@ void EventLog::Impl::submit(AppendRequest request) {
   queued_events += request.records.size();
   queue.push_back(std::move(request));
   lock.unlock();
-  if (options.commit_thread) queue_ready.notify_one();
+  if (wake && options.commit_thread) queue_ready.notify_one();
 }
 
 void EventLog::Impl::run_committer() {
@@ -134,10 +145,26 @@ void EventLog::Impl::run_committer() {
       queue_ready.wait(lock, [this] { return stopping || !queue.empty(); });
       if (queue.empty()) return; // stopping, and everything queued is committed
     }
+    const std::lock_guard committing(commit_mutex);
     take_batch(batch, std::numeric_limits<std::size_t>::max());
-    commit(batch);
+    if (!batch.empty()) commit(batch); // a caller may have committed the queue meanwhile
     batch.clear();
   }
+}
+
+bool EventLog::Impl::commit_here() {
+  const std::unique_lock committing(commit_mutex, std::try_to_lock);
+  if (!committing.owns_lock()) return false;
+  std::vector<AppendRequest> batch;
+  take_batch(batch, std::numeric_limits<std::size_t>::max());
+  if (!batch.empty()) commit(batch);
+  bool more = false;
+  {
+    const std::lock_guard lock(queue_mutex);
+    more = !queue.empty();
+  }
+  if (more) queue_ready.notify_one(); // what did not fit in the batch, or came meanwhile
+  return true;
 }
 
 void EventLog::Impl::take_batch(std::vector<AppendRequest>& batch, std::size_t max_appends) {
