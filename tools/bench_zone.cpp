@@ -108,6 +108,10 @@ struct RunFigures {
   double send_lag_p99_ms = 0;
   double send_lag_max_ms = 0;
   std::uint64_t appends = 0;
+  /// p99 of each stage of a command inside the zones (zone::StageTimes), in ms.
+  double mailbox_p99_ms = 0;
+  double batching_p99_ms = 0;
+  double log_p99_ms = 0;
   WritesPerEvent written;
   DiskProbe::Figures disk;
 };
@@ -126,7 +130,9 @@ RunFigures run_once(const ZoneBenchOptions& options) {
 
   runtime::SystemClock clock;
   boost::asio::thread_pool pool(options.threads);
-  Zones zones(pool.get_executor(), log, clock, {.zones = options.zones, .seed = 1});
+  const auto stages = std::make_shared<zone::StageTimes>();
+  Zones zones(pool.get_executor(), log, clock,
+              {.zones = options.zones, .seed = 1, .zone = {.stage_times = stages}});
   auto world = zones.make_supervisor();
   world->start();
   runtime::Ticker ticker(std::chrono::microseconds(50'000), [&zones] { zones.tick_all(); });
@@ -155,6 +161,7 @@ RunFigures run_once(const ZoneBenchOptions& options) {
   }
 
   const DiskWrites disk(log); // the measured commands only, not the joins
+  stages->reset();
   DiskProbe probe(scratch.path());
   // The open-loop schedule: command k is due at start + k / (players * rate).
   const std::uint64_t total = options.players * options.rate * options.seconds;
@@ -212,6 +219,9 @@ RunFigures run_once(const ZoneBenchOptions& options) {
           .send_lag_p99_ms = as_ms(send_lag.percentile_us(0.99)),
           .send_lag_max_ms = as_ms(send_lag.max_us()),
           .appends = appends,
+          .mailbox_p99_ms = as_ms(stages->mailbox.percentile_us(0.99)),
+          .batching_p99_ms = as_ms(stages->batching.percentile_us(0.99)),
+          .log_p99_ms = as_ms(stages->log.percentile_us(0.99)),
           .written = disk.settled(),
           .disk = probe.figures()};
 }
@@ -230,6 +240,9 @@ void print_run(const ZoneBenchOptions& options, const RunFigures& run) {
              run.appends == 0 ? 0.0
                               : static_cast<double>(run.answered + options.players) /
                                     static_cast<double>(run.appends));
+  fmt::print("  stages     p99 in the mailbox {:.2f} ms, decided to appended {:.2f} ms, appended "
+             "to durable {:.2f} ms\n",
+             run.mailbox_p99_ms, run.batching_p99_ms, run.log_p99_ms);
   run.written.print();
   fmt::print("  probe      fdatasync p99 {:.1f} ms, max {:.1f} ms, {} over 20 ms\n",
              run.disk.p99_ms, run.disk.max_ms, run.disk.over_20ms);
@@ -301,6 +314,9 @@ void run_bench(const ZoneBenchOptions& options) {
                                   {"p999_ms", run.p999_ms},
                                   {"max_ms", run.max_ms},
                                   {"appends", run.appends},
+                                  {"mailbox_p99_ms", run.mailbox_p99_ms},
+                                  {"batching_p99_ms", run.batching_p99_ms},
+                                  {"log_p99_ms", run.log_p99_ms},
                                   {"disk_sync_p99_ms", run.disk.p99_ms},
                                   {"disk_sync_max_ms", run.disk.max_ms},
                                   {"disk_syncs_over_20ms", run.disk.over_20ms}};

@@ -62,6 +62,18 @@ TEST_CASE("an accepted command is answered once durable with its seqs") {
   CHECK(world.state(1).entities.at(7).total == 5);
 }
 
+TEST_CASE("given stage times, the zones time every command they answer once durable") {
+  const auto stages = std::make_shared<zone::StageTimes>();
+  ZoneWorld world({.zones = 2, .seed = 42, .zone = {.stage_times = stages}});
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    REQUIRE_OK(world.submit(1 + i % 2, add(7, 1), 100 + i));
+  // A retry is answered from the window: it waits in the mailbox, never for an append.
+  REQUIRE_OK(world.submit(2, add(7, 1), 101));
+  CHECK(stages->mailbox.count() == 6);
+  CHECK(stages->batching.count() == 5);
+  CHECK(stages->log.count() == 5);
+}
+
 TEST_CASE("a rejected command is recorded as a CommandRejected event with its reason") {
   ZoneWorld world;
   auto outcome = world.submit(1, add(7, -3), 101);

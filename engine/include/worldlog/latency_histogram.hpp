@@ -15,17 +15,25 @@ namespace worldlog {
 
 class LatencyHistogram {
 public:
-  /// Records one latency; negative durations count as zero. Safe from any thread.
-  void record(std::chrono::nanoseconds latency) noexcept {
+  /// Records `times` latencies of `latency`; negative durations count as zero. Safe from any
+  /// thread.
+  void record(std::chrono::nanoseconds latency, std::uint64_t times = 1) noexcept {
     const auto us = latency.count() <= 0 ? std::uint64_t{0}
                                          : static_cast<std::uint64_t>(latency.count()) / 1000;
-    buckets_[bucket_of(us)].fetch_add(1, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
+    buckets_[bucket_of(us)].fetch_add(times, std::memory_order_relaxed);
+    count_.fetch_add(times, std::memory_order_relaxed);
     std::uint64_t seen = max_us_.load(std::memory_order_relaxed);
     while (us > seen && !max_us_.compare_exchange_weak(seen, us, std::memory_order_relaxed)) {
     }
   }
 
+  /// Forgets every recording; for a quiet moment, as a record meanwhile may be half kept.
+  void reset() noexcept {
+    for (auto& bucket : buckets_)
+      bucket.store(0, std::memory_order_relaxed);
+    count_.store(0, std::memory_order_relaxed);
+    max_us_.store(0, std::memory_order_relaxed);
+  }
   [[nodiscard]] std::uint64_t count() const noexcept {
     return count_.load(std::memory_order_relaxed);
   }

@@ -39,6 +39,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <worldlog/latency_histogram.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/actor.hpp>
 #include <worldlog/runtime/clock.hpp>
@@ -48,6 +49,21 @@
 #include <worldlog/zone/records.hpp>
 
 namespace worldlog::zone {
+
+/// Where commands' time goes inside the zones, for benchmarks (ZoneOptions::stage_times): every
+/// zone given the same one records into it, from any thread. The three add up to a command's
+/// time from submit to its answer.
+struct StageTimes {
+  LatencyHistogram mailbox;  ///< submitted -> the zone decides it: its wait in the mailbox
+  LatencyHistogram batching; ///< decided -> its append handed to the log, once the mailbox drained
+  LatencyHistogram log;      ///< handed to the log -> durable, when it is answered
+
+  void reset() noexcept {
+    mailbox.reset();
+    batching.reset();
+    log.reset();
+  }
+};
 
 struct ZoneOptions {
   std::uint64_t snapshot_every = 10'000;   ///< events between snapshots
@@ -64,6 +80,8 @@ struct ZoneOptions {
   /// radius, as it happens. 0 in either: every move to every viewer in the radius.
   std::size_t full_rate_movers = 32;
   std::uint64_t far_move_ticks = 10;
+  /// Where the commands' time goes, when given (null: not timed, not a clock read more).
+  std::shared_ptr<StageTimes> stage_times{};
 };
 
 /// A model whose moves a zone may thin out for viewers in a crowd (ZoneOptions::
@@ -140,12 +158,16 @@ public:
   /// `reply` gets the outcome once durable, exactly once: also when the zone fails with the
   /// command still queued (closed). Errors (also given to `reply`): overloaded, closed.
   Status submit(log::Actor actor, std::uint64_t command_id, Command command, Reply reply) {
-    auto sent =
-        cast([this, actor, command_id, command = std::move(command),
-              reply]() mutable { handle_command(actor, command_id, command, std::move(reply)); },
-             [reply](const Error& why) {
-               if (reply) reply(why);
-             });
+    const auto submitted = options_.stage_times ? SteadyClock::now() : SteadyClock::time_point{};
+    auto sent = cast(
+        [this, actor, command_id, command = std::move(command), reply, submitted]() mutable {
+          if (options_.stage_times)
+            options_.stage_times->mailbox.record(SteadyClock::now() - submitted);
+          handle_command(actor, command_id, command, std::move(reply));
+        },
+        [reply](const Error& why) {
+          if (reply) reply(why);
+        });
     if (!sent.ok() && reply) reply(sent.error());
     return sent;
   }
@@ -257,9 +279,11 @@ protected:
   }
 
 private:
+  using SteadyClock = std::chrono::steady_clock;
   struct Pending {
     Reply reply;
     Outcome outcome;
+    SteadyClock::time_point decided{}; ///< with ZoneOptions::stage_times only
   };
   struct Shown {
     log::Seq seq;
@@ -328,7 +352,9 @@ private:
     if (outcome.last_seq == 0) {
       if (reply) reply(std::move(outcome));
     } else {
-      batch_.replies.push_back({std::move(reply), std::move(outcome)});
+      batch_.replies.push_back(
+          {std::move(reply), std::move(outcome),
+           options_.stage_times ? SteadyClock::now() : SteadyClock::time_point{}});
     }
     after_decision();
   }
@@ -427,10 +453,20 @@ private:
     ++appends_in_flight_;
     const log::Seq expected = batch->first_seq - 1;
     auto self = std::static_pointer_cast<Zone>(shared_from_this());
+    std::shared_ptr<StageTimes> times = options_.stage_times;
+    const auto handed = times ? SteadyClock::now() : SteadyClock::time_point{};
+    if (times) {
+      for (const auto& pending : batch->replies)
+        times->batching.record(handed - pending.decided);
+    }
     log_.append_async(
-        info_.zone, expected, events, [self, batch](Result<log::AppendResult> appended) {
+        info_.zone, expected, events,
+        [self, batch, times = std::move(times), handed](Result<log::AppendResult> appended) {
           // The commit thread: answer senders right away (durability is what
           // they wait for), then let the zone broadcast on its own strand.
+          if (times) {
+            times->log.record(SteadyClock::now() - handed, batch->replies.size());
+          }
           if (!appended.ok()) {
             for (auto& pending : batch->replies) {
               if (pending.reply) pending.reply(appended.error());
