@@ -294,6 +294,10 @@ void run_serve_bench(const ServeBenchOptions& options) {
                written(figures, "write_p99_ms"), written(figures, "write_max_ms"),
                written(figures, "wal_sync_p99_ms"), written(figures, "wal_sync_max_ms"),
                written(figures, "stall_ms"));
+    fmt::print("       a command's p99 in the server: arrival to result {:.2f} ms; in a zone's "
+               "mailbox {:.2f} ms, decided to appended {:.2f} ms, appended to durable {:.2f} ms\n",
+               written(figures, "served_p99_ms"), written(figures, "mailbox_p99_ms"),
+               written(figures, "batching_p99_ms"), written(figures, "log_p99_ms"));
     std::fflush(stdout);
     runs.push_back(figures);
   }

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <worldlog/game/world.hpp>
+#include <worldlog/latency_histogram.hpp>
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/net/http.hpp>
 #include <worldlog/net/metrics.hpp>
@@ -112,6 +113,9 @@ void serve(const ServeOptions& options) {
 
   runtime::SystemClock clock;
   asio::thread_pool pool(2);
+  // With --storage-stats: where the commands' time went, from arrival on.
+  const auto stages = options.storage_stats ? std::make_shared<zone::StageTimes>() : nullptr;
+  worldlog::LatencyHistogram served; // arrival -> result, as the server saw it
   game::World world(
       pool.get_executor(), log, clock,
       game::WorldOptions{
@@ -120,7 +124,8 @@ void serve(const ServeOptions& options) {
           .tick_us = tick_us,
           .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
                    .full_rate_movers = options.full_rate_movers,
-                   .far_move_ticks = options.far_move_ticks}});
+                   .far_move_ticks = options.far_move_ticks,
+                   .stage_times = stages}});
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
@@ -139,6 +144,13 @@ void serve(const ServeOptions& options) {
   auto bound = server.listen(std::move(listening).value());
   if (!bound.ok()) fail(std::string(bound.error().message()));
   net::add_server_metrics(metrics, server, log);
+  if (stages) {
+    auto& latency = metrics.latency_histogram("worldlog_command_latency_ms", "");
+    server.set_latency_observer([&latency, &served](std::uint64_t micros) {
+      latency.observe(std::chrono::microseconds(micros));
+      served.record(std::chrono::microseconds(micros));
+    });
+  }
   // Tests and scripts read the port from this line (with --listen HOST:0).
   fmt::print("{}\n",
              serve_banner(options.zones, options.data, bound->address().to_string(), bound->port(),
@@ -171,7 +183,18 @@ void serve(const ServeOptions& options) {
     // What `bench serve` reads: the last line, a JSON object.
     const WritesPerEvent written = disk->settled();
     written.print();
-    boost::json::object figures{{"events_appended", written.events}};
+    const auto p99_ms = [](const worldlog::LatencyHistogram& histogram) {
+      return static_cast<double>(histogram.percentile_us(0.99)) / 1000;
+    };
+    fmt::print("worldlog: a command's time, p99: arrival to result {:.2f} ms; of it in a zone's "
+               "mailbox {:.2f} ms, decided to appended {:.2f} ms, appended to durable {:.2f} ms\n",
+               p99_ms(served), p99_ms(stages->mailbox), p99_ms(stages->batching),
+               p99_ms(stages->log));
+    boost::json::object figures{{"events_appended", written.events},
+                                {"served_p99_ms", p99_ms(served)},
+                                {"mailbox_p99_ms", p99_ms(stages->mailbox)},
+                                {"batching_p99_ms", p99_ms(stages->batching)},
+                                {"log_p99_ms", p99_ms(stages->log)}};
     written.add_to(figures);
     fmt::print("{}\n", boost::json::serialize(figures));
   }
@@ -236,8 +259,9 @@ void add_serve_commands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serve_command->add_flag("--storage-stats", options->storage_stats,
-                          "Count the bytes the log writes (a little CPU on every write) and print "
-                          "them per event when stopped, the last line a JSON object");
+                          "Count the bytes the log writes and time each command's stages (a "
+                          "little CPU on every write and command) and print both when stopped, "
+                          "the last line a JSON object");
   serve_command->callback([options] { serve(*options); });
 
   auto token_options = std::make_shared<std::pair<std::uint64_t, std::string>>();

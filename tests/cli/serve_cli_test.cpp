@@ -223,6 +223,9 @@ TEST_CASE("bench serve runs a server and bots against each other and reports eac
     CHECK(storage.at("wal_bytes_per_event").to_number<double>() > 100);
     CHECK(storage.at("written_bytes_per_event").to_number<double>() >=
           storage.at("wal_bytes_per_event").to_number<double>());
+    // Where the commands' time went: from arrival to result, and waiting to be durable, some.
+    CHECK(storage.at("served_p99_ms").to_number<double>() > 0);
+    CHECK(storage.at("log_p99_ms").to_number<double>() > 0);
   }
   // Each run's scratch directory, log included, is gone.
   CHECK(fs::is_empty(dir.path()));
