@@ -763,12 +763,18 @@ private:
     if (!was_ranked || withheld_.empty() || !at) return;
     const auto sink = sinks_.find(viewer);
     if (sink == sinks_.end()) return;
+    std::vector<const Shown*> released;
     for (const auto& [subject, move] : withheld_) {
       if (std::binary_search(before.begin(), before.end(), subject)) continue; // was shown it
       if (!full_rate(subject)(viewer)) continue;                               // still far
       if (distance_sq(*at, move.where.at) > radius_sq()) continue;
-      sink->second(Broadcast<Event>{info_.zone, move.seq, move.actor, move.event, move.where});
+      released.push_back(&move);
     }
+    // In the log's order, as every other event reaches a viewer.
+    std::sort(released.begin(), released.end(),
+              [](const Shown* a, const Shown* b) { return a->seq < b->seq; });
+    for (const Shown* move : released)
+      sink->second(Broadcast<Event>{info_.zone, move->seq, move->actor, move->event, move->where});
   }
 
   [[nodiscard]] static std::uint64_t distance_sq(Point a, Point b) noexcept {
