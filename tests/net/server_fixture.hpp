@@ -154,10 +154,11 @@ public:
   bool quiet_for(std::chrono::milliseconds wait) { return !read_within(wait); }
 
   /// Reads until nothing has arrived for `quiet` (or `at_most` passed), keeping the world events
-  /// in seen() and the other messages for receive().
+  /// in seen() and the other messages for receive(). The frames already read (a reply's read
+  /// may have brought events behind it) are taken first.
   void read_events(std::chrono::milliseconds quiet, std::chrono::milliseconds at_most) {
     const auto deadline = std::chrono::steady_clock::now() + at_most;
-    while (std::chrono::steady_clock::now() < deadline && read_within(quiet)) {
+    do {
       for (;;) {
         auto next = decoder_.next();
         REQUIRE(next.ok());
@@ -171,7 +172,7 @@ public:
           held_.push_back(std::move(message));
         }
       }
-    }
+    } while (std::chrono::steady_clock::now() < deadline && read_within(quiet));
   }
 
   /// The next message that is not a world event.
