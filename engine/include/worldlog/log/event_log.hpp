@@ -45,8 +45,9 @@ struct Options {
   /// Open an existing log as a reader beside its writer (a running server in another process)
   /// or on a copy: reads only, as of open or the last `refresh()`; never creates a log.
   bool read_only = false;
-  /// Called on the commit thread once each batch of appends is durable, with the number of
-  /// events it wrote: how well group commit merges appends. Keep it cheap (a histogram).
+  /// Called on the thread that committed (the commit thread, or a caller of `append`) once each
+  /// batch of appends is durable, with the number of events it wrote: how well group commit
+  /// merges appends. Keep it cheap (a histogram).
   std::function<void(std::size_t events)> on_commit = nullptr;
   /// false: no commit thread; appends wait in the queue until `commit_queued()` commits them on
   /// the caller's thread. A deterministic simulation drives group commit this way: it decides
@@ -117,8 +118,10 @@ void print_storage_message(bool error, std::string_view message);
 
 class Subscription;
 
-/// Called once with the outcome of an asynchronous append, on the log's commit thread: keep it
-/// short (post to your own executor; see worldlog/log/async.hpp for Asio completion tokens).
+/// Called once with the outcome of an asynchronous append, on the thread that committed it (the
+/// log's commit thread, or a caller of the synchronous `append` that committed the queue
+/// itself): keep it short (post to your own executor; see worldlog/log/async.hpp for Asio
+/// completion tokens).
 using AppendHandler = std::function<void(Result<AppendResult>)>;
 
 /// Called for each event of a scan, in order; return false to stop early. The view is valid
@@ -157,12 +160,14 @@ public:
   /// durable. Errors: conflict (names stream, expected and actual seq); invalid_argument (empty
   /// append, oversized payload, wall time earlier than the stream's last); overloaded (more than
   /// `max_queued_events` waiting); io_error (the log refuses appends until reopened); closed.
-  /// Without a commit thread, it commits the queue (this append with it) on the calling thread.
+  /// When no commit is under way it commits the queue (this append with it) on the calling
+  /// thread rather than wait for the commit thread to; without a commit thread, always.
   [[nodiscard]] Result<AppendResult> append(StreamId stream, Seq expected_seq,
                                             std::span<const NewEvent> events);
 
-  /// The same as `append`, but returns at once; `done` runs on the commit thread when the
-  /// events are durable or the append failed. Safe to call from any thread.
+  /// The same as `append`, but returns at once; `done` runs on the thread that commits it (see
+  /// AppendHandler) when the events are durable or the append failed. Safe to call from any
+  /// thread.
   void append_async(StreamId stream, Seq expected_seq, std::span<const NewEvent> events,
                     AppendHandler done);
 

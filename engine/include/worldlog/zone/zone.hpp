@@ -93,7 +93,8 @@ concept ThinsMoves = requires(const typename M::Event& event) {
 };
 
 /// Answers a command: its outcome once durable, or why it was lost (overloaded, closed, the
-/// append's error). Runs on the log's commit thread or the zone's strand: keep it short and
+/// append's error). Runs on the thread that committed the append (the log's commit thread, or
+/// a caller of the log's synchronous append) or on the zone's strand: keep it short and
 /// thread-safe (post to your own executor).
 using Reply = std::function<void(Result<Outcome>)>;
 
