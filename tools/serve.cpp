@@ -145,11 +145,8 @@ void serve(const ServeOptions& options) {
   if (!bound.ok()) fail(std::string(bound.error().message()));
   net::add_server_metrics(metrics, server, log);
   if (stages) {
-    auto& latency = metrics.latency_histogram("worldlog_command_latency_ms", "");
-    server.set_latency_observer([&latency, &served](std::uint64_t micros) {
-      latency.observe(std::chrono::microseconds(micros));
-      served.record(std::chrono::microseconds(micros));
-    });
+    server.add_latency_observer(
+        [&served](std::uint64_t micros) { served.record(std::chrono::microseconds(micros)); });
   }
   // Tests and scripts read the port from this line (with --listen HOST:0).
   fmt::print("{}\n",

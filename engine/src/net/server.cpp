@@ -282,10 +282,12 @@ private:
       }
       send(framed(result));
     }
-    if (server_.observe_latency_) {
-      server_.observe_latency_(static_cast<std::uint64_t>(
+    if (!server_.latency_observers_.empty()) {
+      const auto micros = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - arrived)
-              .count()));
+              .count());
+      for (const auto& observe : server_.latency_observers_)
+        observe(micros);
     }
     if (stopping_ && in_flight_ == 0) fail(ErrorCode::shutting_down, "the server is shutting down");
     if (closed_ && in_flight_ == 0 && player_ != 0) log_out();
@@ -688,7 +690,7 @@ void add_server_metrics(Metrics& metrics, Server& server, const log::EventLog& l
   auto& latency = metrics.latency_histogram(
       "worldlog_command_latency_ms",
       "From a command's arrival to its result (after its events are durable), in ms");
-  server.set_latency_observer(
+  server.add_latency_observer(
       [&latency](std::uint64_t micros) { latency.observe(std::chrono::microseconds(micros)); });
   metrics.add_collector([&server, &log, &latency](Sink& sink) {
     // The histogram is for Prometheus; the estimate is for a reader of the page.

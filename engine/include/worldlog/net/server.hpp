@@ -119,9 +119,10 @@ public:
   [[nodiscard]] const ServerCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
   [[nodiscard]] ServedWorld& world() noexcept { return *world_; }
-  /// Round trips from a command's arrival to its result, in µs, for the latency histogram.
-  void set_latency_observer(std::function<void(std::uint64_t micros)> observe) {
-    observe_latency_ = std::move(observe);
+  /// Adds an observer of the round trips from a command's arrival to its result, in µs (the
+  /// latency histogram, a benchmark's own). Before `listen`.
+  void add_latency_observer(std::function<void(std::uint64_t micros)> observe) {
+    latency_observers_.push_back(std::move(observe));
   }
 
 private:
@@ -157,7 +158,7 @@ private:
   Secret secret_;
   ServerOptions options_;
   ServerCounters counters_;
-  std::function<void(std::uint64_t)> observe_latency_;
+  std::vector<std::function<void(std::uint64_t)>> latency_observers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   bool stopping_ = false;
   std::function<void()> stopped_;
