@@ -124,6 +124,12 @@ struct IndexRun {
   StreamId stream = 0;
   Seq last_seq = 0;
   std::uint32_t count = 1;
+
+  /// Where the run keyed by `last` starts, and the seq it holds at `position` (in the run).
+  [[nodiscard]] Position first_position(Position last) const noexcept { return last - count + 1; }
+  [[nodiscard]] Seq seq_at(Position position, Position last) const noexcept {
+    return last_seq - (last - position);
+  }
 };
 
 /// The stored bytes of `run`: 16 for a run of one, else 20.

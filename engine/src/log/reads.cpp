@@ -135,12 +135,9 @@ Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVis
   StreamCursors cursors(*db, events_cf, snapshot.options());
   std::string buffer;
   std::size_t seen = 0;
-  std::optional<Error> stopped_at;
-  /// Damage ends the scan, unless `on_damage` takes it and lets the scan go on past it.
-  const auto go_on_past = [&](Error damage) {
-    if (on_damage != nullptr && (*on_damage)(damage)) return true;
-    stopped_at = std::move(damage);
-    return false;
+  /// Damage ends the scan, unless `on_damage` lets the scan go on past it.
+  const auto go_on_past = [on_damage](const Error& damage) {
+    return on_damage != nullptr && (*on_damage)(damage);
   };
   // Positions are gap-free, so a scan expects each one in turn: an index entry that is gone
   // would otherwise drop its events from the log's order without a word. The first entry at
@@ -151,28 +148,24 @@ Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVis
     const Position last = format::get_u64(positions->key().data());
     const auto run = format::parse_index_run(positions->value().ToStringView(), last);
     if (!run) {
-      if (go_on_past(make_error(Errc::corruption, "position {}: malformed index entry", last))) {
-        continue;
-      }
-      break;
+      auto damage = make_error(Errc::corruption, "position {}: malformed index entry", last);
+      if (!go_on_past(damage)) return damage;
+      continue;
     }
-    if (const Position first = last - run->count + 1; first > expected) {
-      if (!go_on_past(make_error(Errc::corruption,
-                                 "position {}: missing from the positions index (the next is {})",
-                                 expected, first))) {
-        break;
-      }
+    if (const Position first = run->first_position(last); first > expected) {
+      auto damage = make_error(Errc::corruption,
+                               "position {}: missing from the positions index (the next is {})",
+                               expected, first);
+      if (!go_on_past(damage)) return damage;
       expected = first;
     }
     for (; expected <= last && seen < limit; ++expected, ++seen) {
-      const Seq seq = run->last_seq - (last - expected);
+      const Seq seq = run->seq_at(expected, last);
       auto* record_it = cursors.find(run->stream, seq);
       if (record_it == nullptr) {
-        if (go_on_past(
-                missing(run->stream, seq, fmt::format("indexed at position {}", expected)))) {
-          continue;
-        }
-        return std::move(*stopped_at);
+        auto damage = missing(run->stream, seq, fmt::format("indexed at position {}", expected));
+        if (!go_on_past(damage)) return damage;
+        continue;
       }
       const auto record = aligned(record_it->value(), buffer);
       auto fields = format::check_record(record, run->stream, seq, check);
@@ -181,13 +174,12 @@ Status EventLog::Impl::scan_all(Position from, std::size_t limit, const EventVis
                             run->stream, seq, fields->position, expected);
       }
       if (!fields.ok()) {
-        if (go_on_past(std::move(fields).error())) continue;
-        return std::move(*stopped_at);
+        if (!go_on_past(fields.error())) return std::move(fields).error();
+        continue;
       }
       if (!visit(EventView(record, *fields))) return {};
     }
   }
-  if (stopped_at) return std::move(*stopped_at);
   if (!positions->status().ok()) return storage_error(positions->status(), "reading the log");
   return {};
 }
@@ -296,10 +288,9 @@ Result<std::vector<Event>> EventLog::read_actor(Actor actor, Position from,
     const Position last = format::get_u64(it->key().data() + 9);
     const auto run = format::parse_index_run(it->value().ToStringView(), last);
     if (!run) return make_error(Errc::corruption, "actor {}: malformed index entry", actor);
-    const Position first = last - run->count + 1;
-    for (Position position = std::max(first, from); position <= last && events.size() < limit;
-         ++position) {
-      const Seq seq = run->last_seq - (last - position);
+    for (Position position = std::max(run->first_position(last), from);
+         position <= last && events.size() < limit; ++position) {
+      const Seq seq = run->seq_at(position, last);
       auto event = impl_->get(run->stream, seq);
       if (!event.ok()) return std::move(event).error();
       if (!*event)
