@@ -159,7 +159,7 @@ public:
   /// `reply` gets the outcome once durable, exactly once: also when the zone fails with the
   /// command still queued (closed). Errors (also given to `reply`): overloaded, closed.
   Status submit(log::Actor actor, std::uint64_t command_id, Command command, Reply reply) {
-    const auto submitted = options_.stage_times ? SteadyClock::now() : SteadyClock::time_point{};
+    const auto submitted = stage_clock();
     auto sent = cast(
         [this, actor, command_id, command = std::move(command), reply, submitted]() mutable {
           if (options_.stage_times)
@@ -281,6 +281,10 @@ protected:
 
 private:
   using SteadyClock = std::chrono::steady_clock;
+  /// The time, when the zone times its stages (ZoneOptions::stage_times); else no clock read.
+  [[nodiscard]] SteadyClock::time_point stage_clock() const noexcept {
+    return options_.stage_times ? SteadyClock::now() : SteadyClock::time_point{};
+  }
   struct Pending {
     Reply reply;
     Outcome outcome;
@@ -353,9 +357,7 @@ private:
     if (outcome.last_seq == 0) {
       if (reply) reply(std::move(outcome));
     } else {
-      batch_.replies.push_back(
-          {std::move(reply), std::move(outcome),
-           options_.stage_times ? SteadyClock::now() : SteadyClock::time_point{}});
+      batch_.replies.push_back({std::move(reply), std::move(outcome), stage_clock()});
     }
     after_decision();
   }
@@ -455,7 +457,7 @@ private:
     const log::Seq expected = batch->first_seq - 1;
     auto self = std::static_pointer_cast<Zone>(shared_from_this());
     std::shared_ptr<StageTimes> times = options_.stage_times;
-    const auto handed = times ? SteadyClock::now() : SteadyClock::time_point{};
+    const auto handed = stage_clock();
     if (times) {
       for (const auto& pending : batch->replies)
         times->batching.record(handed - pending.decided);
