@@ -236,6 +236,38 @@ TEST_CASE("the generic signals: commands accepted once per command, rejections b
   CHECK(totals["rejected.3"] == 1);
 }
 
+TEST_CASE("a window closes once the log is lateness past its end; a later record counts after") {
+  Behaviour behaviour;
+  log::Position position = 0;
+  const auto feed = [&](zone::ZoneId zone, std::int64_t time) {
+    ++position;
+    Observation observation{
+        .zone = zone, .seq = position, .position = position, .wall_time_us = time};
+    observation.signals.count("move");
+    behaviour.feed(observation);
+  };
+  feed(1, t0 + 1);
+  feed(1, t0 + window + 1'999'999); // not yet 2 s past window 0's end
+  CHECK(behaviour.closed_windows() == 0);
+  feed(2, t0 + window - 5); // zone 2 stamped it before zone 1's last: still window 0
+  feed(1, t0 + window + 2'000'000);
+  CHECK(behaviour.closed_windows() == 1);
+  CHECK(behaviour.open_window_us() == std::optional<std::int64_t>(t0 + window));
+  feed(2, t0 + window - 4); // too late for window 0: counted in window 1
+  CHECK(behaviour.late_records() == 1);
+  feed(1, t0 + 2 * window + 2'000'000);
+  CHECK(behaviour.closed_windows() == 2);
+  const auto stats = behaviour.stats();
+  REQUIRE(stats.size() == 3);
+  std::map<std::string, double> world;
+  for (const auto& signal : stats[0].signals)
+    world[signal.name] = signal.total;
+  CHECK(world["move"] == 5); // window 0: 2 records, window 1: 3 (the late one with them)
+  for (const auto& signal : stats[2].signals) {
+    if (signal.name == "move") CHECK(signal.total == 2);
+  }
+}
+
 TEST_CASE("a world that logged nothing for an hour: idle windows, no anomaly") {
   Feeder feeder;
   std::mt19937_64 random(9);
