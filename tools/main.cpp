@@ -2,6 +2,7 @@
 // reference game's model (and, built in worldlog's own tree, the market example's), the way an
 // embedder builds their own (worldlog/tools/cli.hpp); the reference game's own commands (`demo`,
 // `serve`, `token`, `bots`, `sim`, `bench`) are added to the same app.
+#include <worldlog/game/behaviour.hpp>
 #include <worldlog/game/invariants.hpp>
 #include <worldlog/game/model.hpp>
 #include <worldlog/tools/cli.hpp>
@@ -16,7 +17,8 @@
 int main(int argc, char** argv) {
   using namespace worldlog;
   tools::Cli cli("worldlog", "worldlog: an event-sourced game state engine on a RocksDB event log");
-  cli.models().add<game::Model>({.invariants = game::invariants()});
+  cli.models().add<game::Model>(
+      {.invariants = game::invariants(), .behaviour = game::behaviour_signals});
 #ifdef WORLDLOG_WITH_MARKET
   cli.models().add<market::Model>({.invariants = market::invariants()});
 #endif

@@ -51,6 +51,28 @@ const fs::path& served_market_log() {
 
 TEST_SUITE_BEGIN("cli");
 
+TEST_CASE("analyze reads the market's log with the generic signals only: it has no hook") {
+  const Run analyzed = run({"analyze", "--data", market_log().string(), "--window", "0.25",
+                            "--lateness", "0", "--json"});
+  REQUIRE_RUN_OK(analyzed);
+  const json::value document = json::parse(analyzed.out);
+  const json::array& scopes = document.at("scopes").as_array();
+  REQUIRE(scopes.size() == 3); // the world and two markets
+  double events = 0;
+  for (const json::value& scope : scopes) {
+    for (const json::value& signal : scope.at("signals").as_array()) {
+      const std::string name(signal.at("name").as_string());
+      CAPTURE(name);
+      CHECK((name == "events" || name == "commands_accepted" || name == "commands_rejected" ||
+             name.starts_with("rejected.")));
+      if (name == "events" && !scope.at("zone").is_null()) {
+        events += signal.at("total").to_number<double>();
+      }
+    }
+  }
+  CHECK(events > 0);
+}
+
 TEST_CASE("the stock worldlog replays, verifies and bisects the market example's log") {
   const std::string data = market_log().string();
   const Run verified = run({"replay", "verify", "--data", data, "--json"});

@@ -123,6 +123,7 @@ Cli::Cli(std::string name, std::string description)
   invariant_option_ = add_replay_commands(*replay, models_);
   add_replay_export_commands(*replay, models_);
   add_audit_commands(app_, models_);
+  add_analyze_command(app_, models_);
   add_repair_command(app_);
 }
 

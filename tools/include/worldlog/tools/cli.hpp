@@ -8,7 +8,8 @@
 //   }
 //
 // The commands, as docs/cli.md describes them: `events`, `verify`, `repair`, `replay
-// state|step|verify|diff|bisect|export|import` and `audit player|verify|anchor`. Every zone
+// state|step|verify|diff|bisect|export|import`, `audit player|verify|anchor` and `analyze`
+// (docs/behaviour.md: a model's signals come from ModelPlugins<M>::behaviour). Every zone
 // stream names its model in its genesis event (zone::Genesis), and a command that decodes
 // events or states runs each stream with the registered model of that name; a stream of a model
 // the binary does not know is refused, naming the model and the ones it knows, with exit status

@@ -24,6 +24,7 @@
 
 #include <worldlog/log/event.hpp>
 #include <worldlog/log/event_log.hpp>
+#include <worldlog/replay/behaviour.hpp>
 #include <worldlog/replay/bisect.hpp>
 #include <worldlog/replay/diff.hpp>
 #include <worldlog/replay/progress.hpp>
@@ -40,6 +41,9 @@ namespace worldlog::tools {
 template <zone::GameModel M> struct ModelPlugins {
   /// What `replay bisect --invariant NAME` can check on M's zones (e.g. game::invariants()).
   replay::Invariants<M> invariants{};
+  /// The signals `analyze` counts for M's events besides the generic ones (e.g.
+  /// game::behaviour_signals); none: the generic ones only.
+  replay::BehaviourHook<M> behaviour{};
 };
 
 /// An invariant's name and its line for people.
@@ -90,6 +94,10 @@ public:
   /// "ZoneCreated", "CommandRejected" or M's name of the event; "undecodable" for a record that
   /// does not decode as one of M's.
   [[nodiscard]] virtual std::string event_name(const log::EventView& event) const = 0;
+
+  /// A record of one of M's zones as the behaviour projection counts it: replay::observe<M> with
+  /// M's behaviour hook. Errors: those of zone::decode_stream_event<M>.
+  [[nodiscard]] virtual Result<replay::Observation> observe(const log::EventView& event) const = 0;
 
   /// The state after event `seq` (replay::Replayer<M>::state_at). Errors: those of state_at.
   [[nodiscard]] virtual Result<StateAt> state_at(const log::EventLog& log, zone::ZoneId zone,
@@ -146,6 +154,10 @@ public:
   [[nodiscard]] std::string event_name(const log::EventView& event) const override {
     auto decoded = zone::decode_stream_event<M>(event);
     return decoded.ok() ? std::string(replay::event_name<M>(*decoded)) : "undecodable";
+  }
+
+  [[nodiscard]] Result<replay::Observation> observe(const log::EventView& event) const override {
+    return replay::observe<M>(event, plugins_.behaviour);
   }
 
   [[nodiscard]] Result<StateAt> state_at(const log::EventLog& log, zone::ZoneId zone, log::Seq seq,
