@@ -2,8 +2,9 @@
 // (schemas/protocol.fbs), with the viewer (docs/viewer.md) on its HTTP port, and `worldlog
 // token`, which prints a player's token.
 //
-// Threads: the zones run on a pool of two, the network on one io_context thread, the ticks on
-// their own, the behaviour projection and the viewer's live map one each (reading the log). SIGINT
+// Threads: the zones run on a pool of two, the game's network on one io_context thread, the
+// HTTP endpoints and the viewer on another, the ticks on their own, the behaviour projection
+// and the viewer's live map one each (reading the log). SIGINT
 // or SIGTERM: stop accepting, answer what is in flight, close every connection, then the world's
 // clean shutdown (every zone snapshots) and the log closes. A restart continues where it stopped.
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -105,6 +107,9 @@ void serve(const Models& models, const ServeOptions& options) {
   // before the log is opened, so a refused serve creates no world and changes no log.
   net::Metrics metrics; // before the log, which reports every commit to it
   asio::io_context io;  // before everything that posts to it, so that it outlives them
+  // /metrics, /healthz and the viewer on a thread of their own: a viewer's request (a fold, a
+  // bisect) never holds up the game's sessions on `io`.
+  asio::io_context http_io;
   auto listening = net::bind_listener(io, listen);
   if (!listening.ok()) fail(std::string(listening.error().message()));
   // /healthz and the viewer ask the world and the log, which exist only once the log is open.
@@ -112,7 +117,7 @@ void serve(const Models& models, const ServeOptions& options) {
   game::World* running_world = nullptr;
   Viewer* running_viewer = nullptr;
   auto endpoints = net::HttpServer::start(
-      io, http,
+      http_io, http,
       {.metrics = [&metrics] { return metrics.prometheus_text(); },
        .health = [&running_world]() -> Status {
          if (running_world == nullptr) return make_error(Errc::closed, "the world is starting");
@@ -201,7 +206,11 @@ void serve(const Models& models, const ServeOptions& options) {
     (*endpoints)->stop();
     server.stop(10s, [&io] { io.stop(); });
   });
+  // Started once the world and the viewer are up, which it reads; joined before anything
+  // below can fail. The signal stopped the endpoints, so it runs out of work.
+  std::thread http_thread([&http_io] { http_io.run(); });
   io.run();
+  http_thread.join();
 
   ticker.stop();
   if (Status stopped = world.shutdown(30s); !stopped.ok()) {
