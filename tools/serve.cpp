@@ -7,6 +7,7 @@
 // restart continues where it stopped.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,9 +29,11 @@
 #include <worldlog/net/token.hpp>
 #include <worldlog/runtime/clock.hpp>
 #include <worldlog/runtime/ticker.hpp>
+#include <worldlog/tools/behaviour_follower.hpp>
 
 #include "commands.hpp"
 #include "disk_writes.hpp"
+#include "fault.hpp"
 #include "serve_banner.hpp"
 
 namespace worldlog::tools {
@@ -58,6 +61,8 @@ struct ServeOptions {
   std::uint64_t full_rate_movers = zone::ZoneOptions{}.full_rate_movers;
   std::uint64_t far_move_ticks = zone::ZoneOptions{}.far_move_ticks;
   bool storage_stats = false; ///< count what the log writes, and print it when stopped
+  std::uint64_t behaviour_window_ms = 10'000;
+  std::string fault; ///< "drop-moves:ZONE:PERCENT:AFTER_SECONDS", or empty
 };
 
 /// "HOST:PORT" with an IP address as HOST, to listen on. Fails naming the option otherwise.
@@ -75,10 +80,12 @@ net::Secret secret_or_exit(const std::string& file) {
   return std::move(secret).value();
 }
 
-void serve(const ServeOptions& options) {
+void serve(const ServeOptions& options, const Models& models) {
   const net::Secret secret = secret_or_exit(options.secret_file);
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
   const tcp::endpoint http = parse_endpoint(options.http, "--http");
+  std::function<bool(zone::ZoneId, const game::Command&)> drop;
+  if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
 
   // The sockets are bound first: an address that is in use (or not this host's) is refused
   // before the log is opened, so a refused serve creates no world and changes no log.
@@ -111,21 +118,27 @@ void serve(const ServeOptions& options) {
     fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
   log::EventLog& log = **opened;
 
+  // Player behaviour as a health signal, read from the log on a thread of its own.
+  BehaviourFollower behaviour(
+      log, models,
+      {.options = {.window_us = static_cast<std::int64_t>(options.behaviour_window_ms) * 1000}});
+  metrics.add_collector([&behaviour](net::Sink& sink) { behaviour.collect(sink); });
+
   runtime::SystemClock clock;
   asio::thread_pool pool(2);
   // With --storage-stats: where the commands' time went, from arrival on.
   const auto stages = options.storage_stats ? std::make_shared<zone::StageTimes>() : nullptr;
   worldlog::LatencyHistogram served; // arrival -> result, as the server saw it
-  game::World world(
-      pool.get_executor(), log, clock,
-      game::WorldOptions{
-          .zones = options.zones,
-          .seed = options.seed,
-          .tick_us = tick_us,
-          .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
-                   .full_rate_movers = options.full_rate_movers,
-                   .far_move_ticks = options.far_move_ticks,
-                   .stage_times = stages}});
+  game::WorldOptions world_options{
+      .zones = options.zones,
+      .seed = options.seed,
+      .tick_us = tick_us,
+      .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
+               .full_rate_movers = options.full_rate_movers,
+               .far_move_ticks = options.far_move_ticks,
+               .stage_times = stages}};
+  world_options.drop = std::move(drop);
+  game::World world(pool.get_executor(), log, clock, std::move(world_options));
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
@@ -199,7 +212,7 @@ void serve(const ServeOptions& options) {
 
 } // namespace
 
-void add_serve_commands(CLI::App& app) {
+void add_serve_commands(CLI::App& app, const Models& models) {
   auto options = std::make_shared<ServeOptions>();
   auto* serve_command = app.add_subcommand(
       "serve", "Run the world behind a TCP listener (the wire protocol of schemas/protocol.fbs)");
@@ -259,7 +272,13 @@ void add_serve_commands(CLI::App& app) {
                           "Count the bytes the log writes and time each command's stages (a "
                           "little CPU on every write and command) and print both when stopped, "
                           "the last line a JSON object");
-  serve_command->callback([options] { serve(*options); });
+  serve_command
+      ->add_option("--behaviour-window-ms", options->behaviour_window_ms,
+                   "Width of the behaviour analytics' windows (docs/behaviour.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3'600'000));
+  serve_command->add_option("--fault", options->fault, std::string(fault_help));
+  serve_command->callback([options, &models] { serve(*options, models); });
 
   auto token_options = std::make_shared<std::pair<std::uint64_t, std::string>>();
   auto* token_command =
