@@ -1,3 +1,5 @@
+// tools::Viewer (viewer.hpp): the JSON API of docs/viewer.md, the live map's frames and the
+// page's files, answered from the log with each zone's model.
 #include <worldlog/tools/viewer.hpp>
 
 #include <algorithm>
@@ -5,7 +7,6 @@
 #include <condition_variable>
 #include <deque>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -186,7 +187,6 @@ struct Viewer::State {
   HttpResponse route(const HttpRequest& request);
   HttpResponse world();
   HttpResponse invariants() const;
-  HttpResponse zone_endpoint(zone::ZoneId zone, std::string_view what, const HttpRequest& request);
   HttpResponse state_of(zone::ZoneId zone, const Zone& found, const HttpRequest& request);
   HttpResponse events(zone::ZoneId zone, const Zone& found, const HttpRequest& request);
   HttpResponse step(zone::ZoneId zone, const Zone& found, const HttpRequest& request);
