@@ -217,9 +217,16 @@ void serve(const ServeOptions& options, const Models& models) {
     server.stop(10s, [&io] { io.stop(); });
   });
   // Started once the world and the viewer are up, which it reads; joined before anything
-  // below can fail. The signal stopped the endpoints, so it runs out of work.
+  // below can fail (and stopped if io.run() throws, a bug). The signal stopped the endpoints,
+  // so it runs out of work.
   std::thread http_thread([&http_io] { http_io.run(); });
-  io.run();
+  try {
+    io.run();
+  } catch (...) {
+    http_io.stop();
+    http_thread.join();
+    throw;
+  }
   http_thread.join();
 
   ticker.stop();
