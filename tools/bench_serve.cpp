@@ -41,6 +41,7 @@
 #include "median.hpp"
 #include "scratch_dir.hpp"
 #include "serve_banner.hpp"
+#include "viewer_watch.hpp"
 
 extern char** environ;
 
@@ -62,6 +63,7 @@ struct ServeBenchOptions {
   std::uint64_t settle_ms = 5'000;
   std::string dir;
   bool json = false;
+  bool viewer = false; ///< keep the viewer open on zone 1 while the bots play (ViewerWatch)
 };
 
 /// How long the server may take to listen, and to stop after SIGTERM: only a hang takes this.
@@ -160,6 +162,9 @@ struct RunFigures {
   double wall_s = 0;
   DiskProbe::Figures disk;
   json::object written; ///< what the server's log wrote per event (serve --storage-stats)
+  std::uint64_t viewer_frames = 0; ///< with --viewer: live map frames taken, and their bytes
+  std::uint64_t viewer_bytes = 0;
+  std::uint64_t viewer_polls = 0; ///< and API requests answered
 };
 
 double number(const json::object& report, std::string_view key) {
@@ -200,7 +205,9 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
                std::to_string(options.event_batch_ms), "--storage-stats"},
               scratch.path() / "serve.out", scratch.path() / "serve.err");
   std::optional<std::string> port;
-  for (const auto deadline = Clock::now() + patience; !(port = served_port(serve.out()));) {
+  std::optional<std::uint16_t> http_port;
+  for (const auto deadline = Clock::now() + patience;
+       !(port = served_port(serve.out())) || !(http_port = served_http_port(serve.out()));) {
     if (auto ended = serve.wait(Clock::now()); ended) {
       fail(fmt::format("`worldlog serve` {} before it listened: {}", describe(ended->status),
                        serve.err()));
@@ -223,6 +230,8 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
                                      "--json"};
   if (options.spread) bots_args.emplace_back("--spread");
   DiskProbe disk(scratch.path());
+  std::optional<ViewerWatch> viewer;
+  if (options.viewer) viewer.emplace(*http_port, 1);
   Child bots(bots_args, scratch.path() / "bots.out", scratch.path() / "bots.err");
   // The bots end on their own: ramp, --seconds of turns, then leaving, each bounded.
   const auto bots_ended =
@@ -241,6 +250,10 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
                      serve.err()));
   }
 
+  const std::uint64_t viewer_frames = viewer ? viewer->frames() : 0;
+  const std::uint64_t viewer_bytes = viewer ? viewer->frame_bytes() : 0;
+  const std::uint64_t viewer_polls = viewer ? viewer->polls() : 0;
+  viewer.reset(); // the server closed its WebSocket
   const json::object report = last_line_object(bots.out(), "the bots'");
   return {number(report, "commands_per_s"),
           number(report, "p50_ms"),
@@ -250,7 +263,10 @@ RunFigures run_once(const ServeBenchOptions& options, std::uint64_t run) {
           bots_ended->cpu_seconds,
           std::chrono::duration<double>(Clock::now() - started).count(),
           disk.figures(),
-          last_line_object(serve.out(), "`worldlog serve --storage-stats`'s")};
+          last_line_object(serve.out(), "`worldlog serve --storage-stats`'s"),
+          viewer_frames,
+          viewer_bytes,
+          viewer_polls};
 }
 
 /// A figure of what the server's log wrote (RunFigures::written).
@@ -266,10 +282,10 @@ void run_serve_bench(const ServeBenchOptions& options) {
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   fmt::print("bench serve: {} players{} over {} zones, a turn every {} ms for {} s, events "
-             "batched {} ms; server and bots share {} core{}\n",
+             "batched {} ms{}; server and bots share {} core{}\n",
              options.players, options.spread ? " spread out" : " crowded", options.zones,
-             options.move_every_ms, options.seconds, options.event_batch_ms, cores,
-             cores == 1 ? "" : "s");
+             options.move_every_ms, options.seconds, options.event_batch_ms,
+             options.viewer ? ", the viewer open on zone 1" : "", cores, cores == 1 ? "" : "s");
   std::fflush(stdout);
   std::vector<RunFigures> runs;
   for (std::uint64_t run = 1; run <= options.runs; ++run) {
@@ -298,6 +314,12 @@ void run_serve_bench(const ServeBenchOptions& options) {
                "mailbox {:.2f} ms, decided to appended {:.2f} ms, appended to durable {:.2f} ms\n",
                written(figures, "served_p99_ms"), written(figures, "mailbox_p99_ms"),
                written(figures, "batching_p99_ms"), written(figures, "log_p99_ms"));
+    if (options.viewer) {
+      fmt::print("       the viewer open on zone 1 took {} live map frames ({:.1f} MB) and had {} "
+                 "API requests answered\n",
+                 figures.viewer_frames, static_cast<double>(figures.viewer_bytes) / 1e6,
+                 figures.viewer_polls);
+    }
     std::fflush(stdout);
     runs.push_back(figures);
   }
@@ -325,7 +347,9 @@ void run_serve_bench(const ServeBenchOptions& options) {
                                   {"disk_sync_p99_ms", figures.disk.p99_ms},
                                   {"disk_sync_max_ms", figures.disk.max_ms},
                                   {"disk_syncs_over_20ms", figures.disk.over_20ms},
-                                  {"storage", figures.written}});
+                                  {"storage", figures.written},
+                                  {"viewer_frames", figures.viewer_frames},
+                                  {"viewer_polls", figures.viewer_polls}});
     }
     const json::object result{{"players", options.players}, {"zones", options.zones},
                               {"spread", options.spread},   {"p99_ms_median", median(p99s)},
@@ -363,6 +387,9 @@ void add_bench_serve_command(CLI::App& app) {
   command->add_option("--dir", options->dir,
                       "Where each run's log is made (default: the temporary directory)");
   command->add_flag("--json", options->json, "Print the figures as one JSON object, last line");
+  command->add_flag("--viewer", options->viewer,
+                    "Keep the viewer open on zone 1 while the bots play: its live map over the "
+                    "WebSocket, and the world and behaviour polled every second, as the page does");
   command->callback([options] { run_serve_bench(*options); });
 }
 

@@ -2,10 +2,12 @@
 // port 0 (`bench serve`, the CLI tests) read the port the kernel picked back from it.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -43,6 +45,20 @@ namespace worldlog::tools {
   const auto end = out.find(',', begin);
   if (end == std::string::npos) return std::nullopt;
   return out.substr(begin, end - begin);
+}
+
+/// The HTTP port in the banner of a server listening on 127.0.0.1 ("metrics on
+/// http://127.0.0.1:PORT/metrics"), in `out`; nullopt before the banner is out.
+[[nodiscard]] inline std::optional<std::uint16_t> served_http_port(const std::string& out) {
+  constexpr std::string_view on = "metrics on http://127.0.0.1:";
+  const auto at = out.find(on);
+  if (at == std::string::npos) return std::nullopt;
+  const auto begin = at + on.size();
+  unsigned port = 0;
+  const auto [end, error] = std::from_chars(out.data() + begin, out.data() + out.size(), port);
+  if (error != std::errc() || end == out.data() + begin || port > 65535 || *end != '/')
+    return std::nullopt;
+  return static_cast<std::uint16_t>(port);
 }
 
 } // namespace worldlog::tools

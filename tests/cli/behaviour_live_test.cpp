@@ -69,17 +69,6 @@ std::optional<std::string> http_get(std::uint16_t port, std::string_view target)
   return body;
 }
 
-/// The HTTP port in serve's banner ("metrics on http://127.0.0.1:PORT/metrics").
-std::optional<std::uint16_t> http_port(const std::string& out) {
-  constexpr std::string_view on = "http://127.0.0.1:";
-  const auto at = out.find(on);
-  if (at == std::string::npos) return std::nullopt;
-  const auto begin = at + on.size();
-  const auto end = out.find('/', begin);
-  if (end == std::string::npos) return std::nullopt;
-  return static_cast<std::uint16_t>(std::stoul(out.substr(begin, end - begin)));
-}
-
 /// The series of worldlog_behaviour_anomalies_total: "zone/signal" -> count.
 std::map<std::string, std::uint64_t> anomalies_in(const std::string& metrics) {
   constexpr std::string_view name = "worldlog_behaviour_anomalies_total{signal=\"";
@@ -135,7 +124,7 @@ Played play_world(const std::string& fault) {
     std::this_thread::sleep_for(50ms);
     const std::string out = read_file(serve_scratch.path() / "stdout");
     port = tools::served_port(out);
-    metrics_port = http_port(out);
+    metrics_port = tools::served_http_port(out);
   }
   Played played;
   if (port && metrics_port) {
