@@ -1,16 +1,20 @@
 // `worldlog serve`: the reference game's world behind a TCP listener speaking the wire protocol
-// (schemas/protocol.fbs), and `worldlog token`, which prints a player's token.
+// (schemas/protocol.fbs), with the viewer (docs/viewer.md) on its HTTP port, and `worldlog
+// token`, which prints a player's token.
 //
-// Threads: the zones run on a pool of two, the network on one io_context thread, the ticks on
-// their own. SIGINT or SIGTERM: stop accepting, answer what is in flight, close every
-// connection, then the world's clean shutdown (every zone snapshots) and the log closes. A
-// restart continues where it stopped.
+// Threads: the zones run on a pool of two, the game's network on one io_context thread, the
+// HTTP endpoints and the viewer on another, the ticks on their own, the behaviour projection
+// and the viewer's live map one each (reading the log). SIGINT
+// or SIGTERM: stop accepting, answer what is in flight, close every connection, then the world's
+// clean shutdown (every zone snapshots) and the log closes. A restart continues where it stopped.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,6 +34,7 @@
 #include <worldlog/runtime/clock.hpp>
 #include <worldlog/runtime/ticker.hpp>
 #include <worldlog/tools/behaviour_follower.hpp>
+#include <worldlog/tools/viewer.hpp>
 
 #include "commands.hpp"
 #include "disk_writes.hpp"
@@ -80,24 +85,45 @@ net::Secret secret_or_exit(const std::string& file) {
   return std::move(secret).value();
 }
 
+/// Each zone's players online (from the directory) and mailbox depth.
+std::map<zone::ZoneId, ZoneFigures> zone_figures(game::World& world, zone::ZoneId zones) {
+  std::map<zone::ZoneId, ZoneFigures> figures;
+  for (zone::ZoneId zone = 1; zone <= zones; ++zone) {
+    const auto running = world.zones().zone(zone);
+    figures[zone] = {.online = 0, .mailbox = running ? running->mailbox_depth() : 0};
+  }
+  for (const auto& [player, place] : world.directory().places()) {
+    if (!place.online) continue;
+    if (auto found = figures.find(place.zone); found != figures.end()) ++*found->second.online;
+  }
+  return figures;
+}
+
 void serve(const ServeOptions& options, const Models& models) {
   const net::Secret secret = secret_or_exit(options.secret_file);
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
   const tcp::endpoint http = parse_endpoint(options.http, "--http");
   std::function<bool(zone::ZoneId, const game::Command&)> drop;
   if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
+  // The viewer is read-only, but beyond loopback it shows the world only to the secret's holders.
+  const std::string viewer_token =
+      http.address().is_loopback() ? std::string() : net::viewer_token(secret);
 
   // The sockets are bound first: an address that is in use (or not this host's) is refused
   // before the log is opened, so a refused serve creates no world and changes no log.
   net::Metrics metrics; // before the log, which reports every commit to it
   asio::io_context io;  // before everything that posts to it, so that it outlives them
+  // /metrics, /healthz and the viewer on a thread of their own: a viewer's request (a fold, a
+  // bisect) never holds up the game's sessions on `io`.
+  asio::io_context http_io;
   auto listening = net::bind_listener(io, listen);
   if (!listening.ok()) fail(std::string(listening.error().message()));
-  // /healthz asks the world, which exists only once the log is open. Requests are served only
-  // by io.run() below, while the world runs.
+  // /healthz and the viewer ask the world and the log, which exist only once the log is open.
+  // Requests are served only by io.run() below, while the world runs.
   game::World* running_world = nullptr;
+  Viewer* running_viewer = nullptr;
   auto endpoints = net::HttpServer::start(
-      io, http,
+      http_io, http,
       {.metrics = [&metrics] { return metrics.prometheus_text(); },
        .health = [&running_world]() -> Status {
          if (running_world == nullptr) return make_error(Errc::closed, "the world is starting");
@@ -106,7 +132,13 @@ void serve(const ServeOptions& options, const Models& models) {
            return make_error(Errc::closed, "the world supervisor is restarting");
          }
          return {};
-       }});
+       },
+       .handler =
+           [&running_viewer](const net::HttpRequest& request) {
+             if (running_viewer == nullptr) return net::json_error(503, "the world is starting");
+             return running_viewer->handle(request);
+           }},
+      {.token = viewer_token});
   if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
 
   auto opened =
@@ -144,6 +176,11 @@ void serve(const ServeOptions& options, const Models& models) {
   }
   running_world = &world;
   runtime::Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
+  // The viewer reads the log (and the behaviour projection), never the zones, so the command
+  // path does no work for it.
+  Viewer viewer(log, models, behaviour,
+                {.live = [&world, zones = options.zones] { return zone_figures(world, zones); }});
+  running_viewer = &viewer;
 
   net::Server server(io, world, secret,
                      net::ServerOptions{
@@ -161,11 +198,12 @@ void serve(const ServeOptions& options, const Models& models) {
     server.add_latency_observer(
         [&served](std::uint64_t micros) { served.record(std::chrono::microseconds(micros)); });
   }
-  // Tests and scripts read the port from this line (with --listen HOST:0).
+  // Tests and scripts read the ports and the viewer's URL from this line (with HOST:0).
   fmt::print("{}\n",
              serve_banner(options.zones, options.data, bound->address().to_string(), bound->port(),
                           (*endpoints)->local_endpoint().address().to_string(),
-                          (*endpoints)->local_endpoint().port()));
+                          (*endpoints)->local_endpoint().port(),
+                          viewer_url((*endpoints)->local_endpoint(), viewer_token)));
   std::fflush(stdout);
   std::optional<DiskWrites> disk; // from the first command on
   if (options.storage_stats) disk.emplace(log);
@@ -178,7 +216,18 @@ void serve(const ServeOptions& options, const Models& models) {
     (*endpoints)->stop();
     server.stop(10s, [&io] { io.stop(); });
   });
-  io.run();
+  // Started once the world and the viewer are up, which it reads; joined before anything
+  // below can fail (and stopped if io.run() throws, a bug). The signal stopped the endpoints,
+  // so it runs out of work.
+  std::thread http_thread([&http_io] { http_io.run(); });
+  try {
+    io.run();
+  } catch (...) {
+    http_io.stop();
+    http_thread.join();
+    throw;
+  }
+  http_thread.join();
 
   ticker.stop();
   if (Status stopped = world.shutdown(30s); !stopped.ok()) {
@@ -220,7 +269,10 @@ void add_serve_commands(CLI::App& app, const Models& models) {
       ->capture_default_str();
   serve_command->add_option("--listen", options->listen, "HOST:PORT of the game protocol")
       ->capture_default_str();
-  serve_command->add_option("--http", options->http, "HOST:PORT of /metrics and /healthz")
+  serve_command
+      ->add_option("--http", options->http,
+                   "HOST:PORT of /metrics, /healthz and the viewer (beyond loopback the viewer "
+                   "needs the token its URL carries)")
       ->capture_default_str();
   serve_command
       ->add_option("--secret-file", options->secret_file,
