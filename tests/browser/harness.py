@@ -221,6 +221,8 @@ def click_entity(browser, kind):
     what it drew); the panel's heading after the click. Live entities move between reading
     where one is and the click, so it clicks again until the panel names one."""
     canvas = browser.find("#map")
+    # A pointer moves only within the window: the whole map in it.
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
 
     def clicked():
         entity = browser.driver.execute_script(

@@ -33,10 +33,25 @@ function apiUrl(path, params = {}) {
   return url;
 }
 
+/**
+ * JSON whose integers beyond 2^53 (the reference game's mob ids are) stay exact: as the text of
+ * the number, which is what an id is used for (display, comparison, URLs).
+ */
+function parseJson(text) {
+  return JSON.parse(text, (key, value, context) =>
+    typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value) ? context.source : value);
+}
+
 /** GET `path` as JSON; an answer that is not 2xx throws with the server's own error text. */
 async function api(path, params) {
   const response = await fetch(apiUrl(path, params), { cache: "no-store" });
-  const body = await response.json().catch(() => ({}));
+  const text = await response.text();
+  let body = {};
+  try {
+    body = parseJson(text);
+  } catch (error) {
+    if (response.ok) throw new Error(`${path}: not JSON`);
+  }
   if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
   return body;
 }
@@ -183,7 +198,7 @@ function openSocket(zone) {
   const url = apiUrl(`/ws/zones/${zone}`);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(url);
-  socket.onmessage = (message) => showMapFrame(JSON.parse(message.data));
+  socket.onmessage = (message) => showMapFrame(parseJson(message.data));
   socket.onclose = () => {
     // Dropped (a slow tab, a restarted server): come back while this zone is still chosen.
     report("live map", new Error("disconnected, reconnecting"));
@@ -228,7 +243,7 @@ function drawMap() {
   const canvas = $("#map");
   const extent = mapExtent();
   // Sized to the zone's shape, in device pixels so that it stays sharp.
-  const cssWidth = Math.min(720, canvas.parentElement.clientWidth * 0.65 || 640);
+  const cssWidth = Math.min(560, canvas.parentElement.clientWidth * 0.6 || 560);
   const cssHeight = Math.max(120, cssWidth * extent.height / extent.width);
   const ratio = window.devicePixelRatio || 1;
   if (canvas.width !== Math.round(cssWidth * ratio) || canvas.height !== Math.round(cssHeight * ratio)) {
