@@ -28,6 +28,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 # How long to wait for a process to start or the page to show something it should.
 PATIENCE = 60
 SECRET = "a secret of more than sixteen bytes\n"
+# How `serve` and `view` print the viewer's URL (with its token, if any), at the end of a line.
+VIEWER_URL = r"viewer at (http://\S+)\n"
 
 
 def binary_from_argv():
@@ -128,21 +130,18 @@ class World:
         """`worldlog view` on the log, on a port of its own; a Process with `url`, the viewer's."""
         process = Process(self.binary, ["view", "--data", self.data, "--http", "127.0.0.1:0"],
                           self.path, "view")
-        process.url = process.wait_output("its URL", r"http://127\.0\.0\.1:\d+/\S*").group(0)
+        process.url = process.wait_output("its URL", VIEWER_URL).group(1)
         return process
 
     def serve(self, zones=2, extra=()):
-        """`worldlog serve` on ports of its own; a Process with `game_port` and `url` (the
-        viewer's, as the banner prints it, or else the root of its HTTP port)."""
+        """`worldlog serve` on ports of its own; a Process with `game_port` and `url`, the
+        viewer's, both read from its banner."""
         process = Process(self.binary, ["serve", "--data", self.data, "--listen", "127.0.0.1:0",
                                         "--http", "127.0.0.1:0", "--secret-file", self.secret,
                                         "--zones", str(zones), *extra], self.path, "serve")
-        banner = process.wait_output(
-            "its banner", r"on 127\.0\.0\.1:(\d+), metrics on http://127\.0\.0\.1:(\d+)/metrics")
+        banner = process.wait_output("its banner", r" on 127\.0\.0\.1:(\d+), .*" + VIEWER_URL)
         process.game_port = int(banner.group(1))
-        printed = [url for url in re.findall(r"http://127\.0\.0\.1:\d+/\S*", process.output())
-                   if not url.endswith("/metrics")]
-        process.url = printed[0] if printed else f"http://127.0.0.1:{banner.group(2)}/"
+        process.url = banner.group(2)
         return process
 
     def bots(self, served, players, seconds):

@@ -500,6 +500,7 @@ function showHead(head) {
   const scrubber = $("#scrubber");
   scrubber.max = Math.max(1, head);
   $("#state-head").textContent = String(head);
+  $("#step-forward").disabled = view.seq === null || view.seq >= head;
   if (!$("#bisect-to").value) $("#bisect-to").placeholder = String(head);
 }
 
