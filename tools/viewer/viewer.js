@@ -135,18 +135,21 @@ function zoneInfo(zone) {
   return view.world?.zones.find((z) => z.zone === zone) ?? null;
 }
 
+/** The zones' table, its rows updated in place: a row being clicked is never replaced. */
 function showZones(zones) {
+  const body = $("#zones tbody");
   const rows = zones.map((z) => {
-    const row = element("tr", { "data-zone": z.zone },
-      element("td", {}, `zone ${z.zone}`),
-      element("td", {}, String(z.head)),
-      element("td", {}, String(z.online)),
-      element("td", {}, z.mailbox == null ? "–" : String(z.mailbox)));
-    if (z.zone === view.zone) row.classList.add("chosen");
-    row.addEventListener("click", guarded("zone", () => chooseZone(z.zone)));
+    let row = body.querySelector(`tr[data-zone="${z.zone}"]`);
+    if (!row) {
+      row = element("tr", { "data-zone": z.zone }, ...[0, 1, 2, 3].map(() => element("td")));
+      row.addEventListener("click", guarded("zone", () => chooseZone(z.zone)));
+    }
+    const cells = [`zone ${z.zone}`, z.head, z.online, z.mailbox].map((value) => String(value ?? "–"));
+    cells.forEach((text, i) => { if (row.cells[i].textContent !== text) row.cells[i].textContent = text; });
+    row.classList.toggle("chosen", z.zone === view.zone);
     return row;
   });
-  $("#zones tbody").replaceChildren(...rows);
+  body.replaceChildren(...rows);
   showScopes(zones.map((z) => z.zone));
 }
 
