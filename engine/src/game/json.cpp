@@ -1,8 +1,10 @@
-// Model::to_json: the state for tools and tests, in the same id order as the snapshot.
+// Model::to_json: the state for tools and tests, in the same id order as the snapshot; and
+// Model::map_json: a zone's map for the viewer.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <worldlog/game/map.hpp>
 #include <worldlog/game/model.hpp>
 
 namespace worldlog::game {
@@ -87,6 +89,21 @@ json::value Model::to_json(const State& state) {
                       {"departing", std::move(departing)},
                       {"epochs", std::move(epochs)},
                       {"item_ledger", std::move(item_ledger)}};
+}
+
+json::object Model::map_json(const zone::ZoneInfo& info) {
+  const Map map = map_for(info);
+  json::array rocks;
+  for (std::int32_t ty = 0; ty < map.height; ++ty)
+    for (std::int32_t tx = 0; tx < map.width; ++tx)
+      if (map.rock(tx, ty)) rocks.emplace_back(json::array{tx, ty});
+  json::array exits;
+  if (map.west_exit) exits.emplace_back(json::object{{"side", "west"}, {"to", *map.west_exit}});
+  if (map.east_exit) exits.emplace_back(json::object{{"side", "east"}, {"to", *map.east_exit}});
+  return {{"width_mm", map.width_mm()},     {"height_mm", map.height_mm()},
+          {"tile_mm", rules.tile_mm},       {"rocks", std::move(rocks)},
+          {"spawn", point_json(map.spawn)}, {"waypoint", point_json(map.waypoint)},
+          {"exits", std::move(exits)}};
 }
 
 } // namespace worldlog::game

@@ -2,10 +2,14 @@
 
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <worldlog/log/types.hpp>
 
 namespace worldlog::net {
 
@@ -47,6 +51,22 @@ bool token_matches(const Secret& secret, std::uint64_t player,
   if (token.size() != Token{}.size()) return false;
   const Token expected = make_token(secret, player);
   return CRYPTO_memcmp(expected.data(), token.data(), expected.size()) == 0;
+}
+
+std::string viewer_token(const Secret& secret) {
+  constexpr std::string_view label = "worldlog viewer token";
+  Token token{};
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), secret.bytes.data(), static_cast<int>(secret.bytes.size()),
+       reinterpret_cast<const unsigned char*>(label.data()), label.size(), token.data(), &size);
+  return log::to_hex(std::string_view(reinterpret_cast<const char*>(token.data()), token.size()));
+}
+
+std::string random_viewer_token() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("OpenSSL's random generator failed");
+  return log::to_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 } // namespace worldlog::net

@@ -87,6 +87,9 @@ struct Model {
   /// The state for tools and tests: players, mobs, items, departures, epochs and the item
   /// ledger (no map tiles).
   [[nodiscard]] static boost::json::value to_json(const State& state);
+  /// The map of a zone for the viewer (zone/describe.hpp, docs/viewer.md): size, tile, rocks,
+  /// spawn, waypoint and exits, from map_for(info).
+  [[nodiscard]] static boost::json::object map_json(const zone::ZoneInfo& info);
 
   /// The subject of `event` and where it is after it; nullopt for HandoffCompleted.
   [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);

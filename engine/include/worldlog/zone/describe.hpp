@@ -7,6 +7,7 @@
 //   static boost::json::object event_json(const Event&);      // the fields of an event
 //   static boost::json::object command_json(const Command&);  // the fields of a command
 //   static std::string_view reason_name(std::uint32_t code);  // a rejection code, "" unknown
+//   static boost::json::object map_json(const ZoneInfo&);       // a zone's map, for the viewer
 //
 // describe_event<M> turns a record into {"type": NAME, fields...}: the zone's genesis
 // ("ZoneCreated"), a rejection ("CommandRejected", with the refused command and the reason's
@@ -41,6 +42,20 @@ template <typename M>
 concept NamesReasons = requires(std::uint32_t code) {
   { M::reason_name(code) } -> std::convertible_to<std::string_view>;
 };
+
+template <typename M>
+concept DrawsMaps = requires(const ZoneInfo& info) {
+  { M::map_json(info) } -> std::same_as<boost::json::object>;
+};
+
+/// The map of a zone of M for the viewer (docs/viewer.md); {} when M draws none.
+template <GameModel M> [[nodiscard]] boost::json::object map_json(const ZoneInfo& info) {
+  if constexpr (DrawsMaps<M>) {
+    return M::map_json(info);
+  } else {
+    return {};
+  }
+}
 
 /// `text` as a JSON string, each byte that is not part of valid UTF-8 replaced by U+FFFD: a
 /// model's strings are bytes from clients, and what the tools print must stay valid JSON.

@@ -14,12 +14,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <worldlog/log/event.hpp>
@@ -67,6 +69,21 @@ struct StateDiff {
   StateAt from;
   StateAt to;
   std::vector<replay::Change> changes; ///< replay::diff of their `state`s
+};
+
+/// A zone's state kept at the head of its stream, for the viewer's live map: it folds the
+/// zone's new events when asked (replay::Cursor), reading the log only. Not thread-safe.
+class ZoneFollower {
+public:
+  virtual ~ZoneFollower() = default;
+  /// Folds up to `limit` events appended since the last call (a read-only log shows what it
+  /// held at its last refresh). Returns whether the state moved. Errors: those of
+  /// replay::Cursor::next; the state stays where it was.
+  [[nodiscard]] virtual Result<bool> advance(std::uint64_t limit) = 0;
+  /// The seq of the state: the state after this event.
+  [[nodiscard]] virtual log::Seq seq() const noexcept = 0;
+  /// The state as the viewer's frame: {"zone", "seq", "wall_time_us", "hash", "state"}.
+  [[nodiscard]] virtual boost::json::object frame() const = 0;
 };
 
 /// A model as the tools call it. Implemented by ModelToolsFor<M>; an embedder has no need to
@@ -129,6 +146,45 @@ public:
   [[nodiscard]] virtual Result<replay::Bisection>
   bisect(const log::EventLog& log, zone::ZoneId zone, std::string_view invariant, log::Seq to,
          const replay::Progress& progress) const = 0;
+
+  /// The map of a zone for the viewer: zone::map_json<M>, {} when M draws none.
+  [[nodiscard]] virtual boost::json::object map(const zone::ZoneInfo& info) const = 0;
+  /// A follower of the zone, on the state at its head now. Errors: those of
+  /// Replayer<M>::cursor (not_found for a zone without events).
+  /// REQUIRES: `log` outlives the follower.
+  [[nodiscard]] virtual Result<std::unique_ptr<ZoneFollower>> follow(const log::EventLog& log,
+                                                                     zone::ZoneId zone) const = 0;
+};
+
+/// The ZoneFollower of model M, on a replay::Cursor.
+template <zone::GameModel M> class ZoneFollowerFor final : public ZoneFollower {
+public:
+  explicit ZoneFollowerFor(replay::Cursor<M> cursor) : cursor_(std::move(cursor)) {}
+
+  [[nodiscard]] Result<bool> advance(std::uint64_t limit) override {
+    bool moved = false;
+    for (std::uint64_t i = 0; i < limit; ++i) {
+      auto next = cursor_.next();
+      if (!next.ok()) return std::move(next).error();
+      if (!*next) break;
+      moved = true;
+    }
+    return moved;
+  }
+
+  [[nodiscard]] log::Seq seq() const noexcept override { return cursor_.current().seq; }
+
+  [[nodiscard]] boost::json::object frame() const override {
+    const replay::Replayed<M>& current = cursor_.current();
+    return {{"zone", current.info.zone},
+            {"seq", current.seq},
+            {"wall_time_us", current.wall_time_us},
+            {"hash", log::to_hex(M::hash(current.state))},
+            {"state", M::to_json(current.state)}};
+  }
+
+private:
+  replay::Cursor<M> cursor_;
 };
 
 /// ModelTools for model M, from replay::Replayer<M> and the plug-ins.
@@ -225,6 +281,18 @@ public:
                         invariant);
     }
     return replay::bisect(replay::Replayer<M>(log, zone, progress), *found, to);
+  }
+
+  [[nodiscard]] boost::json::object map(const zone::ZoneInfo& info) const override {
+    return zone::map_json<M>(info);
+  }
+
+  [[nodiscard]] Result<std::unique_ptr<ZoneFollower>> follow(const log::EventLog& log,
+                                                             zone::ZoneId zone) const override {
+    auto cursor = replay::Replayer<M>(log, zone).cursor(log.head(zone));
+    if (!cursor.ok()) return std::move(cursor).error();
+    return std::unique_ptr<ZoneFollower>(
+        std::make_unique<ZoneFollowerFor<M>>(std::move(cursor).value()));
   }
 
 private:
