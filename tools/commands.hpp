@@ -33,8 +33,8 @@ void add_demo_command(CLI::App& app);
 void add_bench_replay_command(CLI::App& app);
 /// Registers `bench serve` under the app given, which is the `bench` group.
 void add_bench_serve_command(CLI::App& app);
-/// `worldlog serve` and `worldlog token`.
-void add_serve_commands(CLI::App& app);
+/// `worldlog serve` (with the viewer, over `models`) and `worldlog token`.
+void add_serve_commands(CLI::App& app, const Models& models);
 /// `worldlog bots`.
 void add_bots_command(CLI::App& app);
 /// `worldlog sim`.

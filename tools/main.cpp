@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   tools::add_bench_replay_command(*bench);
   tools::add_bench_serve_command(*bench);
   tools::add_demo_command(app);
-  tools::add_serve_commands(app);
+  tools::add_serve_commands(app, cli.models());
   tools::add_bots_command(app);
   tools::add_sim_command(app);
 

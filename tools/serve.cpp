@@ -1,12 +1,14 @@
 // `worldlog serve`: the reference game's world behind a TCP listener speaking the wire protocol
-// (schemas/protocol.fbs), and `worldlog token`, which prints a player's token.
+// (schemas/protocol.fbs), with the viewer (docs/viewer.md) on its HTTP port, and `worldlog
+// token`, which prints a player's token.
 //
 // Threads: the zones run on a pool of two, the network on one io_context thread, the ticks on
-// their own. SIGINT or SIGTERM: stop accepting, answer what is in flight, close every
-// connection, then the world's clean shutdown (every zone snapshots) and the log closes. A
-// restart continues where it stopped.
+// their own, the behaviour projection and the viewer's live map one each (reading the log). SIGINT
+// or SIGTERM: stop accepting, answer what is in flight, close every connection, then the world's
+// clean shutdown (every zone snapshots) and the log closes. A restart continues where it stopped.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +30,8 @@
 #include <worldlog/net/token.hpp>
 #include <worldlog/runtime/clock.hpp>
 #include <worldlog/runtime/ticker.hpp>
+#include <worldlog/tools/behaviour_follower.hpp>
+#include <worldlog/tools/viewer.hpp>
 
 #include "commands.hpp"
 #include "disk_writes.hpp"
@@ -75,10 +79,27 @@ net::Secret secret_or_exit(const std::string& file) {
   return std::move(secret).value();
 }
 
-void serve(const ServeOptions& options) {
+/// Each zone's players online (from the directory) and mailbox depth.
+std::map<zone::ZoneId, ZoneFigures> zone_figures(game::World& world, zone::ZoneId zones) {
+  std::map<zone::ZoneId, ZoneFigures> figures;
+  for (zone::ZoneId zone = 1; zone <= zones; ++zone) {
+    const auto running = world.zones().zone(zone);
+    figures[zone] = {.online = 0, .mailbox = running ? running->mailbox_depth() : 0};
+  }
+  for (const auto& [player, place] : world.directory().places()) {
+    if (!place.online) continue;
+    if (auto found = figures.find(place.zone); found != figures.end()) ++*found->second.online;
+  }
+  return figures;
+}
+
+void serve(const Models& models, const ServeOptions& options) {
   const net::Secret secret = secret_or_exit(options.secret_file);
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
   const tcp::endpoint http = parse_endpoint(options.http, "--http");
+  // The viewer is read-only, but beyond loopback it shows the world only to the secret's holders.
+  const std::string viewer_token =
+      http.address().is_loopback() ? std::string() : net::viewer_token(secret);
 
   // The sockets are bound first: an address that is in use (or not this host's) is refused
   // before the log is opened, so a refused serve creates no world and changes no log.
@@ -86,9 +107,10 @@ void serve(const ServeOptions& options) {
   asio::io_context io;  // before everything that posts to it, so that it outlives them
   auto listening = net::bind_listener(io, listen);
   if (!listening.ok()) fail(std::string(listening.error().message()));
-  // /healthz asks the world, which exists only once the log is open. Requests are served only
-  // by io.run() below, while the world runs.
+  // /healthz and the viewer ask the world and the log, which exist only once the log is open.
+  // Requests are served only by io.run() below, while the world runs.
   game::World* running_world = nullptr;
+  Viewer* running_viewer = nullptr;
   auto endpoints = net::HttpServer::start(
       io, http,
       {.metrics = [&metrics] { return metrics.prometheus_text(); },
@@ -99,7 +121,13 @@ void serve(const ServeOptions& options) {
            return make_error(Errc::closed, "the world supervisor is restarting");
          }
          return {};
-       }});
+       },
+       .handler =
+           [&running_viewer](const net::HttpRequest& request) {
+             if (running_viewer == nullptr) return net::json_error(503, "the world is starting");
+             return running_viewer->handle(request);
+           }},
+      {.token = viewer_token});
   if (!endpoints.ok()) fail(std::string(endpoints.error().message()));
 
   auto opened =
@@ -131,6 +159,13 @@ void serve(const ServeOptions& options) {
   }
   running_world = &world;
   runtime::Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
+  // The viewer's read side: it reads the log, never the zones, so the command path does no
+  // work for it.
+  BehaviourFollower behaviour(log, models);
+  metrics.add_collector([&behaviour](net::Sink& sink) { behaviour.collect(sink); });
+  Viewer viewer(log, models, behaviour,
+                {.live = [&world, zones = options.zones] { return zone_figures(world, zones); }});
+  running_viewer = &viewer;
 
   net::Server server(io, world, secret,
                      net::ServerOptions{
@@ -148,11 +183,12 @@ void serve(const ServeOptions& options) {
     server.add_latency_observer(
         [&served](std::uint64_t micros) { served.record(std::chrono::microseconds(micros)); });
   }
-  // Tests and scripts read the port from this line (with --listen HOST:0).
+  // Tests and scripts read the ports and the viewer's URL from this line (with HOST:0).
   fmt::print("{}\n",
              serve_banner(options.zones, options.data, bound->address().to_string(), bound->port(),
                           (*endpoints)->local_endpoint().address().to_string(),
-                          (*endpoints)->local_endpoint().port()));
+                          (*endpoints)->local_endpoint().port(),
+                          viewer_url((*endpoints)->local_endpoint(), viewer_token)));
   std::fflush(stdout);
   std::optional<DiskWrites> disk; // from the first command on
   if (options.storage_stats) disk.emplace(log);
@@ -199,7 +235,7 @@ void serve(const ServeOptions& options) {
 
 } // namespace
 
-void add_serve_commands(CLI::App& app) {
+void add_serve_commands(CLI::App& app, const Models& models) {
   auto options = std::make_shared<ServeOptions>();
   auto* serve_command = app.add_subcommand(
       "serve", "Run the world behind a TCP listener (the wire protocol of schemas/protocol.fbs)");
@@ -207,7 +243,10 @@ void add_serve_commands(CLI::App& app) {
       ->capture_default_str();
   serve_command->add_option("--listen", options->listen, "HOST:PORT of the game protocol")
       ->capture_default_str();
-  serve_command->add_option("--http", options->http, "HOST:PORT of /metrics and /healthz")
+  serve_command
+      ->add_option("--http", options->http,
+                   "HOST:PORT of /metrics, /healthz and the viewer (beyond loopback the viewer "
+                   "needs the token its URL carries)")
       ->capture_default_str();
   serve_command
       ->add_option("--secret-file", options->secret_file,
@@ -259,7 +298,7 @@ void add_serve_commands(CLI::App& app) {
                           "Count the bytes the log writes and time each command's stages (a "
                           "little CPU on every write and command) and print both when stopped, "
                           "the last line a JSON object");
-  serve_command->callback([options] { serve(*options); });
+  serve_command->callback([options, &models] { serve(models, *options); });
 
   auto token_options = std::make_shared<std::pair<std::uint64_t, std::string>>();
   auto* token_command =

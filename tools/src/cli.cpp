@@ -124,6 +124,7 @@ Cli::Cli(std::string name, std::string description)
   add_replay_export_commands(*replay, models_);
   add_audit_commands(app_, models_);
   add_analyze_command(app_, models_);
+  add_view_command(app_, models_);
   add_repair_command(app_);
 }
 

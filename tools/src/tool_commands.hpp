@@ -28,6 +28,8 @@ void add_replay_export_commands(CLI::App& replay, const Models& models);
 void add_audit_commands(CLI::App& app, const Models& models);
 /// Registers `analyze`, the behaviour projection over a stored log.
 void add_analyze_command(CLI::App& app, const Models& models);
+/// Registers `view`, the viewer over a stored log.
+void add_view_command(CLI::App& app, const Models& models);
 
 /// The --invariant help of `replay bisect`: every model's invariants, one a line.
 [[nodiscard]] std::string invariants_help(const Models& models);

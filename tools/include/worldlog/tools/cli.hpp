@@ -8,8 +8,9 @@
 //   }
 //
 // The commands, as docs/cli.md describes them: `events`, `verify`, `repair`, `replay
-// state|step|verify|diff|bisect|export|import`, `audit player|verify|anchor` and `analyze`
-// (docs/behaviour.md: a model's signals come from ModelPlugins<M>::behaviour). Every zone
+// state|step|verify|diff|bisect|export|import`, `audit player|verify|anchor`, `analyze`
+// (docs/behaviour.md: a model's signals come from ModelPlugins<M>::behaviour) and `view` (the
+// viewer over a stored log, docs/viewer.md). Every zone
 // stream names its model in its genesis event (zone::Genesis), and a command that decodes
 // events or states runs each stream with the registered model of that name; a stream of a model
 // the binary does not know is refused, naming the model and the ones it knows, with exit status
