@@ -144,11 +144,13 @@ class World:
         process.url = banner.group(2)
         return process
 
-    def bots(self, served, players, seconds):
-        """`worldlog bots` playing `served` (a Process of serve()), in the background."""
+    def bots(self, served, players, seconds, spread=False):
+        """`worldlog bots` playing `served` (a Process of serve()), in the background; with
+        `spread`, each walks to a tile of its own instead of staying by the spawn point."""
         return Process(self.binary, ["bots", "--connect", f"127.0.0.1:{served.game_port}",
                                      "--secret-file", self.secret, "--players", str(players),
-                                     "--seconds", str(seconds)], self.path, "bots")
+                                     "--seconds", str(seconds), *(["--spread"] if spread else [])],
+                       self.path, "bots")
 
     def __enter__(self):
         return self

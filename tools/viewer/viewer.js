@@ -111,6 +111,11 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** JSON a field a line, arrays of numbers (positions) on one. */
+function pretty(json) {
+  return JSON.stringify(json, null, 1).replace(/\[\s+([-\d.,\se]*?)\s+\]/g, (_, inner) => `[${inner.replace(/\s+/g, " ")}]`);
+}
+
 /** A link that moves the timeline to `seq` of `zone` (see the click handler in start()). */
 function gotoLink(zone, seq, text) {
   return element("a", { href: "#timeline-section", class: "goto", "data-zone": zone, "data-seq": seq }, text);
@@ -312,9 +317,16 @@ function drawTerrain(g, scale, colour) {
     g.globalAlpha = 0.35;
     g.fillRect(west ? 0 : g.canvas.width - band, 0, band, g.canvas.height);
     g.globalAlpha = 1;
-    g.textAlign = west ? "left" : "right";
-    g.fillText(west ? `◀ zone ${exit.to}` : `zone ${exit.to} ▶`,
-      west ? band + 2 : g.canvas.width - band - 2, g.canvas.height / 2);
+    // The label on a white box: readable over rocks.
+    const label = west ? `◀ zone ${exit.to}` : `zone ${exit.to} ▶`;
+    const width = g.measureText(label).width + band;
+    const x = west ? band : g.canvas.width - band - width;
+    const y = g.canvas.height / 2;
+    g.fillStyle = "white";
+    g.fillRect(x, y - band * 2, width, band * 3);
+    g.fillStyle = colour("accent");
+    g.textAlign = "left";
+    g.fillText(label, x + band / 2, y);
   }
   for (const [name, point] of [["spawn", map.spawn], ["waypoint", map.waypoint]]) {
     if (!point) continue;
@@ -364,7 +376,7 @@ async function selectEntity(event) {
   const panel = $("#entity");
   panel.replaceChildren(
     element("h3", {}, `${entity.kind} ${entity.id}`),
-    element("pre", { id: "entity-json" }, JSON.stringify(entity.json, null, 1)));
+    element("pre", { id: "entity-json" }, pretty(entity.json)));
   drawMap();
   // Items are not actors: they have no actions of their own.
   if (entity.kind === "item") return;
@@ -383,7 +395,7 @@ function refreshSelected(shown) {
   if (!view.selected) return;
   const entity = shown.find((e) => e.kind === view.selected.kind && e.id === view.selected.id);
   const json = $("#entity-json");
-  if (json) json.textContent = entity ? JSON.stringify(entity.json, null, 1) : "(no longer in this zone)";
+  if (json) json.textContent = entity ? pretty(entity.json) : "(no longer in this zone)";
 }
 
 // ---- behaviour -----------------------------------------------------------------------------
@@ -531,7 +543,7 @@ async function loadState(seq) {
 /** The state's JSON, only while its <details> is open: it can be large. */
 function showStateJson() {
   if ($("#state-json").parentElement.open) {
-    $("#state-json").textContent = JSON.stringify(view.timelineState ?? null, null, 1);
+    $("#state-json").textContent = pretty(view.timelineState ?? null);
   }
 }
 
