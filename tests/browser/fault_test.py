@@ -1,8 +1,8 @@
 """An injected fault that no server log reports appears as an anomaly on the page: `worldlog
 serve` with 1 s behaviour windows, whose zone 2 silently acknowledges 3 moves in 4 without
-logging them from 20 s after it starts, and 20 bots playing (10 a zone). The page's list of
-anomalies gets one on zone 2's `move` within DETECT_S of the fault's start, and it began no
-earlier than the fault did.
+logging them from 20 s after it starts, and 20 bots playing (10 a zone, spread over it). The
+page's list of anomalies gets one on zone 2's `move` within DETECT_S of the fault's start, a
+drop, which began no earlier than the fault did.
 
 The bound: the projection learns 12 windows before it scores any, and an anomaly is 3 out-of-line
 windows in a row recorded once the last of them closes, 2 s (the lateness) past its end
@@ -24,7 +24,7 @@ def test(binary):
         started_us = time.time_ns() // 1000
         fault = f"drop-moves:{ZONE}:75:{FAULT_AFTER_S}"
         with world.serve(zones=2, extra=["--behaviour-window-ms", "1000", "--fault", fault]) as served, \
-                world.bots(served, PLAYERS, seconds=FAULT_AFTER_S + DETECT_S + 30) as bots, \
+                world.bots(served, PLAYERS, seconds=FAULT_AFTER_S + DETECT_S + 30, spread=True) as bots, \
                 Browser() as browser:
             browser.driver.get(served.url)
             wait_for("players on the live map",
