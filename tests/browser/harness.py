@@ -126,11 +126,13 @@ class World:
         self.run("demo", "--data", self.data, "--seconds", str(seconds), "--players", str(players),
                  "--zones", str(zones))
 
-    def view(self):
-        """`worldlog view` on the log, on a port of its own; a Process with `url`, the viewer's."""
-        process = Process(self.binary, ["view", "--data", self.data, "--http", "127.0.0.1:0"],
+    def view(self, host="127.0.0.1"):
+        """`worldlog view` on the log, on a port of its own on `host`; a Process with `url`, the
+        viewer's (on 127.0.0.1 whatever the host: "0.0.0.0" binds every address)."""
+        process = Process(self.binary, ["view", "--data", self.data, "--http", f"{host}:0"],
                           self.path, "view")
-        process.url = process.wait_output("its URL", VIEWER_URL).group(1)
+        url = process.wait_output("its URL", VIEWER_URL).group(1)
+        process.url = url.replace("//0.0.0.0:", "//127.0.0.1:")
         return process
 
     def serve(self, zones=2, extra=()):

@@ -1,6 +1,7 @@
 """The page loads and is used without an error or a warning in the browser's log: on a stored
-log (`worldlog view` over a demo's log) through every part of the timeline, and on a live world
-(`worldlog serve` with bots playing), live map and behaviour included."""
+log (`worldlog view` over a demo's log, bound beyond loopback so that every request needs the
+token of the page's URL) through every part of the timeline, and on a live world (`worldlog
+serve` with bots playing), live map and behaviour included."""
 
 from harness import Browser, World, click_entity, get_json, main, wait_for
 
@@ -15,7 +16,9 @@ def go_to_seq(browser, seq):
 def use_stored_log(binary):
     with World(binary) as world:
         world.demo(seconds=3, players=30, zones=2)
-        with world.view() as viewer, Browser() as browser:
+        # Bound beyond loopback, the viewer wants a token: the page carries its own along.
+        with world.view(host="0.0.0.0") as viewer, Browser() as browser:
+            assert "?token=" in viewer.url, viewer.url
             browser.driver.get(viewer.url)
             wait_for("the world's 2 zones", lambda: len(browser.find_all("#zones tbody tr")) == 2)
             head = get_json(viewer.url, "/api/zones/1/state")
