@@ -180,7 +180,9 @@ async function chooseZone(zone, seq = null) {
     const info = zoneInfo(zone);
     if (info) showHead(info.head);
     openSocket(zone);
-    view.map = await api(`/api/zones/${zone}/map`);
+    const map = await api(`/api/zones/${zone}/map`);
+    if (view.zone !== zone) return; // another zone was chosen meanwhile
+    view.map = map;
     await loadMapState();
   }
   await loadState(seq);
@@ -190,9 +192,7 @@ async function chooseZone(zone, seq = null) {
 
 /** The chosen zone's head state, for the map until (or without) live frames. */
 async function loadMapState() {
-  const zone = view.zone;
-  const answer = await api(`/api/zones/${zone}/state`);
-  showMapFrame(answer);
+  showMapFrame(await api(`/api/zones/${view.zone}/state`));
 }
 
 /** Live frames of the chosen zone, when the world is live; a stored log sends none. */
