@@ -40,6 +40,7 @@
 #include <worldlog/zone/records.hpp>
 
 #include "commands.hpp"
+#include "fault.hpp"
 #include "latency.hpp"
 
 namespace worldlog::tools {
@@ -57,6 +58,7 @@ struct DemoOptions {
   std::uint64_t players = 200;
   std::uint64_t seed = 1;
   std::optional<std::uint32_t> mobs; ///< mob spawn points per zone; none = the rules' default
+  std::string fault;                 ///< --fault (fault.hpp), or empty
   /// The zones' model config that --mobs asks for (ZoneInfo::model_config).
   [[nodiscard]] std::string model_config() const {
     return mobs ? game::model_config(*mobs) : std::string();
@@ -152,19 +154,22 @@ struct Census {
 
 class Demo {
 public:
-  Demo(const DemoOptions& options, log::EventLog& log) : options_(options), log_(log) {}
+  Demo(const DemoOptions& options, log::EventLog& log,
+       std::function<bool(ZoneId, const game::Command&)> drop)
+      : options_(options), log_(log), drop_(std::move(drop)) {}
   Demo(const Demo&) = delete;
   Demo& operator=(const Demo&) = delete;
 
   /// Starts the world, plays until the time is up or Ctrl-C, logs everyone out and shuts the
   /// world down. Returns how long play lasted.
   SteadyClock::duration run() {
+    game::WorldOptions world_options{.zones = options_.zones,
+                                     .seed = options_.seed,
+                                     .tick_us = tick_us,
+                                     .model_config = options_.model_config()};
+    world_options.drop = drop_;
     world_ =
-        std::make_unique<game::World>(pool_.get_executor(), log_, clock_,
-                                      game::WorldOptions{.zones = options_.zones,
-                                                         .seed = options_.seed,
-                                                         .tick_us = tick_us,
-                                                         .model_config = options_.model_config()});
+        std::make_unique<game::World>(pool_.get_executor(), log_, clock_, std::move(world_options));
     if (Status started = world_->start(); !started.ok())
       fail(fmt::format("the world did not start: {}", started.error()));
     ghosts_ = world_->logged_out_on_start();
@@ -360,6 +365,7 @@ private:
 
   const DemoOptions options_;
   log::EventLog& log_;
+  const std::function<bool(ZoneId, const game::Command&)> drop_; ///< --fault; empty: none
   runtime::SystemClock clock_;
   /// Ids of this run's commands start here: milliseconds since the epoch, so a later run
   /// starts above every id an earlier one used.
@@ -547,6 +553,8 @@ void print_summary(const DemoOptions& options, const log::EventLog& log, log::Po
 }
 
 void run_demo(const DemoOptions& options) {
+  std::function<bool(ZoneId, const game::Command&)> drop;
+  if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
   auto opened = log::EventLog::open(
       options.data, {.create_if_missing = true, .on_storage_message = log::print_storage_message});
   if (!opened) fail(fmt::format("cannot open the log at {}: {}", options.data, opened.error()));
@@ -563,7 +571,7 @@ void run_demo(const DemoOptions& options) {
   std::map<std::string, std::uint64_t> lost;
   {
     const InterruptScope interrupts;
-    Demo demo(options, *log);
+    Demo demo(options, *log, std::move(drop));
     const SteadyClock::duration played = demo.run();
     print_summary(options, *log, before, demo, played, read_back(*log, before));
     sent = demo.tally().sent.load();
@@ -611,6 +619,7 @@ void add_demo_command(CLI::App& app) {
                    "Mob spawn points per zone, two wolves to a boar (default: 8 wolves and 4 "
                    "boars, the game's rules)")
       ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{32}));
+  command->add_option("--fault", options->fault, std::string(fault_help));
   command->callback([options] { run_demo(*options); });
 }
 

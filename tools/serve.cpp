@@ -2,16 +2,19 @@
 // (schemas/protocol.fbs), with the viewer (docs/viewer.md) on its HTTP port, and `worldlog
 // token`, which prints a player's token.
 //
-// Threads: the zones run on a pool of two, the network on one io_context thread, the ticks on
-// their own, the behaviour projection and the viewer's live map one each (reading the log). SIGINT
+// Threads: the zones run on a pool of two, the game's network on one io_context thread, the
+// HTTP endpoints and the viewer on another, the ticks on their own, the behaviour projection
+// and the viewer's live map one each (reading the log). SIGINT
 // or SIGTERM: stop accepting, answer what is in flight, close every connection, then the world's
 // clean shutdown (every zone snapshots) and the log closes. A restart continues where it stopped.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -35,6 +38,7 @@
 
 #include "commands.hpp"
 #include "disk_writes.hpp"
+#include "fault.hpp"
 #include "serve_banner.hpp"
 
 namespace worldlog::tools {
@@ -62,6 +66,8 @@ struct ServeOptions {
   std::uint64_t full_rate_movers = zone::ZoneOptions{}.full_rate_movers;
   std::uint64_t far_move_ticks = zone::ZoneOptions{}.far_move_ticks;
   bool storage_stats = false; ///< count what the log writes, and print it when stopped
+  std::uint64_t behaviour_window_ms = 10'000;
+  std::string fault; ///< "drop-moves:ZONE:PERCENT:AFTER_SECONDS", or empty
 };
 
 /// "HOST:PORT" with an IP address as HOST, to listen on. Fails naming the option otherwise.
@@ -93,10 +99,12 @@ std::map<zone::ZoneId, ZoneFigures> zone_figures(game::World& world, zone::ZoneI
   return figures;
 }
 
-void serve(const Models& models, const ServeOptions& options) {
+void serve(const ServeOptions& options, const Models& models) {
   const net::Secret secret = secret_or_exit(options.secret_file);
   const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
   const tcp::endpoint http = parse_endpoint(options.http, "--http");
+  std::function<bool(zone::ZoneId, const game::Command&)> drop;
+  if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
   // The viewer is read-only, but beyond loopback it shows the world only to the secret's holders.
   const std::string viewer_token =
       http.address().is_loopback() ? std::string() : net::viewer_token(secret);
@@ -105,6 +113,9 @@ void serve(const Models& models, const ServeOptions& options) {
   // before the log is opened, so a refused serve creates no world and changes no log.
   net::Metrics metrics; // before the log, which reports every commit to it
   asio::io_context io;  // before everything that posts to it, so that it outlives them
+  // /metrics, /healthz and the viewer on a thread of their own: a viewer's request (a fold, a
+  // bisect) never holds up the game's sessions on `io`.
+  asio::io_context http_io;
   auto listening = net::bind_listener(io, listen);
   if (!listening.ok()) fail(std::string(listening.error().message()));
   // /healthz and the viewer ask the world and the log, which exist only once the log is open.
@@ -112,7 +123,7 @@ void serve(const Models& models, const ServeOptions& options) {
   game::World* running_world = nullptr;
   Viewer* running_viewer = nullptr;
   auto endpoints = net::HttpServer::start(
-      io, http,
+      http_io, http,
       {.metrics = [&metrics] { return metrics.prometheus_text(); },
        .health = [&running_world]() -> Status {
          if (running_world == nullptr) return make_error(Errc::closed, "the world is starting");
@@ -139,30 +150,34 @@ void serve(const Models& models, const ServeOptions& options) {
     fail(fmt::format("cannot open the log in {}: {}", options.data, opened.error()));
   log::EventLog& log = **opened;
 
+  // Player behaviour as a health signal, read from the log on a thread of its own.
+  BehaviourFollower behaviour(
+      log, models,
+      {.options = {.window_us = static_cast<std::int64_t>(options.behaviour_window_ms) * 1000}});
+  metrics.add_collector([&behaviour](net::Sink& sink) { behaviour.collect(sink); });
+
   runtime::SystemClock clock;
   asio::thread_pool pool(2);
   // With --storage-stats: where the commands' time went, from arrival on.
   const auto stages = options.storage_stats ? std::make_shared<zone::StageTimes>() : nullptr;
   worldlog::LatencyHistogram served; // arrival -> result, as the server saw it
-  game::World world(
-      pool.get_executor(), log, clock,
-      game::WorldOptions{
-          .zones = options.zones,
-          .seed = options.seed,
-          .tick_us = tick_us,
-          .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
-                   .full_rate_movers = options.full_rate_movers,
-                   .far_move_ticks = options.far_move_ticks,
-                   .stage_times = stages}});
+  game::WorldOptions world_options{
+      .zones = options.zones,
+      .seed = options.seed,
+      .tick_us = tick_us,
+      .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
+               .full_rate_movers = options.full_rate_movers,
+               .far_move_ticks = options.far_move_ticks,
+               .stage_times = stages}};
+  world_options.drop = std::move(drop);
+  game::World world(pool.get_executor(), log, clock, std::move(world_options));
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
   running_world = &world;
   runtime::Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
-  // The viewer's read side: it reads the log, never the zones, so the command path does no
-  // work for it.
-  BehaviourFollower behaviour(log, models);
-  metrics.add_collector([&behaviour](net::Sink& sink) { behaviour.collect(sink); });
+  // The viewer reads the log (and the behaviour projection), never the zones, so the command
+  // path does no work for it.
   Viewer viewer(log, models, behaviour,
                 {.live = [&world, zones = options.zones] { return zone_figures(world, zones); }});
   running_viewer = &viewer;
@@ -201,7 +216,11 @@ void serve(const Models& models, const ServeOptions& options) {
     (*endpoints)->stop();
     server.stop(10s, [&io] { io.stop(); });
   });
+  // Started once the world and the viewer are up, which it reads; joined before anything
+  // below can fail. The signal stopped the endpoints, so it runs out of work.
+  std::thread http_thread([&http_io] { http_io.run(); });
   io.run();
+  http_thread.join();
 
   ticker.stop();
   if (Status stopped = world.shutdown(30s); !stopped.ok()) {
@@ -298,7 +317,13 @@ void add_serve_commands(CLI::App& app, const Models& models) {
                           "Count the bytes the log writes and time each command's stages (a "
                           "little CPU on every write and command) and print both when stopped, "
                           "the last line a JSON object");
-  serve_command->callback([options, &models] { serve(models, *options); });
+  serve_command
+      ->add_option("--behaviour-window-ms", options->behaviour_window_ms,
+                   "Width of the behaviour analytics' windows (docs/behaviour.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3'600'000));
+  serve_command->add_option("--fault", options->fault, std::string(fault_help));
+  serve_command->callback([options, &models] { serve(*options, models); });
 
   auto token_options = std::make_shared<std::pair<std::uint64_t, std::string>>();
   auto* token_command =

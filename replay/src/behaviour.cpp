@@ -194,6 +194,10 @@ void Behaviour::score(const Scope& zone, Series& series, std::string_view name, 
   ++series.windows;
   series.total += value;
   series.last = value;
+  if (options_.history > 0) {
+    if (series.history.size() == options_.history) series.history.pop_front();
+    series.history.emplace_back(span.start_us, value);
+  }
   if (!scored) return;
   if (series.baseline.learned < options_.warmup) {
     series.score = 0;
@@ -253,7 +257,8 @@ std::vector<ScopeStats> Behaviour::stats() const {
                                .mean = series.baseline.mean,
                                .deviation = deviation_of(series),
                                .learned = series.baseline.learned,
-                               .score = series.score});
+                               .score = series.score,
+                               .history = {series.history.begin(), series.history.end()}});
     }
     all.push_back(std::move(stats));
   }

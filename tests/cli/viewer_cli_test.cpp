@@ -47,7 +47,9 @@ TEST_SUITE_BEGIN("cli");
 
 struct Answer {
   unsigned status = 0;
-  json::value body;
+  json::value body; ///< when the answer is JSON
+  std::string content_type;
+  std::string text; ///< the body as it came
 };
 
 /// GET http://127.0.0.1:port/target, on a connection of its own.
@@ -63,9 +65,9 @@ Answer get(std::uint16_t port, std::string_view target, std::string_view authori
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   http::read(stream, buffer, response);
-  Answer answer{response.result_int(), nullptr};
-  if (response[http::field::content_type] == "application/json")
-    answer.body = json::parse(response.body());
+  Answer answer{response.result_int(), nullptr, std::string(response[http::field::content_type]),
+                response.body()};
+  if (answer.content_type == "application/json") answer.body = json::parse(answer.text);
   return answer;
 }
 
@@ -116,20 +118,20 @@ std::optional<std::uint16_t> url_port(const std::string& out, std::string_view p
   return static_cast<std::uint16_t>(std::stoul(out.substr(begin, end - begin)));
 }
 
-/// `worldlog view ARGS...` started in `scratch`, once it printed its URL.
+/// `worldlog view ARGS...` started in `scratch`, once it printed its URL (its line whole).
 struct Viewing {
   pid_t pid = 0;
-  std::optional<std::uint16_t> port;
+  std::optional<std::uint16_t> port; ///< of a URL on 127.0.0.1
   std::string out;
 };
 Viewing start_view(const std::vector<std::string>& args, const TempDir& scratch) {
   Viewing viewing{start(args, scratch.path()), std::nullopt, {}};
-  for (const auto deadline = Clock::now() + patience; !viewing.port && Clock::now() < deadline;) {
+  for (const auto deadline = Clock::now() + patience;
+       viewing.out.find('\n') == std::string::npos && Clock::now() < deadline;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     viewing.out = read_file(scratch.path() / "stdout");
-    if (viewing.out.find('\n') != std::string::npos)
-      viewing.port = url_port(viewing.out, "worldlog: viewer at http://127.0.0.1:");
   }
+  viewing.port = url_port(viewing.out, "worldlog: viewer at http://127.0.0.1:");
   return viewing;
 }
 
@@ -285,6 +287,55 @@ TEST_CASE("view with a token answers 401 without it and 200 with it") {
   CHECK(get(port, "/api/world?token=let-me-in").status == 200);
   CHECK(get(port, "/api/world", "Bearer let-me-in").status == 200);
   CHECK(get(port, "/healthz").status == 200);
+  CHECK(stop(view.pid, scratch).status == 0);
+}
+
+TEST_CASE("view bound beyond loopback makes a random token and prints it in its URL") {
+  const TempDir scratch("worldlog-cli-view-");
+  const Viewing view =
+      start_view({"view", "--data", demo_log().string(), "--http", "0.0.0.0:0"}, scratch);
+  const auto port = url_port(view.out, "worldlog: viewer at http://0.0.0.0:");
+  REQUIRE_MESSAGE(port, (view.out + read_file(scratch.path() / "stderr")));
+  const auto mark = view.out.find("?token=");
+  REQUIRE(mark != std::string::npos);
+  const std::string token = view.out.substr(mark + 7, view.out.find('\n', mark) - mark - 7);
+  CHECK(token.size() == 32);
+  CHECK(get(*port, "/api/world").status == 401);
+  CHECK(get(*port, "/api/world?token=" + token).status == 200);
+  CHECK(stop(view.pid, scratch).status == 0);
+}
+
+TEST_CASE("view --viewer-dir serves the page's files from it with their content types") {
+  const TempDir dir;
+  const fs::path page = dir / "page";
+  fs::create_directories(page / "lib");
+  std::ofstream(page / "index.html") << "<!doctype html><title>world</title>\n";
+  std::ofstream(page / "viewer.js") << "console.log('map');\n";
+  std::ofstream(page / "lib" / "chart.css") << "body {}\n";
+  std::ofstream(dir / "secret.txt") << "not for the web\n";
+  const TempDir scratch("worldlog-cli-view-");
+  const Viewing view = start_view({"view", "--data", demo_log().string(), "--http", "127.0.0.1:0",
+                                   "--viewer-dir", page.string()},
+                                  scratch);
+  REQUIRE_MESSAGE(view.port, read_file(scratch.path() / "stderr"));
+  const std::uint16_t port = *view.port;
+
+  const Answer index = get(port, "/");
+  CHECK(index.status == 200);
+  CHECK(index.content_type == "text/html; charset=utf-8");
+  CHECK(index.text == "<!doctype html><title>world</title>\n");
+  const Answer script = get(port, "/viewer/viewer.js");
+  CHECK(script.status == 200);
+  CHECK(script.content_type == "text/javascript; charset=utf-8");
+  CHECK(script.text == "console.log('map');\n");
+  const Answer style = get(port, "/viewer/lib/chart.css");
+  CHECK(style.status == 200);
+  CHECK(style.content_type == "text/css; charset=utf-8");
+
+  CHECK(get(port, "/viewer/missing.js").status == 404);
+  CHECK(get(port, "/viewer/../secret.txt").status == 404);
+  CHECK(get(port, "/viewer/%2e%2e/secret.txt").status == 404);
+  CHECK(get(port, "/viewer/lib/../../secret.txt").status == 404);
   CHECK(stop(view.pid, scratch).status == 0);
 }
 

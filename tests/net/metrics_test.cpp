@@ -2,6 +2,7 @@
 // counts that stay exact when many threads update them while others scrape.
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,9 @@ TEST_CASE("the text format lists names in order, series by labels, buckets cumul
     sink.gauge("worldlog_zone_mailbox_depth", "Messages queued per zone.", {{"zone", "2"}}, 7);
     sink.gauge("worldlog_zone_mailbox_depth", "Messages queued per zone.", {{"zone", "10"}}, 0);
     sink.counter("worldlog_zone_restarts_total", "Zone restarts.", {}, scrapes);
+    sink.real_gauge("worldlog_score", "A score.", {{"zone", "1"}}, -4.25);
+    sink.real_gauge("worldlog_score", "A score.", {{"zone", "2"}},
+                    std::numeric_limits<double>::quiet_NaN());
   });
 
   const std::string expected = R"(# HELP worldlog_append_batch_size Events per batch.
@@ -75,6 +79,9 @@ worldlog_commands_total{result="rejected"} 2
 # HELP worldlog_connections Open connections.
 # TYPE worldlog_connections gauge
 worldlog_connections 3
+# HELP worldlog_score A score.
+# TYPE worldlog_score gauge
+worldlog_score{zone="1"} -4.25
 # HELP worldlog_zone_mailbox_depth Messages queued per zone.
 # TYPE worldlog_zone_mailbox_depth gauge
 worldlog_zone_mailbox_depth{zone="10"} 0

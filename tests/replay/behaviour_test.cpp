@@ -280,6 +280,24 @@ TEST_CASE("a world that logged nothing for an hour: idle windows, no anomaly") {
   CHECK(feeder.behaviour.closed_windows() == 419);
 }
 
+TEST_CASE("with a history, each signal keeps its last windows, oldest first") {
+  Feeder feeder(replay::BehaviourOptions{.history = 3});
+  for (std::int64_t index = 0; index < 6; ++index)
+    feeder.window_of(index, {{1, static_cast<std::uint64_t>(10 + index)}});
+  // Windows 0..4 are closed (window 5 is open until the log's time passes its end).
+  const auto stats = feeder.behaviour.stats();
+  REQUIRE(stats.size() == 2);
+  for (const auto& scope : stats) {
+    const auto move = std::find_if(scope.signals.begin(), scope.signals.end(),
+                                   [](const auto& signal) { return signal.name == "move"; });
+    REQUIRE(move != scope.signals.end());
+    const std::vector<std::pair<std::int64_t, double>> expected{
+        {t0 + 2 * window, 12.0}, {t0 + 3 * window, 13.0}, {t0 + 4 * window, 14.0}};
+    CHECK(move->history == expected);
+  }
+  CHECK(Feeder{}.behaviour.stats().empty());
+}
+
 TEST_SUITE_END();
 
 } // namespace

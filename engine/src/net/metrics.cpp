@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -194,6 +195,11 @@ void Sink::counter(std::string_view name, std::string_view help, Labels labels,
 }
 
 void Sink::gauge(std::string_view name, std::string_view help, Labels labels, std::int64_t value) {
+  samples_.push_back({std::string(name), std::string(help), std::move(labels), value});
+}
+
+void Sink::real_gauge(std::string_view name, std::string_view help, Labels labels, double value) {
+  if (!std::isfinite(value)) return;
   samples_.push_back({std::string(name), std::string(help), std::move(labels), value});
 }
 

@@ -17,7 +17,10 @@
 // as soon as they are accepted. Requests on one connection are answered in turn (keep-alive).
 // The handler's requests may need a token and are limited in rate per connection; a WebSocket
 // has one frame in flight at most (a newer frame replaces one not yet sent, so nothing queues),
-// and a reader that has not taken a frame in time is dropped.
+// and a reader that has not taken a frame in time is dropped. Every connection is served on one
+// strand, handlers included: a handler that takes long delays the port's other requests and
+// holds a thread of the io_context, so a caller whose io_context serves more (serve's game
+// port) runs this server on an io_context of its own.
 #pragma once
 
 #include <chrono>

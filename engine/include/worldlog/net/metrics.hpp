@@ -124,6 +124,9 @@ class Sink {
 public:
   void counter(std::string_view name, std::string_view help, Labels labels, std::uint64_t value);
   void gauge(std::string_view name, std::string_view help, Labels labels, std::int64_t value);
+  /// A gauge of a real value (a ratio, a score). A value that is not finite is left out: the
+  /// exposition would parse, but no alert should fire on a division by zero.
+  void real_gauge(std::string_view name, std::string_view help, Labels labels, double value);
 
 private:
   friend class Metrics;
@@ -131,7 +134,7 @@ private:
     std::string name;
     std::string help;
     Labels labels;
-    std::variant<std::uint64_t, std::int64_t> value; // a counter's or a gauge's
+    std::variant<std::uint64_t, std::int64_t, double> value; // a counter's or a gauge's
   };
   std::vector<Sample> samples_;
 };

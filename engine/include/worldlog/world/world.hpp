@@ -69,6 +69,11 @@ template <PlayerModel M> struct WorldOptions {
   /// the actors: a deterministic simulation that runs the executor (and the log's commits) on
   /// the waiting thread itself makes progress here. Empty: other threads run the executor.
   std::function<void()> pump{};
+  /// A fault to inject, for tests and demonstrations of the behaviour analytics
+  /// (docs/behaviour.md): a command sent to a zone for which it returns true is answered as
+  /// accepted, with no events, and never reaches the zone, a silent loss that no log reports.
+  /// Called on the submitting thread. Empty: none.
+  std::function<bool(ZoneId zone, const typename M::Command& command)> drop{};
 };
 
 template <PlayerModel M> class World {
@@ -296,6 +301,10 @@ template <PlayerModel M> Status World<M>::shutdown(std::chrono::milliseconds tim
 template <PlayerModel M>
 Status World<M>::submit(ZoneId zone, log::Actor actor, std::uint64_t command_id, Command command,
                         zone::Reply reply) {
+  if (options_.drop && options_.drop(zone, command)) {
+    if (reply) reply(zone::Outcome{.accepted = true, .zone = zone});
+    return {};
+  }
   const bool from_player = actor.kind == log::ActorKind::player && command_id != 0;
   const std::pair<EntityId, std::uint64_t> key{actor.id, command_id};
   if (from_player) {

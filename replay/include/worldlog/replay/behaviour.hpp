@@ -19,7 +19,9 @@
 // Threads: none. One object is fed and read from one thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -142,6 +144,8 @@ struct BehaviourOptions {
   /// Signals that also give "<signal>_per_player": the count over the zone's online count at the
   /// window's end (the world's: the sum of its zones'); not scored while no one is online.
   std::vector<std::string> per_player{"move"};
+  /// Closed windows of each signal kept, newest last, for charts (SignalStats::history).
+  std::size_t history = 0;
 };
 
 /// Whether an anomaly is a signal below its baseline or above it.
@@ -186,6 +190,8 @@ struct SignalStats {
   double deviation = 0;      ///< the deviation scores divide by (floors included)
   std::uint64_t learned = 0; ///< windows the baseline learned from
   double score = 0;          ///< of the last window; 0 during the warm-up
+  /// The last BehaviourOptions::history closed windows it was measured in: (start, value).
+  std::vector<std::pair<std::int64_t, double>> history{};
 };
 
 /// A zone's or the world's signals.
@@ -237,6 +243,7 @@ private:
     Direction run_direction = Direction::drop;
     Anomaly run_start{};
     std::optional<std::size_t> open_anomaly{};
+    std::deque<std::pair<std::int64_t, double>> history{}; ///< (window start, value)
   };
   struct Window {
     std::map<std::string, std::uint64_t, std::less<>> counts;

@@ -51,9 +51,10 @@ public:
 
   /// What GET /api/behaviour answers (docs/viewer.md).
   [[nodiscard]] boost::json::object json() const;
-  /// The gauges: worldlog_behaviour_value, _baseline and _score (labels zone, signal; zone
-  /// "world" for the whole world), worldlog_behaviour_anomalies_active and _total (by zone and
-  /// signal), and worldlog_behaviour_position (the last position fed).
+  /// The metrics: the gauges worldlog_behaviour_value, _baseline and _score (labels zone and
+  /// signal; zone "world" for the whole world), worldlog_behaviour_anomalies_active and the
+  /// counter _anomalies_total (by zone and signal), worldlog_behaviour_position (the last
+  /// position fed) and the counter worldlog_behaviour_fell_behind_total.
   void collect(net::Sink& sink) const;
 
   /// The position of the last event fed (0: none yet).
