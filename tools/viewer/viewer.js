@@ -404,7 +404,8 @@ async function pollBehaviour() {
   view.behaviour = await api("/api/behaviour");
   const b = view.behaviour;
   $("#behaviour-summary").textContent =
-    `windows of ${number(b.window_us / 1e6)} s · ${b.closed_windows} closed · ${b.anomalies.length} anomalies`;
+    `windows of ${number(b.window_us / 1e6)} s · ${b.closed_windows} closed · ${b.anomalies.length} anomalies`
+    + (b.failure ? ` · the projection stopped: ${b.failure}` : "");
   showCharts();
   showAnomalies(b.anomalies);
 }
