@@ -23,7 +23,9 @@ def main():
         sys.exit(f"usage: {sys.argv[0]} PATH_OF_WORLDLOG OUTPUT_DIR")
     binary, out = os.path.abspath(sys.argv[1]), sys.argv[2]
     with World(binary) as world:
-        with world.serve(zones=2) as served, world.bots(served, players=40, seconds=120, spread=True), \
+        # 1 s behaviour windows: charts to show after a few seconds.
+        with world.serve(zones=2, extra=["--behaviour-window-ms", "1000"]) as served, \
+                world.bots(served, players=40, seconds=120, spread=True), \
                 Browser(width=1300, height=1000) as browser:
             browser.driver.get(served.url)
             # A while of play: the players walked away from the spawn point.
