@@ -22,6 +22,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libfmt-dev libcli11-dev libspdlog-dev libssl-dev
   doctest-dev libjemalloc-dev clang-format-14
   e2fsprogs # mkfs.ext4: the full-disk test mounts a small ext4 on a loop device
+  chromium chromium-driver python3-selenium # the viewer's browser tests (tests/browser)
 )
 
 usage() {
