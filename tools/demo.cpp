@@ -7,13 +7,17 @@
 // bots log out, the world shuts down cleanly (a snapshot per zone), and the summary is read back
 // from the log, whose every stream's hash chain is then verified. A second run over the same
 // --data continues the same world.
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <limits>
@@ -59,6 +63,8 @@ struct DemoOptions {
   std::uint64_t seed = 1;
   std::optional<std::uint32_t> mobs; ///< mob spawn points per zone; none = the rules' default
   std::string fault;                 ///< --fault (fault.hpp), or empty
+  /// --view: once played, serve the viewer on the log at this HOST:PORT (`worldlog view`)
+  std::optional<std::string> view;
   /// The zones' model config that --mobs asks for (ZoneInfo::model_config).
   [[nodiscard]] std::string model_config() const {
     return mobs ? game::model_config(*mobs) : std::string();
@@ -558,7 +564,7 @@ void run_demo(const DemoOptions& options) {
   auto opened = log::EventLog::open(
       options.data, {.create_if_missing = true, .on_storage_message = log::print_storage_message});
   if (!opened) fail(fmt::format("cannot open the log at {}: {}", options.data, opened.error()));
-  const std::unique_ptr<log::EventLog> log = std::move(opened).value();
+  std::unique_ptr<log::EventLog> log = std::move(opened).value();
   check_same_world(*log, options);
   const log::Position before = log->last_position();
 
@@ -593,6 +599,24 @@ void run_demo(const DemoOptions& options) {
                      lost_commands, sent, counts_line(lost, 0, 1000), verified));
   }
   fmt::print("worldlog: verified {} events\n", verified);
+  if (!options.view) {
+    fmt::print("worldlog: to see this world in a browser, run `worldlog view --data {}` and open "
+               "http://127.0.0.1:7778/ (or run the demo with --view)\n",
+               options.data);
+    return;
+  }
+  // This process becomes `worldlog view` on the log it just wrote (closed first, as at a clean
+  // exit), which prints the URL.
+  log.reset();
+  std::fflush(stdout);
+  std::vector<std::string> args{"worldlog",   "view",   "--data",
+                                options.data, "--http", *options.view};
+  std::vector<char*> argv;
+  for (std::string& arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  fail(fmt::format("cannot run `worldlog view`: {}", std::strerror(errno)));
 }
 
 } // namespace
@@ -620,6 +644,12 @@ void add_demo_command(CLI::App& app) {
                    "boars, the game's rules)")
       ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{32}));
   command->add_option("--fault", options->fault, std::string(fault_help));
+  command
+      ->add_option("--view", options->view,
+                   "Once played, serve the viewer of the world on HOST:PORT until Ctrl-C "
+                   "(`worldlog view`)")
+      ->expected(0, 1)
+      ->default_str("127.0.0.1:7778");
   command->callback([options] { run_demo(*options); });
 }
 

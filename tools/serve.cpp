@@ -70,15 +70,6 @@ struct ServeOptions {
   std::string fault; ///< "drop-moves:ZONE:PERCENT:AFTER_SECONDS", or empty
 };
 
-/// "HOST:PORT" with an IP address as HOST, to listen on. Fails naming the option otherwise.
-tcp::endpoint parse_endpoint(const std::string& text, std::string_view option) {
-  const HostPort split = split_host_port(text, option);
-  boost::system::error_code error;
-  const auto address = asio::ip::make_address(split.host, error);
-  if (error) fail(fmt::format("{} '{}': '{}' is not an IP address", option, text, split.host));
-  return {address, split.port};
-}
-
 net::Secret secret_or_exit(const std::string& file) {
   auto secret = net::read_secret(file);
   if (!secret.ok()) fail(std::string(secret.error().message()));
@@ -101,8 +92,8 @@ std::map<zone::ZoneId, ZoneFigures> zone_figures(game::World& world, zone::ZoneI
 
 void serve(const ServeOptions& options, const Models& models) {
   const net::Secret secret = secret_or_exit(options.secret_file);
-  const tcp::endpoint listen = parse_endpoint(options.listen, "--listen");
-  const tcp::endpoint http = parse_endpoint(options.http, "--http");
+  const tcp::endpoint listen = listen_endpoint(options.listen, "--listen");
+  const tcp::endpoint http = listen_endpoint(options.http, "--http");
   std::function<bool(zone::ZoneId, const game::Command&)> drop;
   if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
   // The viewer is read-only, but beyond loopback it shows the world only to the secret's holders.

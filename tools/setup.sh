@@ -3,7 +3,8 @@
 # nothing, configures nothing and rebuilds only what changed.
 #
 #   tools/setup.sh               install packages, configure and build into build/
-#   tools/setup.sh demo [ARGS]   ... then run `build/worldlog demo ARGS`
+#   tools/setup.sh demo [ARGS]   ... then run `build/worldlog demo ARGS` (--view: then serve the
+#                                viewer of the world it wrote, printing its URL)
 #   tools/setup.sh test          ... then check the C++ sources against .clang-format, run the
 #                                tests and a minute of `worldlog sim` seeds, both again under
 #                                ASan+UBSan (clang 14), then each libFuzzer target for

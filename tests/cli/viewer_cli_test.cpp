@@ -339,6 +339,35 @@ TEST_CASE("view --viewer-dir serves the page's files from it with their content 
   CHECK(stop(view.pid, scratch).status == 0);
 }
 
+TEST_CASE("demo --view serves the viewer of the world it just wrote, and says so without it") {
+  const TempDir dir;
+  const fs::path data = dir / "data";
+  const Run plain = run({"demo", "--data", data.string(), "--seconds", "1", "--players", "4"});
+  REQUIRE_RUN_OK(plain);
+  CHECK_SAYS(plain.out, fmt::format("run `worldlog view --data {}` and open http://127.0.0.1:7778/",
+                                    data.string()));
+
+  const TempDir scratch("worldlog-cli-demo-view-");
+  const pid_t demo = start({"demo", "--data", data.string(), "--seconds", "1", "--players", "4",
+                            "--view", "127.0.0.1:0"},
+                           scratch.path());
+  std::optional<std::uint16_t> port;
+  for (const auto deadline = Clock::now() + patience; !port && Clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string out = read_file(scratch.path() / "stdout");
+    if (out.find("/\n", out.find("worldlog: viewer at ")) != std::string::npos)
+      port = url_port(out, "worldlog: viewer at http://127.0.0.1:");
+  }
+  // What the viewer shows is the log the demo wrote, both runs of it.
+  const std::optional<json::value> world =
+      port ? std::optional<json::value>(get_ok(*port, "/api/world")) : std::nullopt;
+  const Run viewed = stop(demo, scratch);
+  REQUIRE_MESSAGE(port, describe(viewed));
+  REQUIRE_RUN_OK(viewed);
+  CHECK_SAYS(viewed.out, "worldlog: verified");
+  CHECK(as_number(world->at("position")) == open_log(data, {.read_only = true})->last_position());
+}
+
 TEST_CASE("serve prints its viewer URL, and the live map follows a zone bots play in") {
   const TempDir dir;
   const fs::path secret = dir / "secret";

@@ -236,7 +236,8 @@ TEST_CASE("the generic signals: commands accepted once per command, rejections b
   CHECK(totals["rejected.3"] == 1);
 }
 
-TEST_CASE("a window closes once the log is lateness past its end; a later record counts after") {
+TEST_CASE(
+    "a window closes once the log is lateness past its end, and a later record counts after") {
   Behaviour behaviour;
   log::Position position = 0;
   const auto feed = [&](zone::ZoneId zone, std::int64_t time) {

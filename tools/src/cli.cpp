@@ -1,4 +1,5 @@
 // The Cli of worldlog::tools, its registry of models, and how a stream finds its model.
+#include <charconv>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
 #include <worldlog/log/event_log.hpp>
@@ -97,6 +99,32 @@ const ModelTools& model_of(const Models& models, const log::EventLog& log, log::
 void fail(std::string_view message) {
   fmt::print(stderr, "{}: {}\n", program_name(), message);
   throw CLI::RuntimeError(1);
+}
+
+HostPort split_host_port(std::string_view text, std::string_view option) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    fail(fmt::format("{} '{}' is not HOST:PORT", option, text));
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string_view digits = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+      port > 65535) {
+    fail(fmt::format("{} '{}': the port is not a number from 0 to 65535", option, text));
+  }
+  return {std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+boost::asio::ip::tcp::endpoint listen_endpoint(std::string_view text, std::string_view option) {
+  const HostPort split = split_host_port(text, option);
+  boost::system::error_code error;
+  const auto address = boost::asio::ip::make_address(split.host, error);
+  if (error) fail(fmt::format("{} '{}': '{}' is not an IP address", option, text, split.host));
+  return {address, split.port};
 }
 
 std::unique_ptr<log::EventLog> open_existing_log(const std::filesystem::path& dir) {

@@ -1,16 +1,13 @@
 // `view`: the viewer (docs/viewer.md) over a stored log, opened read-only: the page, the JSON
 // API and the live map's frames (the state at the head), until SIGINT or SIGTERM.
-#include <charconv>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
@@ -34,29 +31,8 @@ struct ViewCommand {
   std::string token;
 };
 
-/// "HOST:PORT" (an IPv6 host in brackets) with an IP address as HOST, to listen on. Fails naming
-/// the option otherwise.
-asio::ip::tcp::endpoint parse_listen_endpoint(std::string_view text, std::string_view option) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0)
-    fail(fmt::format("{} '{}' is not HOST:PORT", option, text));
-  std::string_view host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  const std::string_view digits = text.substr(colon + 1);
-  unsigned port = 0;
-  const auto [end, parsed] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (parsed != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
-      port > 65535)
-    fail(fmt::format("{} '{}': '{}' is not a port (0 to 65535)", option, text, digits));
-  boost::system::error_code error;
-  const auto address = asio::ip::make_address(std::string(host), error);
-  if (error) fail(fmt::format("{} '{}': '{}' is not an IP address", option, text, host));
-  return {address, static_cast<std::uint16_t>(port)};
-}
-
 void run_view(const Models& models, const ViewCommand& options) {
-  const auto endpoint = parse_listen_endpoint(options.http, "--http");
+  const auto endpoint = listen_endpoint(options.http, "--http");
   // Beyond loopback the viewer needs a token: the one given, or a new random one.
   std::string token = options.token;
   if (token.empty() && !endpoint.address().is_loopback()) token = net::random_viewer_token();

@@ -23,6 +23,7 @@
 // thread before it returns; nothing here is shared between threads.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/tools/model_tools.hpp>
@@ -103,5 +105,19 @@ private:
 /// server that is writing the log (the view is the log as of opening) and on a copy, and never
 /// changes the files.
 [[nodiscard]] std::unique_ptr<log::EventLog> open_existing_log(const std::filesystem::path& dir);
+
+/// A "HOST:PORT" option (an IPv6 host in brackets) split into the host, brackets removed, and
+/// the port. Fails naming `option` when the text is not of that form or the port is not a
+/// number from 0 to 65535.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+[[nodiscard]] HostPort split_host_port(std::string_view text, std::string_view option);
+
+/// A "HOST:PORT" option with an IP address as HOST, to listen on. Fails naming `option` when
+/// it is not one.
+[[nodiscard]] boost::asio::ip::tcp::endpoint listen_endpoint(std::string_view text,
+                                                             std::string_view option);
 
 } // namespace worldlog::tools
