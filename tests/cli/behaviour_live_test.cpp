@@ -181,8 +181,10 @@ TEST_CASE("a zone that silently drops three moves in four is flagged on its move
   CHECK(flagged->second > onset);
   CHECK(flagged->second < onset + detect_within);
   // Nothing else: the other zone plays on as before (the world, which sums the two, may drop).
-  for (const auto& [series, seen] : faulted.anomalies)
+  for (const auto& anomaly : faulted.anomalies) {
+    const std::string& series = anomaly.first;
     CHECK_MESSAGE((series.starts_with("2/") || series.starts_with("world/")), series);
+  }
 }
 
 TEST_CASE("a --fault that does not parse is refused, named, before serve or demo makes a log") {
@@ -197,7 +199,9 @@ TEST_CASE("a --fault that does not parse is refused, named, before serve or demo
       {"drop-moves:1:x:0", "'x' is not a number"},
       {"drop-moves:1:50", "fewer than three numbers"},
       {"drop-moves:1:50:0:9", "more than three numbers"}};
-  for (const auto& [fault, why] : cases) {
+  for (const auto& refused : cases) {
+    const std::string& fault = refused.first;
+    const std::string& why = refused.second;
     CAPTURE(fault);
     const Run served =
         run({"serve", "--data", data.string(), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
