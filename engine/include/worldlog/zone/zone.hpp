@@ -415,7 +415,6 @@ private:
       }
     }
     last_tick_ = tick;
-    return true;
   }
 
   /// Records a model event, with `input` (the encoded command) if it is a command's first:
