@@ -51,6 +51,44 @@ const fs::path& served_market_log() {
 
 TEST_SUITE_BEGIN("cli");
 
+TEST_CASE("whatif decides a market again: the same under its rules, dearer under a patch") {
+  const fs::path rules = fs::path(WORLDLOG_MARKET_RULES_DIR);
+  const std::vector<std::string> span{"replay", "whatif", "--data", market_log().string(),
+                                      "--zone", "1",      "--from", "2"};
+  auto same_args = span;
+  same_args.insert(same_args.end(), {"--rules", (rules / "version1.json").string(), "--json"});
+  const json::value same = run_json(same_args);
+  CHECK(same.at("same").as_bool());
+  CHECK(as_number(same.at("commands")) > 0);
+  CHECK(as_number(same.at("differing_events")) == 0);
+
+  auto dear_args = span;
+  dear_args.insert(dear_args.end(), {"--rules", (rules / "dear-market.json").string(), "--json"});
+  const json::value dear = run_json(dear_args);
+  CHECK_FALSE(dear.at("same").as_bool());
+  CHECK(as_number(dear.at("rules_after").at("version")) == 2);
+  // One open listing a trader at most: a second is refused, where it was accepted.
+  bool refused_listing = false;
+  for (const auto& change : dear.at("outcome_changes").as_array()) {
+    if (change.at("command").at("type") != "List") continue;
+    CHECK(change.at("before").at("accepted").as_bool());
+    CHECK_FALSE(change.at("after").at("accepted").as_bool());
+    CHECK(as_text(change.at("after").at("reject")) == "too_many_orders");
+    refused_listing = true;
+  }
+  CHECK(refused_listing);
+  // A sale that still happens pays four times the fee.
+  for (const auto& difference : dear.at("differences").as_array()) {
+    const auto& before = difference.at("before").as_array();
+    const auto& after = difference.at("after").as_array();
+    if (before.size() != 1 || after.size() != 1 || before[0].at("type") != "Bought" ||
+        after[0].at("type") != "Bought" || before[0].at("paid") != after[0].at("paid")) {
+      continue;
+    }
+    CHECK(after[0].at("fee").as_int64() == after[0].at("paid").as_int64() * 200 / 1000);
+  }
+}
+
 TEST_CASE("analyze reads the market's log with the generic signals only: it has no hook") {
   const Run analyzed = run({"analyze", "--data", market_log().string(), "--window", "0.25",
                             "--lateness", "0", "--json"});

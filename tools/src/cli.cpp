@@ -2,6 +2,8 @@
 #include <charconv>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -99,6 +101,26 @@ const ModelTools& model_of(const Models& models, const log::EventLog& log, log::
 void fail(std::string_view message) {
   fmt::print(stderr, "{}: {}\n", program_name(), message);
   throw CLI::RuntimeError(1);
+}
+
+std::string read_text_file(const std::filesystem::path& path, std::string_view option) {
+  constexpr std::uintmax_t limit = 1 << 20;
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (error || !std::filesystem::exists(status)) {
+    fail(fmt::format("{} {}: no such file", option, path.string()));
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    fail(fmt::format("{} {}: not a regular file", option, path.string()));
+  }
+  if (std::filesystem::file_size(path, error) > limit || error) {
+    fail(fmt::format("{} {}: {}", option, path.string(),
+                     error ? error.message() : fmt::format("larger than {} bytes", limit)));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) fail(fmt::format("{} {}: cannot read it", option, path.string()));
+  return text;
 }
 
 HostPort split_host_port(std::string_view text, std::string_view option) {

@@ -483,6 +483,106 @@ void run_bisect(const Models& models, const BisectOptions& options) {
   if (found.event) fmt::print("{}\n", event_line(model, found.event->view()));
 }
 
+// ---- whatif ------------------------------------------------------------------------------------
+
+struct WhatIfCommand {
+  Common common;
+  log::Seq from = 0;
+  std::optional<log::Seq> to; ///< default: the head
+  std::string rules;
+};
+
+/// "v2 (1a2b3c4d)": a rules id of a what-if report.
+std::string rules_id_text(const json::value& rules) {
+  return fmt::format("v{} ({})", rules.at("version").as_int64(),
+                     std::string_view(rules.at("hash").as_string()).substr(0, 8));
+}
+
+/// "accepted", or "rejected (cooldown: the player attacked too recently)".
+std::string outcome_text(const json::object& outcome) {
+  if (outcome.at("accepted").as_bool()) return "accepted";
+  const json::value* name = outcome.if_contains("reject");
+  return fmt::format("rejected ({}: {})",
+                     name != nullptr ? std::string(name->as_string())
+                                     : fmt::format("code {}", outcome.at("code").as_int64()),
+                     std::string_view(outcome.at("reason").as_string()));
+}
+
+/// "hp: 80 -> 62", "added", "inventory removed": one change of an entity (replay::to_json).
+std::string change_text(const json::object& change) {
+  const std::string_view kind = change.at("change").as_string();
+  const std::string_view path = change.at("path").as_string();
+  if (kind == "changed") {
+    return fmt::format("{}: {} -> {}", path, json::serialize(change.at("before")),
+                       json::serialize(change.at("after")));
+  }
+  return path.empty() ? std::string(kind) : fmt::format("{} {}", path, kind);
+}
+
+void run_whatif(const Models& models, const WhatIfCommand& options) {
+  const Common& common = options.common;
+  const std::string rules = read_text_file(options.rules, "--rules");
+  const auto log = open_existing_log(common.data);
+  require_events(*log, common);
+  require_seq(*log, common, options.from);
+  if (options.to) require_seq(*log, common, *options.to);
+  const ModelTools& model = model_of(models, *log, common);
+  const json::object report =
+      or_fail(model.what_if(*log, common.zone, options.from, options.to.value_or(log::end_seq),
+                            rules),
+              "whatif failed");
+  if (common.json) {
+    print_json(report);
+    return;
+  }
+  const auto number = [&report](std::string_view key) { return report.at(key).to_number<std::uint64_t>(); };
+  fmt::print("zone {}: seqs {}..{} decided again under rules {} instead of {}
+", common.zone,
+             number("from"), number("to"), rules_id_text(report.at("rules_after")),
+             rules_id_text(report.at("rules_before")));
+  fmt::print("{} commands and {} ticks; events {} -> {}, {} differing in {} decisions
+",
+             number("commands"), number("ticks"), number("events_before"), number("events_after"),
+             number("differing_events"), number("differing_decisions"));
+  if (report.at("same").as_bool()) {
+    fmt::print("no difference: the same outcomes, events and final state
+");
+    return;
+  }
+  const auto& outcomes = report.at("outcome_changes").as_array();
+  fmt::print("{} command{} with another outcome
+", outcomes.size(), outcomes.size() == 1 ? "" : "s");
+  for (const auto& change : outcomes) {
+    const auto& object = change.as_object();
+    const auto& actor = object.at("actor").as_object();
+    fmt::print("  seq {} {}:{} {} {}: {} -> {}
+", object.at("seq").as_int64(),
+               std::string_view(actor.at("kind").as_string()), actor.at("id").as_int64(),
+               std::string_view(object.at("command").at("type").as_string()),
+               json::serialize(object.at("command")), outcome_text(object.at("before").as_object()),
+               outcome_text(object.at("after").as_object()));
+  }
+  fmt::print("events by kind, where the count differs:\n");
+  for (const auto& [name, count] : report.at("event_counts").as_object()) {
+    const auto before = count.at("before").to_number<std::uint64_t>();
+    const auto after = count.at("after").to_number<std::uint64_t>();
+    if (before != after) fmt::print("  {:<18} {:>8} -> {}\n", std::string_view(name), before, after);
+  }
+  const auto& entities = report.at("entities").as_array();
+  fmt::print("{} entit{} end up different
+", entities.size(), entities.size() == 1 ? "y" : "ies");
+  for (const auto& entity : entities) {
+    std::string fields;
+    for (const auto& change : entity.at("changes").as_array())
+      fields += fmt::format("{}{}", fields.empty() ? "" : "; ", change_text(change.as_object()));
+    fmt::print("  {}: {}\n", std::string_view(entity.at("path").as_string()), fields);
+  }
+  fmt::print("final state: {} change{}; hash {} -> {}\n", report.at("diff").as_array().size(),
+             report.at("diff").as_array().size() == 1 ? "" : "s",
+             std::string_view(report.at("hash_before").as_string()).substr(0, 16),
+             std::string_view(report.at("hash_after").as_string()).substr(0, 16));
+}
+
 } // namespace
 
 CLI::Option* add_replay_commands(CLI::App& replay, const Models& models) {
@@ -542,6 +642,18 @@ CLI::Option* add_replay_commands(CLI::App& replay, const Models& models) {
                         "Search up to this seq, where the invariant is known to fail (default: "
                         "the head)");
     command->callback([&models, options] { run_bisect(models, *options); });
+  }
+  {
+    auto options = std::make_shared<WhatIfCommand>();
+    auto* command = replay.add_subcommand(
+        "whatif", "Decide a span of a zone's recorded commands and ticks again under other rules, "
+                  "and show what would have been different");
+    add_common(*command, options->common);
+    command->add_option("--from", options->from, "The first event to decide again (after seq 1)")
+        ->required();
+    command->add_option("--to", options->to, "The last (default: the head)");
+    command->add_option("--rules", options->rules, "The rules file to decide under")->required();
+    command->callback([&models, options] { run_whatif(models, *options); });
   }
   return invariant;
 }

@@ -148,7 +148,7 @@ public:
     std::vector<std::pair<Act, std::uint32_t>> acts; // with their weights
     if (now >= next_gather_) acts.emplace_back(Act::gather, 30);
     if (have(Item::ore) > 0 && have(Item::wood) > 0) acts.emplace_back(Act::craft, 15);
-    if (!goods_.empty() && mine() < rules.max_listings_per_trader) acts.emplace_back(Act::list, 20);
+    if (!goods_.empty() && mine() < default_rules.max_listings_per_trader) acts.emplace_back(Act::list, 20);
     if (affordable() != 0) acts.emplace_back(Act::buy, 25);
     if (mine() != 0) acts.emplace_back(Act::cancel, 6);
     if (zone_count_ > 1 && mine() == 0 && now - listed_ > event_delay)
@@ -194,7 +194,7 @@ public:
 
 private:
   static constexpr auto gather_cooldown =
-      std::chrono::microseconds(rules.gather_cooldown_ticks * 50'000);
+      std::chrono::microseconds(default_rules.gather_cooldown_ticks * 50'000);
 
   [[nodiscard]] std::uint32_t have(Item item) const {
     const auto found = goods_.find(item);
@@ -237,7 +237,7 @@ private:
   Clock::time_point next_gather_{};
   Clock::time_point listed_{}; ///< when its newest listing was accepted
   /// A returning trader's gold is not told again: it starts from a newcomer's grant.
-  std::int64_t gold_ = rules.grant;
+  std::int64_t gold_ = default_rules.grant;
   std::map<Item, std::uint32_t> goods_;
   std::map<OrderId, Order> orders_; ///< open in zone_, as far as it knows
 };

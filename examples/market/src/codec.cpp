@@ -307,6 +307,11 @@ std::string Model::snapshot(const State& state) {
   }
   const auto items_vector = builder.CreateVector(items);
   const auto config = builder.CreateString(state.info.model_config);
+  // Version 1's rules are not written: a market under them snapshots as it did before rules
+  // were data, so its state hashes did not change.
+  const auto rules = state.rules == default_rules
+                         ? flatbuffers::Offset<flatbuffers::String>()
+                         : builder.CreateString(canonical_rules(state.rules));
   fb::SnapshotBuilder snapshot(builder);
   snapshot.add_format(snapshot_format);
   snapshot.add_zone(state.info.zone);
@@ -325,6 +330,7 @@ std::string Model::snapshot(const State& state) {
   snapshot.add_gold_in(state.ledger.gold_in);
   snapshot.add_gold_out(state.ledger.gold_out);
   snapshot.add_items(items_vector);
+  if (!rules.IsNull()) snapshot.add_rules(rules);
   builder.Finish(snapshot.Finish(), fb::SnapshotIdentifier());
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
 }
@@ -381,6 +387,13 @@ Result<State> Model::restore(std::string_view bytes) {
   if (root->epochs() != nullptr) {
     for (const auto* epoch : *root->epochs())
       state.epochs[epoch->trader()] = epoch->epoch();
+  }
+  if (root->rules() != nullptr) {
+    auto rules = parse_rules(root->rules()->string_view());
+    if (!rules.ok()) {
+      return make_error(Errc::corruption, "market snapshot's rules: {}", rules.error().message());
+    }
+    state.rules = *rules;
   }
   state.next_order = root->next_order();
   state.ledger.gold_minted = root->gold_minted();

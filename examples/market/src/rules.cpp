@@ -70,27 +70,27 @@ Decision decide_online(const State& state, const Trader& trader, const Command& 
             return reject(Reject::bad_item, "only ore and wood can be gathered, not {}",
                           static_cast<unsigned>(c.item));
           if (trader.last_gather_tick != 0 &&
-              context.tick < trader.last_gather_tick + rules.gather_cooldown_ticks)
+              context.tick < trader.last_gather_tick + state.rules.gather_cooldown_ticks)
             return reject(Reject::cooldown, "trader {} gathered at tick {}; again from tick {}",
                           trader.id, trader.last_gather_tick,
-                          trader.last_gather_tick + rules.gather_cooldown_ticks);
-          const auto count = static_cast<std::uint32_t>(context.rng.between(1, rules.gather_max));
+                          trader.last_gather_tick + state.rules.gather_cooldown_ticks);
+          const auto count = static_cast<std::uint32_t>(context.rng.between(1, state.rules.gather_max));
           return Decision::accept({Gathered{trader.id, c.item, count, context.tick}});
         } else if constexpr (std::is_same_v<C, List>) {
           if (!is_item(c.item))
             return reject(Reject::bad_item, "no item {}", static_cast<unsigned>(c.item));
-          if (c.count == 0 || c.count > rules.max_count)
-            return reject(Reject::bad_count, "a listing holds 1..{} goods, not {}", rules.max_count,
+          if (c.count == 0 || c.count > state.rules.max_count)
+            return reject(Reject::bad_count, "a listing holds 1..{} goods, not {}", state.rules.max_count,
                           c.count);
-          if (c.price <= 0 || c.price > rules.max_price)
-            return reject(Reject::bad_price, "a price is 1..{} gold, not {}", rules.max_price,
+          if (c.price <= 0 || c.price > state.rules.max_price)
+            return reject(Reject::bad_price, "a price is 1..{} gold, not {}", state.rules.max_price,
                           c.price);
           if (trader.count(c.item) < c.count)
             return reject(Reject::not_enough_goods, "trader {} has {} {}, not {}", trader.id,
                           trader.count(c.item), to_string(c.item), c.count);
-          if (listings_of(state, trader.id) >= rules.max_listings_per_trader)
+          if (listings_of(state, trader.id) >= state.rules.max_listings_per_trader)
             return reject(Reject::too_many_orders, "trader {} has {} open listings already",
-                          trader.id, rules.max_listings_per_trader);
+                          trader.id, state.rules.max_listings_per_trader);
           return Decision::accept(
               {Listed{state.next_order, trader.id, c.item, c.count, c.price, context.tick}});
         } else if constexpr (std::is_same_v<C, Cancel>) {
@@ -115,7 +115,7 @@ Decision decide_online(const State& state, const Trader& trader, const Command& 
           if (trader.gold < paid)
             return reject(Reject::not_enough_gold, "trader {} has {} gold, not {}", trader.id,
                           trader.gold, paid);
-          const std::int64_t fee = paid * rules.fee_per_mille / 1000;
+          const std::int64_t fee = paid * state.rules.fee_per_mille / 1000;
           return Decision::accept({Bought{c.order, trader.id, c.count, paid, fee}});
         } else if constexpr (std::is_same_v<C, Craft>) {
           if (trader.count(Item::ore) == 0 || trader.count(Item::wood) == 0)
@@ -222,7 +222,7 @@ Decision Model::decide(const State& state, const log::Actor& actor, const Comman
     if (join->epoch != 0)
       return reject(Reject::travelling, "trader {} has not yet arrived in market {} (journey {})",
                     trader, state.info.zone, join->epoch);
-    return Decision::accept({Joined{trader, rules.grant}});
+    return Decision::accept({Joined{trader, state.rules.grant}});
   }
   const auto online = state.online.find(trader);
   if (online == state.online.end())
@@ -233,7 +233,7 @@ Decision Model::decide(const State& state, const log::Actor& actor, const Comman
 std::vector<Model::Emitted> Model::on_tick(const State& state, zone::Context& context) {
   std::vector<Emitted> expired;
   for (const auto& [id, order] : state.orders) {
-    if (order.listed_tick + rules.listing_ttl_ticks > context.tick) continue;
+    if (order.listed_tick + state.rules.listing_ttl_ticks > context.tick) continue;
     // Built in place: moving an Event in here trips GCC 12's maybe-uninitialized on the maps
     // of the alternatives it is not.
     Emitted& emitted = expired.emplace_back();

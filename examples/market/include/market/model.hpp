@@ -34,8 +34,11 @@ using OrderId = std::uint64_t;
 enum class Item : std::uint8_t { ore = 1, wood = 2, tool = 3 };
 inline constexpr Item all_items[] = {Item::ore, Item::wood, Item::tool};
 
-/// The market's rules (rules_version 1).
+/// The market's rules: data, held in each market's state. The defaults are version 1; a rules
+/// file (JSON, parse_rules) changes any of them, and `replay whatif` decides a market's log again
+/// under another (docs/changing-rules.md).
 struct Rules {
+  std::uint32_t version = 1;                 ///< which rules these are
   std::int64_t grant = 100;                  ///< gold a newcomer is given
   std::uint64_t gather_cooldown_ticks = 20;  ///< between two gatherings of one trader
   std::uint32_t gather_max = 3;              ///< a gathering yields 1..gather_max
@@ -44,8 +47,19 @@ struct Rules {
   std::int64_t fee_per_mille = 50;           ///< of each sale's price, burned (rounded down)
   std::uint64_t listing_ttl_ticks = 1200;    ///< a listing expires after this (60 s at 20 Hz)
   std::uint32_t max_listings_per_trader = 8; ///< open listings of one trader, at most
+
+  friend bool operator==(const Rules&, const Rules&) = default;
 };
-inline constexpr Rules rules{};
+/// Rules version 1: what a market starts with unless its genesis names others.
+inline constexpr Rules default_rules{};
+
+/// The rules a rules file describes: a JSON object naming any of Rules' fields (the others keep
+/// version 1's). Errors: invalid_argument naming the field that does not exist, is not a whole
+/// number or lies outside its range.
+[[nodiscard]] Result<Rules> parse_rules(std::string_view text);
+/// The rules as canonical JSON (every field, in declaration order): what parse_rules reads back
+/// to equal rules, and what their hash is taken over.
+[[nodiscard]] std::string canonical_rules(const Rules& rules);
 
 /// Why a command is refused: stable codes (clients and audits branch on them).
 enum class Reject : std::uint32_t {
@@ -112,6 +126,7 @@ struct Departure {
 
 struct State {
   zone::ZoneInfo info;
+  Rules rules{}; ///< in force: the genesis' (ZoneInfo::rules), or another what-if's
   std::map<TraderId, Trader> online{};
   std::map<TraderId, Trader> offline{};       ///< left, with everything they had
   std::map<OrderId, Order> orders{};          ///< open listings; their goods are in escrow
@@ -234,6 +249,8 @@ struct Model {
   using Emitted = zone::Emitted<Event>;
   using Handoff = zone::Handoff<Command>;
 
+  using Rules = market::Rules;
+
   static constexpr std::string_view name = "worldlog.example.market";
   static constexpr std::uint32_t rules_version = 1;
 
@@ -262,6 +279,20 @@ struct Model {
   [[nodiscard]] static log::Hash hash(const State& state);
   [[nodiscard]] static boost::json::value to_json(const State& state);
 
+  /// Rules as data (zone::RulesAsData): a market records no change of rules in its log, so
+  /// rules_changed is always nullopt; `replay whatif` swaps them with set_rules.
+  [[nodiscard]] static Result<Rules> parse_rules(std::string_view text) {
+    return market::parse_rules(text);
+  }
+  [[nodiscard]] static zone::RulesId rules_id(const Rules& rules) {
+    return {rules.version, log::sha256(canonical_rules(rules))};
+  }
+  [[nodiscard]] static const Rules& rules_of(const State& state) noexcept { return state.rules; }
+  static void set_rules(State& state, const Rules& rules) { state.rules = rules; }
+  [[nodiscard]] static std::optional<zone::RulesId> rules_changed(const Event&) noexcept {
+    return std::nullopt;
+  }
+
   /// Everyone in a market sees its trades: every event with a trader is at the square.
   [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
   [[nodiscard]] static std::optional<Handoff> handoff(const State& state, const Event& event);
@@ -285,5 +316,6 @@ struct Model {
 static_assert(world::PlayerModel<Model>);
 static_assert(zone::DescribesEvents<Model> && zone::DescribesCommands<Model> &&
               zone::NamesReasons<Model>);
+static_assert(zone::RulesAsData<Model>);
 
 } // namespace worldlog::market

@@ -106,6 +106,11 @@ private:
 /// changes the files.
 [[nodiscard]] std::unique_ptr<log::EventLog> open_existing_log(const std::filesystem::path& dir);
 
+/// The whole of the file at `path` (a rules file, say), given by option `option`. Fails naming
+/// the option and the path when it is missing, a directory, unreadable or over 1 MiB.
+[[nodiscard]] std::string read_text_file(const std::filesystem::path& path,
+                                         std::string_view option);
+
 /// A "HOST:PORT" option (an IPv6 host in brackets) split into the host, brackets removed, and
 /// the port. Fails naming `option` when the text is not of that form or the port is not a
 /// number from 0 to 65535.

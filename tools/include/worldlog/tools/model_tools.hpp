@@ -32,6 +32,7 @@
 #include <worldlog/replay/progress.hpp>
 #include <worldlog/replay/replay.hpp>
 #include <worldlog/replay/verify.hpp>
+#include <worldlog/replay/whatif.hpp>
 #include <worldlog/status.hpp>
 #include <worldlog/zone/describe.hpp>
 #include <worldlog/zone/fold.hpp>
@@ -146,6 +147,15 @@ public:
   [[nodiscard]] virtual Result<replay::Bisection>
   bisect(const log::EventLog& log, zone::ZoneId zone, std::string_view invariant, log::Seq to,
          const replay::Progress& progress) const = 0;
+
+  /// replay::what_if<M> of events [from, to] under the rules described by `rules` (a rules
+  /// file's text), as replay::to_json of its report. Errors: not_supported for a model without
+  /// rules as data (zone::RulesAsData); the parse error naming what is wrong in `rules`; those
+  /// of replay::what_if.
+  [[nodiscard]] virtual Result<boost::json::object> what_if(const log::EventLog& log,
+                                                            zone::ZoneId zone, log::Seq from,
+                                                            log::Seq to,
+                                                            std::string_view rules) const = 0;
 
   /// The map of a zone for the viewer: zone::map_json<M>, {} when M draws none.
   [[nodiscard]] virtual boost::json::object map(const zone::ZoneInfo& info) const = 0;
@@ -281,6 +291,24 @@ public:
                         invariant);
     }
     return replay::bisect(replay::Replayer<M>(log, zone, progress), *found, to);
+  }
+
+  [[nodiscard]] Result<boost::json::object> what_if(const log::EventLog& log, zone::ZoneId zone,
+                                                    log::Seq from, log::Seq to,
+                                                    std::string_view rules) const override {
+    if constexpr (zone::RulesAsData<M>) {
+      auto parsed = M::parse_rules(rules);
+      if (!parsed.ok()) return std::move(parsed).error();
+      replay::WhatIfOptions<M> options;
+      options.from = from;
+      options.to = to;
+      options.rules = std::move(parsed).value();
+      auto report = replay::what_if<M>(log, zone, options);
+      if (!report.ok()) return std::move(report).error();
+      return replay::to_json(*report);
+    } else {
+      return make_error(Errc::invalid_argument, "model '{}' has no rules as data to change", M::name);
+    }
   }
 
   [[nodiscard]] boost::json::object map(const zone::ZoneInfo& info) const override {
