@@ -50,6 +50,9 @@ public:
   [[nodiscard]] std::uint32_t rules_version() const noexcept { return fields_.rules_version; }
   /// The writer's epoch (NewEvent::epoch); 0 in records of envelope format 1.
   [[nodiscard]] std::uint64_t epoch() const noexcept { return fields_.epoch; }
+  /// TEMPORARY (branch upcast, until main's envelope format 3 is merged): every record
+  /// written so far holds version-1 payloads.
+  [[nodiscard]] std::uint16_t payload_version() const noexcept { return 1; }
   /// The record's envelope format: 1 or 2 (engine/src/log/format.hpp).
   [[nodiscard]] std::uint16_t schema_version() const noexcept { return fields_.envelope; }
   /// Hash of the previous record of this stream (all zero for seq 1).
