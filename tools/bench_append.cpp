@@ -42,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 struct BenchOptions {
   std::uint64_t events = 1'000'000;
   std::size_t payload = 100;
+  std::size_t command = 0; ///< bytes of a recorded command on every event (a zone's Move: ~40)
   std::size_t batch = 256;
   unsigned producers = 4;
   bool json = false;
@@ -108,6 +109,7 @@ double append_through_engine(log::EventLog& log, const BenchOptions& options) {
     for (auto& event : events) {
       event.payload_type = 1;
       event.payload = random_bytes(options.payload, rng);
+      event.command = random_bytes(options.command, rng);
       event.actor = {log::ActorKind::player, stream};
     }
     log::Seq seq = 0;
@@ -200,8 +202,9 @@ void run_bench_append(const BenchOptions& options) {
   if (!opened) fail(fmt::format("cannot create the bench log: {}", opened.error()));
   const std::unique_ptr<log::EventLog> log = std::move(opened).value();
 
-  fmt::print("bench append: {} events, {} B payloads, appends of {}, {} producers, in {}\n",
-             options.events, options.payload, options.batch, options.producers,
+  fmt::print("bench append: {} events, {} B payloads, {} B commands, appends of {}, {} producers, "
+             "in {}\n",
+             options.events, options.payload, options.command, options.batch, options.producers,
              scratch.path().string());
 
   const DiskWrites disk(*log);
@@ -239,10 +242,11 @@ void run_bench_append(const BenchOptions& options) {
   if (options.json) {
     // Every value is a number, so fmt writes the object directly; Boost.JSON would print the
     // ratio as 8.69E-1, valid but unkind to the people reading CI logs.
-    fmt::print("{{\"events\":{},\"payload\":{},\"batch\":{},\"producers\":{},"
+    fmt::print("{{\"events\":{},\"payload\":{},\"command\":{},\"batch\":{},\"producers\":{},"
                "\"record_bytes\":{},\"engine_eps\":{:.0f},\"raw_eps\":{:.0f},\"ratio\":{:.3f},"
                "\"read_stream_eps\":{:.0f},\"read_all_eps\":{:.0f}{}}}\n",
-               options.events, options.payload, options.batch, options.producers, record_size,
+               options.events, options.payload, options.command, options.batch, options.producers,
+               record_size,
                engine_eps, raw_eps, ratio, rate(stream_events, stream_seconds),
                rate(options.events, all_seconds), written.json_members());
   }
@@ -258,6 +262,11 @@ void add_bench_append_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   command->add_option("--payload", options->payload, "Payload bytes per event")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  command
+      ->add_option("--command", options->command,
+                   "Bytes of a recorded command on every event (0: none, as a tick's events)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   command->add_option("--batch", options->batch, "Events per append (and per raw WriteBatch)")

@@ -135,7 +135,9 @@ json::object event_line(const log::EventView& event, const EventDescriber& descr
   line["schema_version"] = event.schema_version();
   line["epoch"] = event.epoch();
   line["payload_type"] = event.payload_type();
+  line["payload_version"] = event.payload_version();
   line["payload"] = to_base64(event.payload());
+  if (!event.command().empty()) line["command"] = to_base64(event.command());
   line["prev_hash"] = log::to_hex(event.prev_hash());
   line["hash"] = log::to_hex(event.hash());
   if (describe) {
@@ -307,10 +309,22 @@ Result<Line> parse_line(std::string_view text, std::uint64_t number) {
   if (object->contains("epoch")) line.event.epoch = fields.u64("epoch");
   line.event.payload_type = static_cast<std::uint32_t>(
       fields.u64("payload_type", std::numeric_limits<std::uint32_t>::max()));
+  // Exports of version 1 have neither: their records are of envelope format 1 or 2.
+  if (object->contains("payload_version")) {
+    line.event.payload_version = static_cast<std::uint16_t>(
+        fields.u64("payload_version", std::numeric_limits<std::uint16_t>::max()));
+  }
   if (auto payload = from_base64(fields.text("payload"))) {
     line.event.payload = std::move(*payload);
   } else {
     fields.fail("\"payload\" is not base64");
+  }
+  if (object->contains("command")) {
+    if (auto command = from_base64(fields.text("command"))) {
+      line.event.command = std::move(*command);
+    } else {
+      fields.fail("\"command\" is not base64");
+    }
   }
   if (const auto hash = hash_from_hex(fields.text("hash"))) {
     line.hash = *hash;
@@ -323,9 +337,19 @@ Result<Line> parse_line(std::string_view text, std::uint64_t number) {
   if (line.seq == 0) {
     return make_error(Errc::invalid_argument, "line {}: seq 0 does not exist", number);
   }
-  if (line.schema_version != 1 && line.schema_version != 2) {
+  if (line.schema_version < 1 || line.schema_version > 3) {
     return make_error(Errc::invalid_argument,
-                      "line {}: envelope schema version {}; this worldlog reads versions 1 and 2",
+                      "line {}: envelope schema version {}; this worldlog reads versions 1 to 3",
+                      number, line.schema_version);
+  }
+  if (line.event.payload_version == 0) {
+    return make_error(Errc::invalid_argument,
+                      "line {}: \"payload_version\" is 0 (versions start at 1)", number);
+  }
+  if (line.schema_version < 3 && (line.event.payload_version != 1 || !line.event.command.empty())) {
+    return make_error(Errc::invalid_argument,
+                      "line {}: envelope schema version {} holds neither a payload version other "
+                      "than 1 nor a command",
                       number, line.schema_version);
   }
   // The record is stored in the envelope format it was exported from, so that its hash, and
@@ -361,7 +385,9 @@ std::optional<std::string> difference(const log::EventView& stored, const Line& 
       {"rules_version", stored.rules_version() == sent.rules_version},
       {"epoch", stored.epoch() == sent.epoch},
       {"payload_type", stored.payload_type() == sent.payload_type},
+      {"payload_version", stored.payload_version() == sent.payload_version},
       {"payload", stored.payload() == sent.payload},
+      {"command", stored.command() == sent.command},
   };
   for (const auto& [name, same] : fields) {
     if (!same) return fmt::format("its {} was stored differently", name);

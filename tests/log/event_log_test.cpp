@@ -893,6 +893,61 @@ TEST_CASE("a log of format version 1 reads as it is and takes current records af
         big_endian_u32(format::format_version));
 }
 
+TEST_CASE("a record keeps its payload version and its command, and an older envelope reads on") {
+  TempDir dir;
+  auto log = open_log(dir / "log");
+  NewEvent decided = make_event(3, "moved", {ActorKind::player, 8}, base_time);
+  decided.payload_version = 3;
+  decided.command = std::string("move\0to", 7);
+  NewEvent followed = make_event(4, "levelled", {ActorKind::player, 8}, base_time);
+  NewEvent older = make_event(5, "older", {ActorKind::mob, 2}, base_time + 1);
+  older.envelope = format::envelope_v2;
+  append_events(*log, 7, 0, {decided, followed});
+  append_one(*log, 7, 2, older);
+
+  const auto stream = read_stream_all(*log, 7);
+  REQUIRE(stream.size() == 3);
+  CHECK(stream[0].view().schema_version() == format::envelope_v3);
+  CHECK(stream[0].payload_version() == 3);
+  CHECK(stream[0].payload() == "moved");
+  CHECK(stream[0].command() == decided.command);
+  CHECK(stream[1].payload_version() == 1);
+  CHECK(stream[1].command().empty());
+  CHECK(stream[1].payload() == "levelled");
+  CHECK(stream[2].view().schema_version() == format::envelope_v2);
+  CHECK(stream[2].payload_version() == 1);
+  CHECK(stream[2].command().empty());
+  CHECK(stream[2].payload() == "older");
+  // The command is in the record, so the chain covers it.
+  CHECK(stream[1].prev_hash() == stream[0].hash());
+  auto verified = log->verify(7);
+  REQUIRE_OK(verified);
+  CHECK(*verified == 3);
+}
+
+TEST_CASE("an append that its envelope cannot hold is refused naming the event") {
+  TempDir dir;
+  auto log = open_log(dir / "log");
+  NewEvent with_command = make_event(3, "moved", {}, base_time);
+  with_command.command = "move";
+  with_command.envelope = format::envelope_v2;
+  NewEvent versioned = make_event(3, "moved", {}, base_time);
+  versioned.payload_version = 2;
+  versioned.envelope = format::envelope_v1;
+  NewEvent unversioned = make_event(3, "moved", {}, base_time);
+  unversioned.payload_version = 0;
+  NewEvent unknown = make_event(3, "moved", {}, base_time);
+  unknown.envelope = 9;
+  for (const NewEvent& event : {with_command, versioned, unversioned, unknown}) {
+    const std::vector<NewEvent> events{make_event(1, "fine", {}, base_time), event};
+    const auto appended = log->append(7, any_seq, events);
+    CHECK(error_code(appended) == Errc::invalid_argument);
+    CHECK_MESSAGE(error_message(appended).find("event 1 ") != std::string::npos,
+                  error_message(appended));
+  }
+  CHECK(log->head(7) == 0);
+}
+
 TEST_CASE("an append is one positions entry, and an actor's consecutive events in it one") {
   TempDir dir;
   const Actor a{ActorKind::player, 1};

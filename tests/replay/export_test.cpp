@@ -143,17 +143,20 @@ TEST_CASE("the export format has a header line and one line per event with every
   event.causation = 0;
   event.rules_version = 3;
   event.epoch = 6;
+  event.payload_version = 2;
+  event.command = "go";
   append_one(*log, 4, 0, event);
   const auto lines = lines_of(export_text(*log));
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == R"({"format":"worldlog-export","version":1,"whole_log":true,"streams":[4],)"
+  CHECK(lines[0] == R"({"format":"worldlog-export","version":2,"whole_log":true,"streams":[4],)"
                     R"("events":1})");
   const Event stored = read_all_events(*log).front();
   CHECK(lines[1] ==
         fmt::format(R"({{"position":1,"stream":4,"seq":1,"tick":5,"wall_time_us":{},)"
                     R"("wall_time":"2023-11-14T22:13:20.123456Z","actor":{{"kind":"player",)"
                     R"("id":42}},"command_id":77,"causation":0,"rules_version":3,)"
-                    R"("schema_version":2,"epoch":6,"payload_type":9,"payload":"aGkh",)"
+                    R"("schema_version":3,"epoch":6,"payload_type":9,"payload_version":2,)"
+                    R"("payload":"aGkh","command":"Z28=",)"
                     R"("prev_hash":"{}",)"
                     R"("hash":"{}"}})",
                     base_time + 123'456, log::to_hex(log::Hash{}), log::to_hex(stored.hash())));

@@ -60,6 +60,12 @@ TEST_CASE("an accepted command is answered once durable with its seqs") {
   CHECK(events[1].actor() == player(1));
   CHECK(events[1].rules_version() == Tally::rules_version);
   CHECK(world.state(1).entities.at(7).total == 5);
+  // The command is recorded with the event it caused: the log holds inputs too.
+  auto recorded = Tally::decode_command(events[1].command());
+  REQUIRE_OK(recorded);
+  REQUIRE(std::holds_alternative<Tally::Add>(*recorded));
+  CHECK(std::get<Tally::Add>(*recorded).entity == 7);
+  CHECK(std::get<Tally::Add>(*recorded).amount == 5);
 }
 
 TEST_CASE("given stage times, the zones time every command they answer once durable") {
@@ -87,6 +93,8 @@ TEST_CASE("a rejected command is recorded as a CommandRejected event with its re
   CHECK(events[1].payload_type() == zone::command_rejected_payload_type);
   CHECK(events[1].actor() == player(1));
   CHECK(events[1].command_id() == 101);
+  // A rejected command is in its CommandRejected record, not beside it.
+  CHECK(events[1].command().empty());
   auto rejected = zone::decode_command_rejected(events[1].payload());
   REQUIRE_OK(rejected);
   CHECK(rejected->command_name == "Add");
@@ -302,6 +310,53 @@ TEST_CASE("ticks follow the injected clock and record what they rolled") {
   world.zones().tick_all();
   static_cast<void>(world.hash(1));
   CHECK(world.log().head(1) == head);
+}
+
+TEST_CASE("a command is decided after every tick up to its own, each run once and in order") {
+  ZoneWorld world;
+  world.clock().advance(std::chrono::milliseconds(50));
+  world.zones().tick_all();
+  static_cast<void>(world.hash(1));
+  // No tick message for 3 rolls' worth of ticks: the command catches them up first.
+  world.clock().advance(std::chrono::milliseconds(50) * Tally::roll_every_ticks * 3);
+  REQUIRE_OK(world.submit(1, add(7, 1), 500));
+  const auto events = zone_events(world.log(), 1);
+  std::vector<std::uint64_t> rolled_ticks;
+  for (const auto& event : events) {
+    if (event.command_id() == 500) {
+      CHECK(rolled_ticks.size() == 3);
+      for (const std::uint64_t tick : rolled_ticks)
+        CHECK(tick <= event.tick());
+    }
+    if (event.payload_type() >= zone::zone_payload_types) continue;
+    auto decoded = Tally::decode(event.payload_type(), event.payload());
+    REQUIRE_OK(decoded);
+    if (const auto* rolled = std::get_if<Tally::Rolled>(&*decoded)) {
+      CHECK(rolled->tick == event.tick());
+      CHECK(rolled->tick % Tally::roll_every_ticks == 0);
+      if (!rolled_ticks.empty()) CHECK(rolled->tick == rolled_ticks.back() + Tally::roll_every_ticks);
+      rolled_ticks.push_back(rolled->tick);
+    }
+  }
+  CHECK(rolled_ticks.size() == 3);
+  // The late tick message finds nothing left to run.
+  const auto head = world.log().head(1);
+  world.zones().tick_all();
+  static_cast<void>(world.hash(1));
+  CHECK(world.log().head(1) == head);
+}
+
+TEST_CASE("a gap longer than max_catch_up_ticks is not simulated: the zone goes on from now") {
+  ZoneWorld world({.zones = 1, .seed = 42, .zone = {.max_catch_up_ticks = 8}});
+  world.clock().advance(std::chrono::milliseconds(50));
+  world.zones().tick_all();
+  static_cast<void>(world.hash(1));
+  const auto head = world.log().head(1);
+  world.clock().advance(std::chrono::milliseconds(50) * Tally::roll_every_ticks * 10);
+  world.zones().tick_all();
+  world.settle(1);
+  // Only the current tick ran (it is a roll's tick, since 10 rolls' worth is a multiple).
+  CHECK(world.log().head(1) <= head + 1);
 }
 
 TEST_CASE("the same seed and inputs give byte-identical events") {

@@ -157,9 +157,10 @@ RecordFields parse_v1(std::string_view record) noexcept {
   return fields;
 }
 
-// ---- envelope format 2 (format.hpp) ----------------------------------------------------------
+// ---- envelope formats 2 and 3 (format.hpp) ---------------------------------------------------
 
 constexpr std::string_view v2_magic = "WLE2";
+constexpr std::string_view v3_magic = "WLE3";
 constexpr std::size_t v2_payload_type_at = hash_size + 4;
 constexpr std::size_t v2_prev_hash_at = hash_size + 8;
 constexpr std::size_t v2_seq_at = v2_prev_hash_at + hash_size;
@@ -169,8 +170,13 @@ constexpr std::size_t v2_varints_at = v2_wall_time_at + 8;
 /// The longest LEB128 encoding of a u64.
 constexpr std::size_t max_varint = 10;
 
-bool is_v2(std::string_view record) noexcept {
-  return record.size() >= v2_varints_at && record.substr(hash_size, 4) == v2_magic;
+/// The envelope format of a record of format 2 or 3, else 0: the two share their fixed part.
+std::uint16_t fixed_envelope(std::string_view record) noexcept {
+  if (record.size() < v2_varints_at) return 0;
+  const std::string_view magic = record.substr(hash_size, 4);
+  if (magic == v3_magic) return envelope_v3;
+  if (magic == v2_magic) return envelope_v2;
+  return 0;
 }
 
 void put_le(char* out, std::uint64_t value, std::size_t bytes) noexcept {
@@ -221,11 +227,14 @@ private:
   return (offset + 7) & ~std::size_t{7};
 }
 
-std::string encode_v2(StreamId stream, const NewEvent& event) {
+/// Encodes a record of format 2 (`event.envelope` 2) or 3 (0 or 3); format 2 has neither the
+/// payload version nor the command.
+std::string encode_fixed(StreamId stream, const NewEvent& event) {
+  const bool v3 = event.envelope != envelope_v2;
   std::string record;
-  record.reserve(v2_varints_at + 6 * max_varint + 8 + event.payload.size());
+  record.reserve(v2_varints_at + 9 * max_varint + 8 + event.payload.size() + event.command.size());
   record.resize(v2_varints_at, '\0');
-  std::memcpy(record.data() + hash_size, v2_magic.data(), v2_magic.size());
+  std::memcpy(record.data() + hash_size, (v3 ? v3_magic : v2_magic).data(), v2_magic.size());
   put_le(record.data() + v2_payload_type_at, event.payload_type, 4);
   put_le(record.data() + v2_wall_time_at, static_cast<std::uint64_t>(event.wall_time_us), 8);
   put_varint(record, stream);
@@ -236,16 +245,20 @@ std::string encode_v2(StreamId stream, const NewEvent& event) {
   put_varint(record, event.causation);
   put_varint(record, event.rules_version);
   put_varint(record, event.epoch);
+  if (v3) put_varint(record, event.payload_version);
   put_varint(record, event.payload.size());
+  if (v3) put_varint(record, event.command.size());
   record.resize(align8(record.size()), '\0');
   record.append(event.payload);
+  if (v3) record.append(event.command);
   return record;
 }
 
-/// The fields of a format 2 record, or nullopt if its bytes do not parse as one exactly.
-std::optional<RecordFields> read_v2(std::string_view record) noexcept {
+/// The fields of a format 2 or 3 record, or nullopt if its bytes do not parse as one exactly.
+std::optional<RecordFields> read_fixed(std::string_view record, std::uint16_t envelope) noexcept {
+  const bool v3 = envelope == envelope_v3;
   RecordFields fields;
-  fields.envelope = envelope_v2;
+  fields.envelope = envelope;
   fields.payload_type = static_cast<std::uint32_t>(get_le(record.data() + v2_payload_type_at, 4));
   fields.prev_hash_offset = v2_prev_hash_at;
   fields.seq = get_le(record.data() + v2_seq_at, 8);
@@ -254,35 +267,46 @@ std::optional<RecordFields> read_v2(std::string_view record) noexcept {
   VarintReader varints(record, v2_varints_at);
   std::uint64_t kind = 0;
   std::uint64_t rules_version = 0;
+  std::uint64_t payload_version = 1;
   std::uint64_t payload_size = 0;
+  std::uint64_t command_size = 0;
   if (!varints.next(fields.stream) || !varints.next(fields.tick) || !varints.next(kind) ||
       !varints.next(fields.actor.id) || !varints.next(fields.command_id) ||
       !varints.next(fields.causation) || !varints.next(rules_version) ||
-      !varints.next(fields.epoch) || !varints.next(payload_size)) {
+      !varints.next(fields.epoch) || (v3 && !varints.next(payload_version)) ||
+      !varints.next(payload_size) || (v3 && !varints.next(command_size))) {
     return std::nullopt;
   }
-  if (kind > 0xff || rules_version > 0xffffffff) return std::nullopt;
+  if (kind > 0xff || rules_version > 0xffffffff || payload_version == 0 ||
+      payload_version > 0xffff) {
+    return std::nullopt;
+  }
   fields.actor.kind = static_cast<ActorKind>(kind);
   fields.rules_version = static_cast<std::uint32_t>(rules_version);
+  fields.payload_version = static_cast<std::uint16_t>(payload_version);
   const std::size_t payload_at = align8(varints.at());
-  if (payload_at > record.size() || record.size() - payload_at != payload_size) return std::nullopt;
+  if (payload_at > record.size() || payload_size > record.size() - payload_at ||
+      record.size() - payload_at - payload_size != command_size) {
+    return std::nullopt;
+  }
   for (std::size_t i = varints.at(); i < payload_at; ++i) {
     if (record[i] != '\0') return std::nullopt;
   }
   fields.payload_offset = static_cast<std::uint32_t>(payload_at);
   fields.payload_size = static_cast<std::uint32_t>(payload_size);
+  fields.command_size = static_cast<std::uint32_t>(command_size);
   return fields;
 }
 
 } // namespace
 
 std::string encode(StreamId stream, const NewEvent& event) {
-  return event.envelope == envelope_v1 ? encode_v1(stream, event) : encode_v2(stream, event);
+  return event.envelope == envelope_v1 ? encode_v1(stream, event) : encode_fixed(stream, event);
 }
 
 Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_time_us,
           const Hash& prev_hash) noexcept {
-  if (is_v2(record)) {
+  if (fixed_envelope(record) != 0) {
     std::memcpy(record.data() + v2_prev_hash_at, prev_hash.data(), hash_size);
     put_le(record.data() + v2_seq_at, seq, 8);
     put_le(record.data() + v2_position_at, position, 8);
@@ -296,14 +320,16 @@ Hash seal(std::string& record, Seq seq, Position position, std::int64_t wall_tim
 }
 
 std::int64_t wall_time_of(std::string_view record) noexcept {
-  if (is_v2(record)) {
+  if (fixed_envelope(record) != 0) {
     return static_cast<std::int64_t>(get_le(record.data() + v2_wall_time_at, 8));
   }
   return v1_envelope(record)->wall_time_us();
 }
 
 RecordFields parse(std::string_view record) noexcept {
-  if (is_v2(record)) return read_v2(record).value_or(RecordFields{});
+  if (const auto envelope = fixed_envelope(record); envelope != 0) {
+    return read_fixed(record, envelope).value_or(RecordFields{});
+  }
   if (is_v1(record)) return parse_v1(record);
   return {}; // not a record (an empty placeholder Event, say): every field zero, no payload
 }
@@ -315,18 +341,18 @@ Result<RecordFields> check_record(std::string_view record, StreamId stream, Seq 
                       seq, record.size());
   }
   RecordFields fields;
-  if (is_v2(record)) {
-    auto read = read_v2(record);
+  if (const auto envelope = fixed_envelope(record); envelope != 0) {
+    auto read = read_fixed(record, envelope);
     if (!read) {
-      return make_error(Errc::corruption, "stream {} seq {}: malformed envelope (format 2)", stream,
-                        seq);
+      return make_error(Errc::corruption, "stream {} seq {}: malformed envelope (format {})",
+                        stream, seq, envelope);
     }
     fields = *read;
   } else if (is_v1(record)) {
     if (auto valid = verify_v1(record, stream, seq); !valid.ok()) return std::move(valid).error();
     fields = parse_v1(record);
   } else {
-    return make_error(Errc::corruption, "stream {} seq {}: not an envelope of format 1 or 2",
+    return make_error(Errc::corruption, "stream {} seq {}: not an envelope of format 1, 2 or 3",
                       stream, seq);
   }
   if (check == RecordCheck::hash && !hash_prefix_matches(record)) {

@@ -32,7 +32,7 @@
 //
 // A record is the 32-byte SHA-256 of the rest of it followed by an envelope, which holds the
 // previous record's hash: the hash covers the record and its predecessor, a tamper-evident chain
-// per stream. Two envelope formats exist, and a log may hold both (one stream can too):
+// per stream. Three envelope formats exist, and a log may hold all (one stream can too):
 //
 //   1  a FlatBuffer with file identifier "WLEV" (schemas/envelope.fbs), every field at full
 //      width; what worldlog wrote before format version 2.
@@ -44,6 +44,11 @@
 //            rules_version, epoch, payload size; zero bytes to the next multiple of 8; payload
 //      The fields patched at commit (seq, position, wall time, prev_hash) are fixed, the rest
 //      take the bytes their values need: a Move's record is about 170 bytes instead of 256.
+//   3  "WLE3", then format 2's fixed fields; the varints gain the payload version (after
+//      epoch) and the command's size (after the payload's), and the command follows the
+//      payload: stream, tick, actor kind, actor id, command_id, causation, rules_version,
+//      epoch, payload_version, payload size, command size; zero bytes to the next multiple
+//      of 8; payload; command. What worldlog writes since format version 4.
 #pragma once
 
 #include <array>
@@ -61,13 +66,15 @@
 namespace worldlog::log::format {
 
 /// Version of this layout. A log whose version is higher was written by a newer worldlog.
-/// Version 2 added envelope format 2, version 3 index runs. Every log of an older version is
-/// read as it is, and a writable open of one records the current version (nothing to rewrite).
-inline constexpr std::uint32_t format_version = 3;
+/// Version 2 added envelope format 2, version 3 index runs, version 4 envelope format 3. Every
+/// log of an older version is read as it is, and a writable open of one records the current
+/// version (nothing to rewrite).
+inline constexpr std::uint32_t format_version = 4;
 /// The envelope formats (above), which EventView::schema_version() reports.
 inline constexpr std::uint16_t envelope_v1 = 1;
 inline constexpr std::uint16_t envelope_v2 = 2;
-inline constexpr std::uint16_t current_envelope = envelope_v2;
+inline constexpr std::uint16_t envelope_v3 = 3;
+inline constexpr std::uint16_t current_envelope = envelope_v3;
 
 inline constexpr std::string_view format_version_key = "format_version";
 inline constexpr std::string_view actor_watermark_key = "watermark";
@@ -176,7 +183,8 @@ using log::sha256;
 
 /// Encodes `event` as a record of `stream` in envelope format `event.envelope` (0: the
 /// current one) with seq, position and predecessor hash still to be filled in by `seal`. Runs
-/// on the appending thread, off the commit path. REQUIRES: `event.envelope` is 0, 1 or 2.
+/// on the appending thread, off the commit path. REQUIRES: `event.envelope` is 0 to 3, and
+/// envelopes 1 and 2 get payload version 1 and no command (the append validates both).
 [[nodiscard]] std::string encode(StreamId stream, const NewEvent& event);
 
 /// Fills in the commit-time fields of an encoded record and its hash prefix; returns the hash.

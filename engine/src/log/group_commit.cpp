@@ -23,6 +23,36 @@ std::int64_t now_us() {
       .count();
 }
 
+/// What the envelope asked for can hold the event: only format 3 has a payload version other
+/// than 1 and a command.
+Status validate_envelope(StreamId stream, std::size_t index, const NewEvent& event,
+                         const Options& options) {
+  if (event.envelope > format::current_envelope) {
+    return make_error(Errc::invalid_argument,
+                      "append to stream {}: event {} asks for envelope format {}; this worldlog "
+                      "writes 1 to {}",
+                      stream, index, event.envelope, format::current_envelope);
+  }
+  if (event.payload_version == 0) {
+    return make_error(Errc::invalid_argument,
+                      "append to stream {}: event {} has payload version 0 (versions start at 1)",
+                      stream, index);
+  }
+  if (event.command.size() > options.max_payload_bytes) {
+    return make_error(Errc::invalid_argument,
+                      "append to stream {}: event {} has a {}-byte command; the limit is {}",
+                      stream, index, event.command.size(), options.max_payload_bytes);
+  }
+  const bool old_envelope = event.envelope == format::envelope_v1 || event.envelope == format::envelope_v2;
+  if (old_envelope && (event.payload_version != 1 || !event.command.empty())) {
+    return make_error(Errc::invalid_argument,
+                      "append to stream {}: event {} has a payload version or a command, which "
+                      "envelope format {} cannot hold",
+                      stream, index, event.envelope);
+  }
+  return {};
+}
+
 Status validate(StreamId stream, std::span<const NewEvent> events, const Options& options) {
   if (events.empty()) {
     return make_error(Errc::invalid_argument, "append to stream {} has no events", stream);
@@ -40,6 +70,9 @@ Status validate(StreamId stream, std::span<const NewEvent> events, const Options
     if (events[i].wall_time_us < 0) {
       return make_error(Errc::invalid_argument, "append to stream {}: event {} has wall time {}",
                         stream, i, events[i].wall_time_us);
+    }
+    if (auto status = validate_envelope(stream, i, events[i], options); !status.ok()) {
+      return status;
     }
   }
   return {};

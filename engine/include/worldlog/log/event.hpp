@@ -27,7 +27,9 @@ struct RecordFields {
   std::uint32_t prev_hash_offset = 0; ///< where in the record the predecessor's hash is
   std::uint32_t payload_offset = 0;
   std::uint32_t payload_size = 0;
-  std::uint16_t envelope = 0; ///< the envelope format: 1 (FlatBuffers) or 2 (format.hpp)
+  std::uint32_t command_size = 0; ///< the command follows the payload (format 3 only)
+  std::uint16_t payload_version = 1;
+  std::uint16_t envelope = 0; ///< the envelope format: 1 (FlatBuffers), 2 or 3 (format.hpp)
 };
 
 /// A read-only view of one verified record. It does not own the bytes: it is valid as long as
@@ -50,11 +52,15 @@ public:
   [[nodiscard]] std::uint32_t rules_version() const noexcept { return fields_.rules_version; }
   /// The writer's epoch (NewEvent::epoch); 0 in records of envelope format 1.
   [[nodiscard]] std::uint64_t epoch() const noexcept { return fields_.epoch; }
-  /// TEMPORARY (branch upcast, until main's envelope format 3 is merged): every record
-  /// written so far holds version-1 payloads.
-  [[nodiscard]] std::uint16_t payload_version() const noexcept { return 1; }
-  /// The record's envelope format: 1 or 2 (engine/src/log/format.hpp).
+  /// The record's envelope format: 1, 2 or 3 (engine/src/log/format.hpp).
   [[nodiscard]] std::uint16_t schema_version() const noexcept { return fields_.envelope; }
+  /// The version of the payload's schema (NewEvent::payload_version); 1 in envelopes 1 and 2.
+  [[nodiscard]] std::uint16_t payload_version() const noexcept { return fields_.payload_version; }
+  /// The encoded command this event is the first event of (NewEvent::command); empty for
+  /// other events and in envelopes 1 and 2.
+  [[nodiscard]] std::string_view command() const noexcept {
+    return record_.substr(fields_.payload_offset + fields_.payload_size, fields_.command_size);
+  }
   /// Hash of the previous record of this stream (all zero for seq 1).
   [[nodiscard]] Hash prev_hash() const noexcept;
   /// This record's own hash: SHA-256 over its envelope bytes, which include `prev_hash`.
@@ -97,7 +103,9 @@ public:
   [[nodiscard]] Hash prev_hash() const noexcept { return view().prev_hash(); }
   [[nodiscard]] Hash hash() const noexcept { return view().hash(); }
   [[nodiscard]] std::uint32_t payload_type() const noexcept { return view().payload_type(); }
+  [[nodiscard]] std::uint16_t payload_version() const noexcept { return view().payload_version(); }
   [[nodiscard]] std::string_view payload() const noexcept { return view().payload(); }
+  [[nodiscard]] std::string_view command() const noexcept { return view().command(); }
 
 private:
   std::string record_;

@@ -56,8 +56,16 @@ struct NewEvent {
   /// The writer's epoch: the term of the stream's owner that decided it (a zone counts one
   /// per start). A replicated log fences a stale owner by it; the log records it as given.
   std::uint64_t epoch = 0;
+  /// The version of the payload's schema: a model versions each of its payload types from 1
+  /// and upcasts older versions when it reads them (zone/model.hpp).
+  std::uint16_t payload_version = 1;
+  /// The command whose decision this event is the first event of, as the model encodes it;
+  /// empty for every other event. The log stores it in the record, so the log holds inputs as
+  /// well as decisions (a what-if replay decides them again).
+  std::string command{};
   /// The envelope format to store it in; 0 is the current one. Only an import that recreates
-  /// a log written by an older worldlog, byte for byte, asks for an older one.
+  /// a log written by an older worldlog, byte for byte, asks for an older one, which holds
+  /// neither a payload version other than 1 nor a command.
   std::uint16_t envelope = 0;
 };
 

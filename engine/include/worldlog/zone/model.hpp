@@ -14,6 +14,7 @@
 //   - no iteration over unordered containers where order can change a result or the hash.
 #pragma once
 
+#include <algorithm>
 #include <compare>
 #include <concepts>
 #include <cstddef>
@@ -91,6 +92,22 @@ struct Context {
   Rng rng{0};
 };
 
+/// The tick of a zone at `now_us` (µs since the epoch): its tick count since the epoch.
+[[nodiscard]] constexpr std::uint64_t tick_at(const ZoneInfo& info, std::int64_t now_us) noexcept {
+  return now_us <= 0 ? 0 : static_cast<std::uint64_t>(now_us) / std::max<std::uint64_t>(info.tick_us, 1);
+}
+
+/// The context of a decision of zone `info` at `tick` and `now_us` whose first event gets
+/// `seq`. Its randomness is a function of where the decision lands in the log, so the same
+/// inputs give the same events, also after a restart, and a what-if replay draws the same
+/// chances (replay/whatif.hpp).
+[[nodiscard]] inline Context decision_context(const ZoneInfo& info, log::Seq seq,
+                                              std::uint64_t tick, std::int64_t now_us) {
+  Rng mixer(info.seed ^ (info.zone * 0x9e3779b97f4a7c15ULL));
+  const std::uint64_t seed = mixer.next() ^ (seq * 0xbf58476d1ce4e5b9ULL) ^ tick;
+  return Context{info, tick, now_us, Rng(seed)};
+}
+
 /// Why a command was refused. `code` is the model's stable reason code (clients and audits
 /// branch on it); `reason` is a human-readable sentence naming what was wrong.
 struct Rejection {
@@ -119,7 +136,8 @@ template <typename Event> struct Emitted {
   Event event;
 };
 
-/// An event as the log stores it: the model's type tag and its encoded bytes.
+/// An event as the log stores it: the model's type tag, the version of that type's schema the
+/// bytes are in, and its encoded bytes.
 struct EncodedEvent {
   std::uint32_t payload_type = 0;
   std::string payload;

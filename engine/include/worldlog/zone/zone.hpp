@@ -73,6 +73,12 @@ struct ZoneOptions {
   std::size_t mailbox_capacity = 65'536;   ///< queued messages; beyond: overloaded
   std::size_t max_append_events = 4'096;   ///< an append carries at most this many events
   std::uint64_t handoff_retry_ticks = 100; ///< unfinished handoffs are re-sent this often
+  /// The world's time advances a tick at a time: a zone runs the model's on_tick for every
+  /// tick since the last one it ran, in order, before it decides a command or when told to
+  /// tick (a late tick message catches up). A gap longer than this (a stall, a clock stepping
+  /// forward) is not simulated: the zone goes on from the current tick. After a start the zone
+  /// runs from the current tick; it does not simulate the time it was down.
+  std::uint64_t max_catch_up_ticks = 1'200;
   /// Thinned movement (docs/protocol.md, "What a player sees"), for a model that says which of
   /// its events are movement (`M::is_movement(event)`): a viewer is shown every move of the
   /// `full_rate_movers` movers nearest to it, and of the others, beyond them, only the latest
@@ -325,6 +331,7 @@ private:
         return;
       }
     }
+    run_ticks(now_tick());
     Context context = context_for(decided_seq_ + 1);
     Decision<Event> decision = decide_or_fail(actor, command, context, reply);
     Outcome outcome;
@@ -344,8 +351,13 @@ private:
     } else {
       ++stats_.accepted;
       outcome.accepted = true;
+      // The command is recorded with its first event: the log holds what was asked as well
+      // as what was decided. (One that appends nothing, a repeated arrival, changed nothing.)
+      std::string input = decision.events.empty() ? std::string() : M::encode_command(command);
       for (auto& event : decision.events) {
-        const log::Seq seq = add_model_event(actor, command_id, std::move(event), context);
+        const log::Seq seq =
+            add_model_event(actor, command_id, std::move(event), context, std::move(input));
+        input.clear();
         if (outcome.first_seq == 0) outcome.first_seq = seq;
         outcome.last_seq = seq;
       }
@@ -377,25 +389,42 @@ private:
     }
   }
 
+  /// The model's ticks up to now, and the zone's own work of a tick: handoffs to re-send,
+  /// withheld moves to release.
   void handle_tick() {
-    Context context = context_for(decided_seq_ + 1);
-    if (context.tick <= last_tick_) return;
-    const std::uint64_t previous_tick = std::exchange(last_tick_, context.tick);
-    for (auto& emitted : M::on_tick(state_, context)) {
-      add_model_event(emitted.actor, 0, std::move(emitted.event), context);
-    }
-    if (options_.handoff_retry_ticks != 0 && context.tick % options_.handoff_retry_ticks == 0)
+    const std::uint64_t tick = now_tick();
+    if (tick <= last_tick_message_) return;
+    const std::uint64_t previous_tick = std::exchange(last_tick_message_, tick);
+    run_ticks(tick);
+    if (options_.handoff_retry_ticks != 0 && tick % options_.handoff_retry_ticks == 0)
       retry_handoffs();
-    if (thinning()) thin_on_tick(previous_tick, context.tick);
+    if (thinning()) thin_on_tick(previous_tick, tick);
     after_decision();
   }
 
-  /// Records a model event: evolve now, append with the next batch.
+  /// Runs on_tick for every tick after the last one run, up to `tick` (ZoneOptions::
+  /// max_catch_up_ticks): so a command decided at tick T sees the world after tick T, whatever
+  /// the order the mailbox got them in, and a replay can run the same ticks (replay/whatif.hpp).
+  void run_ticks(std::uint64_t tick) {
+    if (tick <= last_tick_) return;
+    const bool gap = last_tick_ == 0 || tick - last_tick_ > options_.max_catch_up_ticks;
+    for (std::uint64_t next = gap ? tick : last_tick_ + 1; next <= tick; ++next) {
+      Context context = context_for(decided_seq_ + 1, next);
+      for (auto& emitted : M::on_tick(state_, context)) {
+        add_model_event(emitted.actor, 0, std::move(emitted.event), context);
+      }
+    }
+    last_tick_ = tick;
+  }
+
+  /// Records a model event, with `input` (the encoded command) if it is a command's first:
+  /// evolve now, append with the next batch.
   log::Seq add_model_event(log::Actor actor, std::uint64_t command_id, Event event,
-                           const Context& context) {
+                           const Context& context, std::string input = {}) {
     EncodedEvent encoded = M::encode(event);
-    const log::Seq seq =
-        add_event(actor, command_id, encoded.payload_type, std::move(encoded.payload), context);
+    const log::Seq seq = add_event(actor, command_id, encoded.payload_type,
+                                   std::move(encoded.payload), context, encoded.version,
+                                   std::move(input));
     M::evolve(state_, event);
     if (auto handoff = M::handoff(state_, event)) batch_.handoffs.push_back(std::move(*handoff));
     if (auto where = M::locate(state_, event)) {
@@ -406,7 +435,8 @@ private:
   }
 
   log::Seq add_event(log::Actor actor, std::uint64_t command_id, std::uint32_t payload_type,
-                     std::string payload, const Context& context) {
+                     std::string payload, const Context& context,
+                     std::uint16_t payload_version = 1, std::string input = {}) {
     if (batch_.events.empty()) batch_.first_seq = decided_seq_ + 1;
     // The log requires wall time to be monotone per stream; a clock stepping back must not
     // fail the zone.
@@ -421,7 +451,9 @@ private:
                                           .wall_time_us = last_wall_us_,
                                           .command_id = command_id,
                                           .rules_version = M::rules_version,
-                                          .epoch = epoch_});
+                                          .epoch = epoch_,
+                                          .payload_version = payload_version,
+                                          .command = std::move(input)});
     ++stats_.events;
     ++events_since_snapshot_;
     return ++decided_seq_;
@@ -858,15 +890,14 @@ private:
     return put_snapshot(make_snapshot());
   }
 
-  Context context_for(log::Seq seq) const {
+  /// The tick of the clock's time now.
+  std::uint64_t now_tick() const { return tick_at(info_, clock_.now_us()); }
+
+  /// The context of a decision at the clock's time now, in `tick` (default: now's), that will
+  /// get `seq`.
+  Context context_for(log::Seq seq, std::optional<std::uint64_t> tick = std::nullopt) const {
     const std::int64_t now = clock_.now_us();
-    const std::uint64_t tick =
-        now <= 0 ? 0 : static_cast<std::uint64_t>(now) / std::max<std::uint64_t>(info_.tick_us, 1);
-    // The decision's randomness is a function of where it lands in the log, so the same
-    // inputs give the same events, also after a restart.
-    Rng mixer(info_.seed ^ (info_.zone * 0x9e3779b97f4a7c15ULL));
-    const std::uint64_t seed = mixer.next() ^ (seq * 0xbf58476d1ce4e5b9ULL) ^ tick;
-    return Context{info_, tick, now, Rng(seed)};
+    return decision_context(info_, seq, tick.value_or(tick_at(info_, now)), now);
   }
 
   /// Rebuilds the state: the newest usable snapshot, then a fold of the log after it. A
@@ -990,6 +1021,7 @@ private:
   log::Seq decided_seq_ = 0;      ///< seq of the last event decided
   log::Seq durable_seq_ = 0;      ///< seq of the last event known durable
   std::uint64_t last_tick_ = 0;   ///< last tick the model acted on
+  std::uint64_t last_tick_message_ = 0; ///< tick of the last tick message handled
   std::int64_t last_wall_us_ = 0; ///< wall time of the last event (kept monotone)
   /// This owner's term, recorded in each event it writes (log::NewEvent::epoch): 1 for the
   /// zone that writes the genesis, and one past its head's for each that recovers the stream.

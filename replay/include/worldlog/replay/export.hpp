@@ -24,8 +24,9 @@
 namespace worldlog::replay {
 
 /// The header line's "format" and "version". A reader refuses versions newer than its own.
+/// Version 2 added the lines' "payload_version" and "command" (records of envelope format 3).
 inline constexpr std::string_view export_format = "worldlog-export";
-inline constexpr std::uint32_t export_version = 1;
+inline constexpr std::uint32_t export_version = 2;
 
 /// Decodes an event for people: the "event" field of its line, or nullopt for none
 /// (zone::describe_event<M> describes the records of model M).
