@@ -41,6 +41,7 @@
 #include <worldlog/log/event_log.hpp>
 #include <worldlog/runtime/clock.hpp>
 #include <worldlog/runtime/ticker.hpp>
+#include <worldlog/zone/fold.hpp>
 #include <worldlog/zone/records.hpp>
 
 #include "commands.hpp"
@@ -414,13 +415,15 @@ Readback read_back(const log::EventLog& log, log::Position after) {
           }
           ++read.refused[std::string(game::to_string(static_cast<game::Reject>(rejected->code)))];
         } else {
-          auto decoded = game::Model::decode(type, event.payload());
+          auto decoded = zone::decode_model_event<game::Model>(event);
           if (!decoded.ok()) {
             failed = std::move(decoded).error();
             return false;
           }
-          ++read.by_type[std::string(game::Model::event_name(*decoded))];
-          read.handoffs += std::holds_alternative<game::Arrived>(*decoded) ? 1 : 0;
+          for (const game::Event& model_event : *decoded) {
+            ++read.by_type[std::string(game::Model::event_name(model_event))];
+            read.handoffs += std::holds_alternative<game::Arrived>(model_event) ? 1 : 0;
+          }
         }
         return true;
       });

@@ -229,7 +229,7 @@ TEST_CASE("a bot that sees its own departure before the answer moves to the next
 TEST_CASE("a dead bot waits for its respawn, then walks from the spawn point") {
   Script s;
   s.join_zone();
-  s.show(Died{me, wolf, 0, s.tick()}, {log::ActorKind::mob, wolf});
+  s.show(Died{me, wolf, s.tick()}, {log::ActorKind::mob, wolf});
   s.advance(50);
   CHECK(s.next() == std::nullopt);
   s.show(Respawned{me, s.map().spawn, s.tick()});

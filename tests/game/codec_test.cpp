@@ -7,6 +7,9 @@
 
 #include <boost/json/value.hpp>
 #include <doctest/doctest.h>
+#include <flatbuffers/flatbuffers.h>
+
+#include <worldlog/schema/game_generated.h>
 
 #include "game/world_fixture.hpp"
 
@@ -39,7 +42,7 @@ std::vector<Event> every_event() {
           Left{7},
           Moved{7, {-4, 5}, 6},
           Attacked{mob, 7, 5, 8},
-          Died{mob, 7, 25, 9},
+          Died{mob, 7, 9},
           Respawned{7, {30'500, 30'500}, 10},
           LevelUp{7, 2, max_hp_at(2)},
           MobSpawned{mob, MobKind::boar, 5, {11, 12}},
@@ -55,7 +58,8 @@ std::vector<Event> every_event() {
           Arrived{sample_player(), 1, 4},
           HandoffCompleted{7, 4},
           LoggedOut{7, LogoutReason::session_lost},
-          Seen{mob, Seen::What::boar, {24, 25}, 26}};
+          Seen{mob, Seen::What::boar, {24, 25}, 26},
+          XpGained{7, 25, mob}};
 }
 
 std::vector<Command> every_command() {
@@ -81,6 +85,7 @@ TEST_CASE("every event type decodes to what was encoded under its own payload ty
     const zone::EncodedEvent encoded = Model::encode(event);
     CHECK(encoded.payload_type == event.index() + 1);
     CHECK(encoded.payload_type < zone::zone_payload_types);
+    CHECK(encoded.version == zone::event_version<Model>(encoded.payload_type));
     const auto decoded = Model::decode(encoded.payload_type, encoded.payload);
     REQUIRE_OK(decoded);
     CHECK(decoded.value() == event);
@@ -110,11 +115,63 @@ TEST_CASE("a damaged event is a corruption error naming its type") {
 
 TEST_CASE("an unknown payload type is a corruption error naming the number") {
   const zone::EncodedEvent encoded = Model::encode(Left{7});
-  for (const std::uint32_t type : {0u, 22u, 999u}) {
+  for (const std::uint32_t type : {0u, 23u, 999u}) {
     const auto decoded = Model::decode(type, encoded.payload);
     CHECK(error_code(decoded) == Errc::corruption);
     CHECK(error_message(decoded).find(std::to_string(type)) != std::string::npos);
   }
+}
+
+/// A Died as version 1 wrote it: {entity, killer, xp, tick}.
+std::string died_v1(EntityId entity, EntityId killer, std::uint64_t xp, std::uint64_t tick) {
+  flatbuffers::FlatBufferBuilder builder;
+  builder.Finish(schema::CreateDied(builder, entity, killer, xp, tick));
+  return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
+}
+
+TEST_CASE("Died is at version 2 and the other event types at version 1") {
+  CHECK(zone::event_version<Model>(Died::type) == 2);
+  CHECK(Model::encode(Died{8, 7, 9}).version == 2);
+  for (const Event& event : every_event()) {
+    if (std::holds_alternative<Died>(event)) continue;
+    CAPTURE(Model::event_name(event));
+    CHECK(Model::encode(event).version == 1);
+  }
+}
+
+TEST_CASE("a version 1 Died of a mob by a player upcasts to Died and XpGained") {
+  const EntityId mob = mob_id(2, 5);
+  const auto upcast = Model::upcast(Died::type, 1, died_v1(mob, 7, 25, 9));
+  REQUIRE_OK(upcast);
+  const std::vector<Event> expected{Died{mob, 7, 9}, XpGained{7, 25, mob}};
+  CHECK(upcast.value() == expected);
+}
+
+TEST_CASE("a version 1 Died that earned nothing upcasts to the Died alone") {
+  const auto upcast = Model::upcast(Died::type, 1, died_v1(7, mob_id(2, 5), 0, 9));
+  REQUIRE_OK(upcast);
+  const std::vector<Event> expected{Died{7, mob_id(2, 5), 9}};
+  CHECK(upcast.value() == expected);
+}
+
+TEST_CASE("an upcast of bytes that do not verify, or of a version never written, is refused") {
+  const auto damaged = Model::upcast(Died::type, 1, "not a flatbuffer");
+  CHECK(error_code(damaged) == Errc::corruption);
+  CHECK(error_message(damaged).find("Died version 1") != std::string::npos);
+  const auto unknown = Model::upcast(Moved::type, 1, Model::encode(Moved{7, {1, 2}, 3}).payload);
+  CHECK(error_code(unknown) == Errc::corruption);
+  CHECK(error_message(unknown).find("type 3 has no schema version 1") != std::string::npos);
+}
+
+TEST_CASE("XpGained counts only for a mob of the zone, as Died version 1's xp did") {
+  World w;
+  w.populate();
+  w.join(7);
+  const std::uint64_t before = w.player(7).xp;
+  w.apply(XpGained{7, 25, mob_id(2, 0)});
+  CHECK(w.player(7).xp == before + 25);
+  w.apply(XpGained{7, 25, 8}); // not a mob
+  CHECK(w.player(7).xp == before + 25);
 }
 
 TEST_CASE("an unknown item kind in a well-formed buffer is refused as corrupt") {
@@ -143,7 +200,7 @@ World busy_world() {
   w.join(9);
   w.give(7, ItemKind::potion);
   static_cast<void>(w.put_item(ItemKind::pelt, {100, 200}));
-  w.apply(Died{8, mob_id(2, 0), 0, w.tick()});
+  w.apply(Died{8, mob_id(2, 0), w.tick()});
   w.place(9, {w.map().width_mm() - 300, w.map().spawn.y});
   w.advance(4);
   w.move(9, {w.map().width_mm() + 100, w.map().spawn.y});

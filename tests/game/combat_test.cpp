@@ -1,5 +1,6 @@
 // A player's attacks on mobs: range, cooldown, the recorded damage roll, deaths, experience,
 // levels and loot; and that replaying the recorded events gives the same world.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -93,7 +94,7 @@ TEST_CASE("attacking a missing mob or a dead mob or a player is rejected as an u
 
 TEST_CASE("a dead player cannot attack") {
   World w = arena();
-  w.apply(Died{hero, wolf(1), 0, w.tick()});
+  w.apply(Died{hero, wolf(1), w.tick()});
   w.attack(hero, wolf(0));
   CHECK(w.rejection() == Reject::dead);
 }
@@ -105,7 +106,17 @@ TEST_CASE("the killing blow kills the mob and gives its experience to the killer
   REQUIRE(died != nullptr);
   CHECK(died->entity == wolf(0));
   CHECK(died->killer == hero);
-  CHECK(died->xp == rules.wolf.xp);
+  const auto* gained = find_event<XpGained>(events);
+  REQUIRE(gained != nullptr);
+  CHECK(gained->entity == hero);
+  CHECK(gained->from == wolf(0));
+  CHECK(gained->xp == rules.wolf.xp);
+  // Right after the Died, where an upcast Died version 1 puts it.
+  const auto died_at = std::find_if(events.begin(), events.end(), [](const Event& event) {
+    return std::holds_alternative<Died>(event);
+  });
+  REQUIRE(died_at + 1 < events.end());
+  CHECK(std::holds_alternative<XpGained>(*(died_at + 1)));
   CHECK(w.player(hero).xp == rules.wolf.xp);
   CHECK(w.player(hero).wolves_killed == 1);
   CHECK(w.mob(wolf(0)).dead);
@@ -170,7 +181,7 @@ TEST_CASE("an attack is seen where the attacker stands and a death where the dea
   REQUIRE(hit.has_value());
   CHECK(hit->subject == hero);
   CHECK(hit->at == Point{at.x + 1000, at.y});
-  const auto death = Model::locate(w.state(), Died{wolf(0), hero, 25, w.tick()});
+  const auto death = Model::locate(w.state(), Died{wolf(0), hero, w.tick()});
   REQUIRE(death.has_value());
   CHECK(death->subject == wolf(0));
   CHECK(death->at == at);

@@ -111,7 +111,7 @@ TEST_CASE("a dead player can neither pick up nor drop nor use items") {
   World w = with_hero();
   w.give(hero, ItemKind::potion);
   const ItemId item = w.put_item(ItemKind::pelt, w.map().spawn);
-  w.apply(Died{hero, 0, 0, w.tick()});
+  w.apply(Died{hero, 0, w.tick()});
   w.pick_up(hero, item);
   CHECK(w.rejection() == Reject::dead);
   w.drop(hero, ItemKind::potion);

@@ -23,7 +23,7 @@ World only_mob(std::uint32_t index, std::optional<std::uint32_t> also = std::nul
   World w(info);
   w.populate();
   for (std::uint32_t i = 0; i < w.map().mob_spawns.size(); ++i)
-    if (i != index && i != also) w.apply(Died{mob_at(i), 0, 0, w.tick()});
+    if (i != index && i != also) w.apply(Died{mob_at(i), 0, w.tick()});
   const Point lair = w.map().mob_spawns[index].at;
   w.place_mob(mob_at(index), lair);
   w.join(hero);
@@ -162,7 +162,7 @@ TEST_CASE("a dead player respawns at the spawn point with full hp after the time
   World w;
   w.join(hero);
   w.place(hero, {w.map().spawn.x + 3000, w.map().spawn.y});
-  w.apply(Died{hero, mob_at(0), 0, w.tick()});
+  w.apply(Died{hero, mob_at(0), w.tick()});
   const std::uint64_t due = w.player(hero).respawn_tick;
   while (w.tick() < due)
     CHECK(find_event<Respawned>(w.run_tick()) == nullptr);
@@ -212,7 +212,7 @@ TEST_CASE("two mobs biting one player on the same tick kill it only once") {
 TEST_CASE("a killed mob respawns at its spawn point after the respawn timer") {
   World w;
   w.populate();
-  w.apply(Died{mob_at(3), 0, 0, w.tick()});
+  w.apply(Died{mob_at(3), 0, w.tick()});
   const std::uint64_t due = w.mob(mob_at(3)).respawn_tick;
   bool respawned = false;
   while (w.tick() <= due && !respawned) {

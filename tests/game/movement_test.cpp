@@ -203,7 +203,7 @@ TEST_CASE("ids outside the players' range cannot join") {
 TEST_CASE("a dead player cannot move") {
   World w;
   w.join(7);
-  w.apply(Died{7, 0, 0, w.tick()});
+  w.apply(Died{7, 0, w.tick()});
   w.advance(4);
   w.move(7, {w.map().spawn.x + 500, w.map().spawn.y});
   CHECK(w.rejection() == Reject::dead);

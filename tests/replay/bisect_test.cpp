@@ -105,7 +105,7 @@ TEST_CASE("bisect reports an invariant that holds at the head") {
 TEST_CASE("bisect searches up to a given seq for an invariant that broke and mended again") {
   GameLog world;
   const log::Seq bad = broken_at(world, game::Attacked{99, 2, -500, 0}, 100, 50);
-  world.append(zone_1, game::Died{2, 99, 0, 0}); // hp 0 again: within bounds
+  world.append(zone_1, game::Died{2, 99, 0}); // hp 0 again: within bounds
   wander(world, zone_1, 1, 50);
   CHECK_FALSE(bisect(world, zone_1, builtin("hp_in_bounds")).first_bad.has_value());
 

@@ -13,8 +13,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -62,10 +64,19 @@ public:
 
   /// Stores the snapshot of zone `z` after its head, as the zone would.
   void snapshot(zone::ZoneId z) {
-    const game::State& state = states_.at(z);
+    const auto current = zone::event_versions<game::Model>();
+    snapshot_under(z, {current.begin(), current.end()});
+  }
+
+  /// Stores the snapshot of zone `z` after its head as if taken under `event_versions` (empty:
+  /// as a build before versioned events wrote it), with `state` (default: the state here).
+  void snapshot_under(zone::ZoneId z, std::vector<zone::EventVersion> event_versions,
+                      const std::optional<game::State>& state_taken = std::nullopt) {
+    const game::State& state = state_taken ? *state_taken : states_.at(z);
     const log::Seq seq = log_->head(z);
-    const zone::ZoneSnapshot snapshot{std::string(game::Model::name), game::Model::rules_version,
-                                      seq, game::Model::hash(state), game::Model::snapshot(state)};
+    const zone::ZoneSnapshot snapshot{
+        std::string(game::Model::name), game::Model::rules_version,   seq,
+        game::Model::hash(state),       game::Model::snapshot(state), std::move(event_versions)};
     const zone::RecentCommands none(1);
     const Status stored = log_->put_snapshot(z, seq, zone::encode_snapshot(snapshot, none), 3);
     REQUIRE_OK(stored);

@@ -256,9 +256,13 @@ json::object problem_json(const replay::Problem& problem, zone::ZoneId zone) {
 json::object verdict_json(const replay::StreamVerdict& verdict) {
   json::array snapshots;
   for (const auto& snapshot : verdict.snapshots) {
+    json::object versions;
+    for (const zone::EventVersion& version : snapshot.event_versions)
+      versions[std::to_string(version.payload_type)] = version.version;
     snapshots.push_back(json::object{
         {"seq", snapshot.seq},
         {"rules_version", snapshot.rules_version},
+        {"event_versions", std::move(versions)},
         {"recorded", hash_json(snapshot.recorded)},
         {"refolded", hash_json(snapshot.refolded)},
         {"matches", snapshot.recorded.has_value() && snapshot.recorded == snapshot.refolded},
@@ -274,6 +278,8 @@ json::object verdict_json(const replay::StreamVerdict& verdict) {
            verdict.genesis_rules ? json::value(*verdict.genesis_rules) : json::value(nullptr)},
           {"event_rules_versions",
            json::object{{"min", verdict.min_event_rules}, {"max", verdict.max_event_rules}}},
+          {"upcast_events", verdict.upcast_events},
+          {"first_upcast", verdict.first_upcast},
           {"snapshots", std::move(snapshots)},
           {"head_hash", hash_json(verdict.head_hash)},
           {"head_from_snapshot", verdict.head_from_snapshot},
@@ -290,6 +296,10 @@ std::string rules_text(const replay::StreamVerdict& verdict, std::uint32_t runni
     text += verdict.min_event_rules == verdict.max_event_rules
                 ? fmt::format(", events {}", verdict.min_event_rules)
                 : fmt::format(", events {}..{}", verdict.min_event_rules, verdict.max_event_rules);
+  }
+  if (verdict.upcast_events != 0) {
+    text += fmt::format("; {} events upcast from an older schema version (the first at seq {})",
+                        verdict.upcast_events, verdict.first_upcast);
   }
   return text;
 }

@@ -174,7 +174,9 @@ struct Bot::Fold {
       return;
     }
     bot.view_.mobs.erase(e.entity);
-    if (mine(e.killer)) me().xp += e.xp;
+  }
+  void operator()(const XpGained& e) const {
+    if (mine(e.entity)) me().xp += e.xp;
   }
   void operator()(const Respawned& e) const {
     if (!mine(e.entity)) return;

@@ -80,7 +80,7 @@ struct Writer {
     return schema::CreateAttacked(b, e.attacker, e.target, e.damage, e.tick).Union();
   }
   fb::Offset<void> operator()(const Died& e) const {
-    return schema::CreateDied(b, e.entity, e.killer, e.xp, e.tick).Union();
+    return schema::CreateDied(b, e.entity, e.killer, 0, e.tick).Union();
   }
   fb::Offset<void> operator()(const Respawned& e) const {
     const auto at = to_schema(e.at);
@@ -137,6 +137,9 @@ struct Writer {
     const auto at = to_schema(e.at);
     return schema::CreateSeen(b, e.entity, static_cast<std::uint8_t>(e.what), &at, e.hp).Union();
   }
+  fb::Offset<void> operator()(const XpGained& e) const {
+    return schema::CreateXpGained(b, e.entity, e.xp, e.from).Union();
+  }
 };
 
 // ---- reading: the table of each event type, and one overload per table ------------------------
@@ -165,6 +168,7 @@ WORLDLOG_GAME_TABLE(Arrived)
 WORLDLOG_GAME_TABLE(HandoffCompleted)
 WORLDLOG_GAME_TABLE(LoggedOut)
 WORLDLOG_GAME_TABLE(Seen)
+WORLDLOG_GAME_TABLE(XpGained)
 #undef WORLDLOG_GAME_TABLE
 
 struct EventReader : Reader {
@@ -180,7 +184,7 @@ struct EventReader : Reader {
   Event operator()(const schema::Attacked& t) {
     return Attacked{t.attacker(), t.target(), t.damage(), t.tick()};
   }
-  Event operator()(const schema::Died& t) { return Died{t.entity(), t.killer(), t.xp(), t.tick()}; }
+  Event operator()(const schema::Died& t) { return Died{t.entity(), t.killer(), t.tick()}; }
   Event operator()(const schema::Respawned& t) {
     return Respawned{t.entity(), from_schema(t.at()), t.tick()};
   }
@@ -225,6 +229,7 @@ struct EventReader : Reader {
   Event operator()(const schema::Seen& t) {
     return Seen{t.entity(), seen_what(t.what()), from_schema(t.at()), t.hp()};
   }
+  Event operator()(const schema::XpGained& t) { return XpGained{t.entity(), t.xp(), t.from()}; }
 };
 
 template <std::size_t I = 0> Result<Event> decode_as(std::size_t index, std::string_view bytes) {
@@ -255,13 +260,33 @@ zone::EncodedEvent Model::encode(const Event& event) {
   thread_local fb::FlatBufferBuilder builder(256);
   builder.Clear();
   builder.Finish(std::visit(Writer{builder}, event));
-  return {payload_type_of(event), bytes_of(builder)};
+  const std::uint32_t type = payload_type_of(event);
+  return {type, bytes_of(builder), zone::event_version<Model>(type)};
 }
 
 Result<Event> Model::decode(std::uint32_t payload_type, std::string_view bytes) {
   if (payload_type == 0 || payload_type > std::variant_size_v<Event>)
     return make_error(Errc::corruption, "unknown game event type {}", payload_type);
   return decode_as(payload_type - 1, bytes);
+}
+
+Result<std::vector<Event>> Model::upcast(std::uint32_t payload_type, std::uint16_t stored_version,
+                                         std::string_view bytes) {
+  if (payload_type == Died::type && stored_version == 1) {
+    // Died 1 {entity, killer, xp, tick}: evolve credited `xp` to the killer when the dead was
+    // a mob and the killer a player of the zone, which is what XpGained does.
+    std::string scratch;
+    const auto* table = verified_root<schema::Died>(bytes, scratch);
+    if (table == nullptr)
+      return make_error(Errc::corruption, "game event Died version 1 ({} bytes) fails verification",
+                        bytes.size());
+    std::vector<Event> events{Died{table->entity(), table->killer(), table->tick()}};
+    if (table->xp() != 0)
+      events.emplace_back(XpGained{table->killer(), table->xp(), table->entity()});
+    return events;
+  }
+  return make_error(Errc::corruption, "game event type {} has no schema version {} to upcast from",
+                    payload_type, stored_version);
 }
 
 } // namespace worldlog::game

@@ -27,7 +27,8 @@ Decision decide_attack(const State& state, const Player& attacker, const Attack&
   if (damage < mob->hp) return Decision::accept(std::move(events));
 
   const MobStats& stats = stats_of(mob->kind);
-  events.push_back(Died{mob->id, attacker.id, stats.xp, context.tick});
+  events.push_back(Died{mob->id, attacker.id, context.tick});
+  events.push_back(XpGained{attacker.id, stats.xp, mob->id});
   Progress progress{attacker.id, attacker.level, attacker.xp};
   progress.gain(stats.xp, events);
   if (context.rng.below(100) < stats.loot_percent) {

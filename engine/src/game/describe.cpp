@@ -34,7 +34,10 @@ struct Fields {
     return {{"attacker", e.attacker}, {"target", e.target}, {"damage", e.damage}, {"tick", e.tick}};
   }
   json::object operator()(const Died& e) const {
-    return {{"entity", e.entity}, {"killer", e.killer}, {"xp", e.xp}, {"tick", e.tick}};
+    return {{"entity", e.entity}, {"killer", e.killer}, {"tick", e.tick}};
+  }
+  json::object operator()(const XpGained& e) const {
+    return {{"entity", e.entity}, {"xp", e.xp}, {"from", e.from}};
   }
   json::object operator()(const Respawned& e) const {
     return {{"entity", e.entity}, {"at", point_json(e.at)}, {"tick", e.tick}};

@@ -85,11 +85,13 @@ struct Evolve {
       m->hp = 0;
       m->dead = true;
       m->respawn_tick = e.tick + rules.mob_respawn_ticks;
-      if (Player* killer = player(e.killer)) {
-        killer->xp += e.xp;
-        if (m->kind == MobKind::wolf) ++killer->wolves_killed;
-      }
+      if (Player* killer = player(e.killer); killer != nullptr && m->kind == MobKind::wolf)
+        ++killer->wolves_killed;
     }
+  }
+
+  void operator()(const XpGained& e) const {
+    if (Player* p = player(e.entity); p != nullptr && mob(e.from) != nullptr) p->xp += e.xp;
   }
 
   void operator()(const Respawned& e) const {

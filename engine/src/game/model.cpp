@@ -14,7 +14,7 @@ constexpr std::array<std::string_view, std::variant_size_v<Event>> event_names{
     "Joined",           "Left",       "Moved",    "Attacked",       "Died",        "Respawned",
     "LevelUp",          "MobSpawned", "MobMoved", "Dropped",        "LootDropped", "PickedUp",
     "ItemDespawned",    "Used",       "Said",     "QuestCompleted", "Departed",    "Arrived",
-    "HandoffCompleted", "LoggedOut",  "Seen"};
+    "HandoffCompleted", "LoggedOut",  "Seen",     "XpGained"};
 
 constexpr std::array<std::string_view, std::variant_size_v<Command>> command_names{
     "Join", "Leave", "Move", "Attack", "PickUp", "Drop", "Use", "Say", "Arrive", "CompleteHandoff"};
@@ -174,6 +174,9 @@ std::optional<zone::Located> Model::locate(const State& state, const Event& even
       return at_entity(state, e.entity);
     }
     std::optional<zone::Located> operator()(const Seen& e) const { return at(e.entity, e.at); }
+    std::optional<zone::Located> operator()(const XpGained& e) const {
+      return at_entity(state, e.entity);
+    }
 
     static std::optional<zone::Located> at(EntityId id, Point p) { return zone::Located{id, p}; }
   };

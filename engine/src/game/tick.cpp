@@ -129,7 +129,7 @@ struct Tick {
     emit(actor, Attacked{mob.id, prey.id, damage, context.tick});
     const std::int32_t hp = std::max(0, bitten.hp_of(prey) - damage);
     bitten.set(prey.id, hp);
-    if (hp == 0) emit(actor, Died{prey.id, mob.id, 0, context.tick});
+    if (hp == 0) emit(actor, Died{prey.id, mob.id, context.tick});
   }
 
   /// One step of at most a think's worth of walking towards `prey`, stopping just inside

@@ -134,8 +134,17 @@ std::string encode_snapshot(const ZoneSnapshot& snapshot, const RecentCommands& 
   const auto model = builder.CreateString(snapshot.model);
   const auto hash = builder.CreateVector(snapshot.state_hash.data(), snapshot.state_hash.size());
   const auto state = bytes_of(builder, snapshot.state);
+  // Left out when empty, so a model that versions nothing writes the bytes it always wrote.
+  flatbuffers::Offset<flatbuffers::Vector<const fbs::EventVersion*>> versions;
+  if (!snapshot.event_versions.empty()) {
+    std::vector<fbs::EventVersion> declared;
+    declared.reserve(snapshot.event_versions.size());
+    for (const EventVersion& version : snapshot.event_versions)
+      declared.emplace_back(version.payload_type, version.version);
+    versions = builder.CreateVectorOfStructs(declared);
+  }
   builder.Finish(fbs::CreateZoneSnapshot(builder, model, snapshot.rules_version, snapshot.seq, hash,
-                                         state, recent_offset),
+                                         state, recent_offset, versions),
                  fbs::ZoneSnapshotIdentifier());
   return finished_bytes(builder);
 }
@@ -156,6 +165,11 @@ Result<ZoneSnapshot> decode_snapshot(std::string_view bytes, RecentCommands& rec
                       snapshot.seq, hash.size());
   }
   std::memcpy(snapshot.state_hash.data(), hash.data(), hash.size());
+  if (const auto* versions = table->event_versions()) {
+    snapshot.event_versions.reserve(versions->size());
+    for (const auto* version : *versions)
+      snapshot.event_versions.push_back({version->payload_type(), version->version()});
+  }
   if (const auto* entries = table->recent()) {
     for (const auto* entry : *entries) {
       recent.record(CommandKey{log::Actor{static_cast<log::ActorKind>(entry->actor_kind()),

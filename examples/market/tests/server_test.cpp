@@ -106,9 +106,11 @@ bool logged_out(const log::EventLog& log, zone::ZoneId z, TraderId trader) {
   const Status scanned = log.scan_stream(z, 1, 1'000'000, [&](const log::EventView& event) {
     auto decoded = zone::decode_stream_event<Model>(event);
     if (!decoded.ok() || decoded->index() != 2) return true;
-    const auto* left = std::get_if<Left>(&std::get<2>(*decoded));
-    found =
-        left != nullptr && left->trader == trader && event.actor().kind == log::ActorKind::system;
+    for (const Event& model_event : std::get<2>(*decoded)) {
+      const auto* left = std::get_if<Left>(&model_event);
+      found = found || (left != nullptr && left->trader == trader &&
+                        event.actor().kind == log::ActorKind::system);
+    }
     return !found;
   });
   return scanned.ok() && found;

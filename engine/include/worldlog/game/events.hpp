@@ -5,6 +5,10 @@
 // tick), so applying it never consults anything but the state. Each event type has a stable
 // tag, its `payload_type` in the log: `type` below, equal to its index in `Event` plus one.
 // New types are appended; tags are never reused.
+//
+// A type whose payload changed shape has a schema `version` above 1 (Model::event_versions);
+// Model::upcast turns its older payloads into the current events, so an old log reads as if
+// it had been written today.
 #pragma once
 
 #include <cstdint>
@@ -51,12 +55,14 @@ struct Attacked {
   std::uint64_t tick = 0;
   friend bool operator==(const Attacked&, const Attacked&) = default;
 };
-/// `entity` (a player or a mob) died by `killer`'s hand, which earns `xp` (0 for a mob's kill).
+/// `entity` (a player or a mob) died by `killer`'s hand. Version 2: the experience a player
+/// earns for the kill is an XpGained after it. (Version 1 also carried that `xp`, 0 for a
+/// mob's kill; Model::upcast turns it into Died and, when it earned something, XpGained.)
 struct Died {
   static constexpr std::uint32_t type = 5;
+  static constexpr std::uint16_t version = 2;
   EntityId entity = 0;
   EntityId killer = 0;
-  std::uint64_t xp = 0;
   std::uint64_t tick = 0;
   friend bool operator==(const Died&, const Died&) = default;
 };
@@ -197,9 +203,20 @@ struct Seen {
   friend bool operator==(const Seen&, const Seen&) = default;
 };
 
-using Event = std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned,
-                           MobMoved, Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said,
-                           QuestCompleted, Departed, Arrived, HandoffCompleted, LoggedOut, Seen>;
+/// Player `entity` earned `xp` for killing mob `from` (right after the mob's Died). It counts
+/// only when `from` is a mob of the zone, as Died version 1's xp did.
+struct XpGained {
+  static constexpr std::uint32_t type = 22;
+  EntityId entity = 0;
+  std::uint64_t xp = 0;
+  EntityId from = 0;
+  friend bool operator==(const XpGained&, const XpGained&) = default;
+};
+
+using Event =
+    std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned, MobMoved,
+                 Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said, QuestCompleted,
+                 Departed, Arrived, HandoffCompleted, LoggedOut, Seen, XpGained>;
 
 /// The log's payload_type of `event`.
 [[nodiscard]] inline std::uint32_t payload_type_of(const Event& event) noexcept {

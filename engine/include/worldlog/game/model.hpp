@@ -8,6 +8,7 @@
 // Include this header for the whole public API of the game.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +65,12 @@ struct Model {
   /// fail with corruption naming the type; decode also for an unknown payload_type.
   [[nodiscard]] static zone::EncodedEvent encode(const Event& event);
   [[nodiscard]] static Result<Event> decode(std::uint32_t payload_type, std::string_view bytes);
+  /// The payload types above schema version 1 (zone::VersionsEvents), and the upcaster of their
+  /// older payloads: Died 1 becomes Died 2 and, when the kill earned experience, XpGained.
+  /// Errors: corruption for bytes that do not verify or a (type, version) never written.
+  static constexpr std::array<zone::EventVersion, 1> event_versions{{{Died::type, Died::version}}};
+  [[nodiscard]] static Result<std::vector<Event>>
+  upcast(std::uint32_t payload_type, std::uint16_t stored_version, std::string_view bytes);
   [[nodiscard]] static std::string encode_command(const Command& command);
   [[nodiscard]] static Result<Command> decode_command(std::string_view bytes);
 

@@ -11,7 +11,9 @@
 //
 // describe_event<M> turns a record into {"type": NAME, fields...}: the zone's genesis
 // ("ZoneCreated"), a rejection ("CommandRejected", with the refused command and the reason's
-// name) or one of the model's events; nullopt for a payload that does not decode as M's.
+// name) or one of the model's events, decoded as every reader decodes (fold.hpp, upcasting an
+// older payload version): an older payload that stands for other than one event is
+// {"type": "Upcast", "events": [...]}; nullopt for a payload that does not decode as M's.
 #pragma once
 
 #include <concepts>
@@ -20,11 +22,13 @@
 #include <string_view>
 #include <utility>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
 #include <worldlog/log/event.hpp>
+#include <worldlog/zone/fold.hpp>
 #include <worldlog/zone/model.hpp>
 #include <worldlog/zone/records.hpp>
 
@@ -125,9 +129,15 @@ template <GameModel M>
     return typed("CommandRejected", std::move(fields));
   }
   default: {
-    auto decoded = M::decode(event.payload_type(), event.payload());
+    auto decoded = decode_model_event<M>(event);
     if (!decoded.ok()) return std::nullopt;
-    return event_json<M>(*decoded);
+    if (decoded->size() == 1) return event_json<M>(decoded->front());
+    // An older payload its upcaster turned into several events (or none): the events it
+    // stands for, in order.
+    boost::json::array events;
+    for (const auto& model_event : *decoded)
+      events.push_back(event_json<M>(model_event));
+    return typed("Upcast", {{"events", std::move(events)}});
   }
   }
 }

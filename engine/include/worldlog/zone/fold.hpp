@@ -6,15 +6,24 @@
 // A zone stream is a genesis event at seq 1 (the model and the ZoneInfo its initial state is
 // made from), then the model's events and the zone's CommandRejected audit records, which
 // change nothing. The fold is pure: it reads nothing but the events and the snapshots.
+//
+// decode_stream_event is the one place a stored event becomes the model's: it reads the
+// payload type, the payload's schema version and the bytes, decodes a current version with
+// M::decode and an older one with M::upcast (model.hpp, VersionsEvents), so every reader of
+// the log sees the events the current code understands.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include <fmt/format.h>
 
 #include <worldlog/log/event.hpp>
 #include <worldlog/log/event_log.hpp>
@@ -24,14 +33,63 @@
 
 namespace worldlog::zone {
 
-/// One event of a zone stream, decoded: the genesis record, a rejected command, or a model
-/// event (in that order of alternatives).
-template <GameModel M>
-using StreamEvent = std::variant<Genesis, CommandRejected, typename M::Event>;
+/// The model events one stored event of M stands for (one, or 0..N when upcast).
+template <GameModel M> using ModelEvents = Events<typename M::Event>;
 
-/// Decodes `event` of a zone stream of model M. Errors: corruption naming the zone and seq when
-/// the payload does not decode, when seq 1 is not a genesis event or a genesis event comes
-/// later; incompatible_format when the genesis names another model.
+/// One event of a zone stream, decoded: the genesis record, a rejected command, or the model
+/// events the stored event stands for (in that order of alternatives).
+template <GameModel M> using StreamEvent = std::variant<Genesis, CommandRejected, ModelEvents<M>>;
+
+/// The schema version `event`'s payload was stored at.
+[[nodiscard]] inline std::uint16_t stored_payload_version(const log::EventView& event) {
+  return event.payload_version();
+}
+
+/// Decodes the model payload of `event` (payload type `type`), a stored event of zone stream
+/// `zone` at `seq`: M::decode for the current version, M::upcast for an older one.
+template <GameModel M>
+[[nodiscard]] Result<ModelEvents<M>> decode_model_event(const log::EventView& event) {
+  const ZoneId zone = event.stream();
+  const log::Seq seq = event.seq();
+  const std::uint32_t type = event.payload_type();
+  const std::uint16_t stored = stored_payload_version(event);
+  const std::uint16_t current = event_version<M>(type);
+  if (stored == 0) {
+    return make_error(Errc::corruption, "zone {} seq {}: payload type {} has schema version 0",
+                      zone, seq, type);
+  }
+  if (stored > current) {
+    return make_error(Errc::incompatible_format,
+                      "zone {} seq {}: payload type {} is stored at schema version {}, newer than "
+                      "version {}, the newest model '{}' reads: a newer build wrote it",
+                      zone, seq, type, stored, current, M::name);
+  }
+  if (stored == current) {
+    auto decoded = M::decode(type, event.payload());
+    if (!decoded.ok()) {
+      return make_error(Errc::corruption, "zone {} seq {}: {}", zone, seq,
+                        decoded.error().message());
+    }
+    return ModelEvents<M>(std::move(decoded).value());
+  }
+  ModelEvents<M> events;
+  if constexpr (VersionsEvents<M>) {
+    auto upcast = M::upcast(type, stored, event.payload());
+    if (!upcast.ok()) {
+      return make_error(upcast.error().code(),
+                        "zone {} seq {}: payload type {} at schema version {} (current {}): {}",
+                        zone, seq, type, stored, current, upcast.error().message());
+    }
+    for (auto& upcast_event : *upcast)
+      events.push_back(std::move(upcast_event));
+  }
+  return events;
+}
+
+/// Decodes `event` of a zone stream of model M, upcasting an older payload version (above).
+/// Errors: corruption naming the zone and seq when the payload does not decode or upcast, when
+/// seq 1 is not a genesis event or a genesis event comes later; incompatible_format when the
+/// genesis names another model or the payload's version is newer than M's.
 template <GameModel M>
 [[nodiscard]] Result<StreamEvent<M>> decode_stream_event(const log::EventView& event) {
   const ZoneId zone = event.stream();
@@ -67,11 +125,8 @@ template <GameModel M>
     return StreamEvent<M>(std::in_place_index<1>, std::move(rejected).value());
   }
   default: {
-    auto decoded = M::decode(type, event.payload());
-    if (!decoded.ok()) {
-      return make_error(Errc::corruption, "zone {} seq {}: {}", zone, seq,
-                        decoded.error().message());
-    }
+    auto decoded = decode_model_event<M>(event);
+    if (!decoded.ok()) return std::move(decoded).error();
     return StreamEvent<M>(std::in_place_index<2>, std::move(decoded).value());
   }
   }
@@ -83,14 +138,26 @@ template <GameModel M> [[nodiscard]] typename M::State genesis_state(const Genes
 }
 
 /// Applies a decoded stream event to `state`: a genesis starts from genesis_state, a rejected
-/// command changes nothing, a model event is evolved.
+/// command changes nothing, model events are evolved in order.
 template <GameModel M>
 void apply_stream_event(typename M::State& state, const StreamEvent<M>& event) {
   if (const auto* genesis = std::get_if<0>(&event)) {
     state = genesis_state<M>(*genesis);
-  } else if (const auto* model_event = std::get_if<2>(&event)) {
-    M::evolve(state, *model_event);
+  } else if (const auto* model_events = std::get_if<2>(&event)) {
+    for (const auto& model_event : *model_events)
+      M::evolve(state, model_event);
   }
+}
+
+/// Event versions for messages: "{5: 2, 9: 3}"; "all 1" when none is above 1.
+[[nodiscard]] inline std::string describe_versions(std::span<const EventVersion> versions) {
+  if (versions.empty()) return "all 1";
+  std::string text = "{";
+  for (const EventVersion& version : versions) {
+    if (text.size() > 1) text += ", ";
+    text += fmt::format("{}: {}", version.payload_type, version.version);
+  }
+  return text + "}";
 }
 
 /// A stored snapshot that may stand in for the fold up to `seq`.
@@ -102,10 +169,13 @@ template <GameModel M> struct RestoredSnapshot {
 };
 
 /// Restores `stored`, a snapshot of `zone`, if it can be trusted: it decodes, it was taken by
-/// model M at M's rules version for the seq it is stored under, and the restored state hashes
-/// to the recorded hash. `recent_capacity` (> 0) bounds the idempotency window restored with it.
-/// Errors: corruption (does not decode or restore, or the hash differs) and
-/// incompatible_format (another model or rules version), naming the zone and seq.
+/// model M at M's rules version and event versions (zone::event_versions<M>) for the seq it is
+/// stored under, and the restored state hashes to the recorded hash. A snapshot taken under
+/// other event versions is refused: its state is a fold of the events under meanings the code
+/// no longer has, so the events are refolded instead. `recent_capacity` (> 0) bounds the
+/// idempotency window restored with it. Errors: corruption (does not decode or restore, or the
+/// hash differs) and incompatible_format (another model, rules version or event versions),
+/// naming the zone and seq.
 template <GameModel M>
 [[nodiscard]] Result<RestoredSnapshot<M>>
 restore_snapshot(ZoneId zone, const log::EventLog::Snapshot& stored, std::size_t recent_capacity) {
@@ -125,6 +195,14 @@ restore_snapshot(ZoneId zone, const log::EventLog::Snapshot& stored, std::size_t
                       "not '{}' rules version {}",
                       zone, stored.seq, snapshot->model, snapshot->rules_version, M::name,
                       M::rules_version);
+  }
+  if (const auto current = event_versions<M>();
+      !std::ranges::equal(snapshot->event_versions, current)) {
+    return make_error(Errc::incompatible_format,
+                      "snapshot of zone {} at seq {} was folded under event versions {}, not the "
+                      "current {}: refolded from the events",
+                      zone, stored.seq, describe_versions(snapshot->event_versions),
+                      describe_versions(current));
   }
   auto state = M::restore(snapshot->state);
   if (!state.ok()) {

@@ -17,8 +17,10 @@
 #include <algorithm>
 #include <compare>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -139,7 +141,48 @@ template <typename Event> struct Emitted {
 struct EncodedEvent {
   std::uint32_t payload_type = 0;
   std::string payload;
+  std::uint16_t version = 1; ///< the payload's schema version (zone::event_version)
+};
+
+/// The schema version of one payload type: the version a model encodes it at today.
+struct EventVersion {
+  std::uint32_t payload_type = 0;
   std::uint16_t version = 1;
+
+  friend constexpr auto operator<=>(const EventVersion&, const EventVersion&) = default;
+};
+
+/// The model events one stored event stands for: one, or, when it was upcast from an older
+/// schema version, zero or more, in order. One is held inline, so decoding a current event does
+/// not allocate; only a second one moves them to the heap.
+template <typename Event> class Events {
+public:
+  Events() = default;
+  explicit Events(Event event) : one_(std::move(event)) {}
+
+  void push_back(Event event) {
+    if (empty()) {
+      one_.emplace(std::move(event));
+      return;
+    }
+    if (one_) {
+      many_.reserve(2);
+      many_.push_back(std::move(*one_));
+      one_.reset();
+    }
+    many_.push_back(std::move(event));
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return !one_ && many_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return one_ ? 1 : many_.size(); }
+  [[nodiscard]] const Event* begin() const noexcept { return one_ ? &*one_ : many_.data(); }
+  [[nodiscard]] const Event* end() const noexcept { return begin() + size(); }
+  [[nodiscard]] const Event& operator[](std::size_t i) const noexcept { return begin()[i]; }
+  [[nodiscard]] const Event& front() const noexcept { return *begin(); }
+
+private:
+  std::optional<Event> one_;
+  std::vector<Event> many_; ///< when there are two or more
 };
 
 /// Where an event can be seen: the entity it is about and where that entity is after it.
@@ -216,7 +259,53 @@ concept GameModel = requires(typename M::State& state, const typename M::State& 
   /// Departures recorded but not yet completed, in a deterministic order (for recovery).
   { M::pending_handoffs(cstate) } -> std::same_as<std::vector<Handoff<typename M::Command>>>;
 };
+
+/// Versioned event payloads (optional). Every stored event carries the schema version of its
+/// payload (log::EventView::payload_version(); 1 for events written before versions existed).
+/// A model whose payloads never changed declares nothing, and every payload type is at
+/// version 1. A model that changed the meaning or shape of a payload type declares:
+///
+///   // The types above version 1, ascending by payload type: {Died::type, 2}.
+///   static constexpr std::array<zone::EventVersion, N> event_versions{...};
+///   // The current events a payload of `payload_type` stored at `stored_version` (older than
+///   // the current version) stands for: one, several (a split) or none (a retired type).
+///   static Result<std::vector<Event>> upcast(std::uint32_t payload_type,
+///                                            std::uint16_t stored_version,
+///                                            std::string_view bytes);
+///
+/// `decode` reads only current versions; `upcast` reads the older ones and must be pure (a
+/// function of its arguments), since every read of the log calls it: the zone's recovery,
+/// replay, verify, audit, export and the viewer all decode through zone::decode_stream_event.
+/// Stored bytes never change, so the hash chain stays valid. A snapshot records the model's
+/// event_versions and is not restored under other ones (the zone refolds the events instead).
+template <typename M>
+concept VersionsEvents = GameModel<M> && requires(std::uint32_t payload_type,
+                                                  std::uint16_t stored_version,
+                                                  std::string_view bytes) {
+  { std::span<const EventVersion>(M::event_versions) };
+  { M::upcast(payload_type, stored_version, bytes) }
+      -> std::same_as<Result<std::vector<typename M::Event>>>;
+};
 // clang-format on
+
+/// The payload types of M above version 1 with their versions, ascending by payload type
+/// (empty when M versions nothing).
+template <GameModel M> [[nodiscard]] constexpr std::span<const EventVersion> event_versions() {
+  if constexpr (VersionsEvents<M>) {
+    return std::span<const EventVersion>(M::event_versions);
+  } else {
+    return {};
+  }
+}
+
+/// The schema version M encodes and decodes `payload_type` at: 1 unless M declares another.
+template <GameModel M>
+[[nodiscard]] constexpr std::uint16_t event_version(std::uint32_t payload_type) {
+  for (const EventVersion& declared : event_versions<M>()) {
+    if (declared.payload_type == payload_type) return declared.version;
+  }
+  return 1;
+}
 
 } // namespace worldlog::zone
 

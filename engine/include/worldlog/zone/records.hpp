@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <worldlog/log/types.hpp>
 #include <worldlog/status.hpp>
@@ -104,6 +105,9 @@ struct ZoneSnapshot {
   log::Seq seq = 0;
   log::Hash state_hash{};
   std::string state; ///< the model's snapshot bytes
+  /// The event versions the state was folded under (zone::event_versions<M>(): the payload
+  /// types above version 1). Empty for a snapshot written before versions existed: all 1.
+  std::vector<EventVersion> event_versions{};
 };
 [[nodiscard]] std::string encode_snapshot(const ZoneSnapshot& snapshot,
                                           const RecentCommands& recent);

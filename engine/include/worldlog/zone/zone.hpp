@@ -869,8 +869,10 @@ private:
   };
 
   PendingSnapshot make_snapshot() const {
-    ZoneSnapshot snapshot{std::string(M::name), M::rules_version, decided_seq_, M::hash(state_),
-                          M::snapshot(state_)};
+    const auto versions = event_versions<M>();
+    ZoneSnapshot snapshot{std::string(M::name), M::rules_version,
+                          decided_seq_,         M::hash(state_),
+                          M::snapshot(state_),  {versions.begin(), versions.end()}};
     return {decided_seq_, encode_snapshot(snapshot, recent_)};
   }
 

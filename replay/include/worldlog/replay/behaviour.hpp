@@ -112,7 +112,10 @@ template <zone::GameModel M>
   }
   default:
     observation.kind = Observation::Kind::model;
-    if (hook) hook(std::get<2>(*decoded), observation.signals);
+    if (hook) {
+      for (const auto& model_event : std::get<2>(*decoded))
+        hook(model_event, observation.signals);
+    }
     break;
   }
   return observation;

@@ -43,12 +43,14 @@ template <zone::GameModel M> struct Replayed {
   std::uint64_t folded = 0;   ///< events folded after it
 };
 
-/// "ZoneCreated" (the genesis), "CommandRejected", or the model's name of the event.
+/// "ZoneCreated" (the genesis), "CommandRejected", or the model's name of the (first) event
+/// the stored event stands for; "Upcast to nothing" for an older payload its upcaster dropped.
 template <zone::GameModel M>
 [[nodiscard]] std::string_view event_name(const zone::StreamEvent<M>& event) {
   if (event.index() == 0) return "ZoneCreated";
   if (event.index() == 1) return "CommandRejected";
-  return M::event_name(std::get<2>(event));
+  const zone::ModelEvents<M>& events = std::get<2>(event);
+  return events.empty() ? std::string_view("Upcast to nothing") : M::event_name(events.front());
 }
 
 template <zone::GameModel M> class Cursor;

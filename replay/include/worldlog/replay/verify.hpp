@@ -4,6 +4,12 @@
 // changed), which the model contract (zone/model.hpp) forbids; a stream that cannot be folded is
 // reported, not fatal.
 //
+// Events stored at an older schema version are refolded through the model's upcasters. A
+// snapshot taken under other event versions is never restored (fold.hpp), but its recorded
+// hash is still compared with the refold: equal, the upcasters kept the meaning; different,
+// the meaning changed there, and verify says so, naming the zone, the seq, the versions the
+// snapshot was taken under and the first event it upcast.
+//
 // The log keeps only the newest few snapshots of each stream, so those are the seqs compared.
 #pragma once
 
@@ -63,6 +69,8 @@ struct SnapshotCheck {
   std::optional<log::Hash> recorded{}; ///< nullopt: the snapshot does not decode
   std::optional<log::Hash> refolded{}; ///< nullopt: the fold did not get that far
   std::string unusable{};              ///< why a replay skips it ("" when it is used)
+  /// The event versions it was folded under (zone::ZoneSnapshot::event_versions).
+  std::vector<zone::EventVersion> event_versions{};
 };
 
 /// What verify found in one stream.
@@ -74,6 +82,8 @@ struct StreamVerdict {
   std::optional<std::uint32_t> genesis_rules{}; ///< rules version recorded in the genesis
   std::uint32_t min_event_rules = 0;            ///< rules versions the events were decided by
   std::uint32_t max_event_rules = 0;
+  std::uint64_t upcast_events = 0;        ///< events stored at an older schema version than M's
+  log::Seq first_upcast = 0;              ///< the first of them (0: none)
   std::vector<SnapshotCheck> snapshots{}; ///< oldest first
   std::optional<log::Hash> head_hash{};   ///< of the fold from scratch, when it got there
   log::Seq head_from_snapshot = 0;        ///< the snapshot the head was rebuilt from (0: none)
@@ -199,6 +209,7 @@ StreamVerdict verify_stream(const log::EventLog& log, zone::ZoneId zone,
     if (decoded.ok()) {
       check.rules_version = decoded->rules_version;
       check.recorded = decoded->state_hash;
+      check.event_versions = decoded->event_versions;
       auto restored = zone::restore_snapshot<M>(zone, snapshot, 1);
       if (!restored.ok()) check.unusable = restored.error().message();
     } else {
@@ -223,8 +234,21 @@ StreamVerdict verify_stream(const log::EventLog& log, zone::ZoneId zone,
 
   // The refold from scratch: each snapshot's seq is checked as the fold passes it. A snapshot
   // that does not decode, or whose state does not restore to its own hash, is damage; one
-  // from another rules version is compared all the same (and will likely differ: the note says
-  // why).
+  // from another rules version or other event versions is compared all the same (and a
+  // difference is named as the change it is).
+  const auto current_versions = zone::event_versions<M>();
+  auto versions_note = [&](const SnapshotCheck& check) {
+    if (std::ranges::equal(check.event_versions, current_versions)) return std::string();
+    const std::string upcast =
+        verdict.first_upcast == 0
+            ? std::string("no event before it is stored at an older version")
+            : fmt::format("the first event stored at an older version is at seq {}",
+                          verdict.first_upcast);
+    return fmt::format(" (the snapshot was folded under event versions {}, this is {}: the "
+                       "upcasters changed the meaning; {})",
+                       zone::describe_versions(check.event_versions),
+                       zone::describe_versions(current_versions), upcast);
+  };
   auto next = verdict.snapshots.begin();
   auto check_snapshots = [&](const Replayed<M>& replayed) -> Status {
     // The fold visits every seq, so the snapshots are met in order.
@@ -241,15 +265,17 @@ StreamVerdict verify_stream(const log::EventLog& log, zone::ZoneId zone,
         verdict.problem = Problem{
             Problem::Kind::diverged, check.seq,
             fmt::format("zone {} diverges at seq {}: the snapshot recorded state hash {}, the "
-                        "fold from scratch gives {}{}",
+                        "fold from scratch gives {}{}{}",
                         zone, check.seq, log::to_hex(*check.recorded), log::to_hex(actual),
                         check.rules_version == M::rules_version
                             ? rules_note
                             : fmt::format(" (the snapshot was taken under rules version {}, "
                                           "this is version {})",
-                                          check.rules_version, M::rules_version)),
+                                          check.rules_version, M::rules_version),
+                        versions_note(check)),
             check.recorded, actual};
-      } else if (!check.unusable.empty() && check.rules_version == M::rules_version) {
+      } else if (!check.unusable.empty() && check.rules_version == M::rules_version &&
+                 std::ranges::equal(check.event_versions, current_versions)) {
         verdict.problem = Problem{Problem::Kind::bad_snapshot, check.seq, check.unusable,
                                   std::nullopt, std::nullopt};
       }
@@ -275,6 +301,10 @@ StreamVerdict verify_stream(const log::EventLog& log, zone::ZoneId zone,
         reached = replayed.seq;
         verdict.min_event_rules = std::min(verdict.min_event_rules, event.rules_version());
         verdict.max_event_rules = std::max(verdict.max_event_rules, event.rules_version());
+        if (event.payload_type() < zone::zone_payload_types &&
+            zone::stored_payload_version(event) < zone::event_version<M>(event.payload_type())) {
+          if (verdict.upcast_events++ == 0) verdict.first_upcast = event.seq();
+        }
         return check_snapshots(replayed);
       });
   verdict.folded = reached;
