@@ -3,13 +3,14 @@
 //
 // An event records everything chance or the clock decided (the damage roll, the loot, the
 // tick), so applying it never consults anything but the state. Each event type has a stable
-// tag, its `payload_type` in the log: `type` below, equal to its index in `Event` plus one.
+// tag, its `payload_type` in the log: `type` below (up to Seen, its index in `Event` plus one).
 // New types are appended; tags are never reused.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include <worldlog/game/rules.hpp>
@@ -197,13 +198,24 @@ struct Seen {
   friend bool operator==(const Seen&, const Seen&) = default;
 };
 
-using Event = std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned,
-                           MobMoved, Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said,
-                           QuestCompleted, Departed, Arrived, HandoffCompleted, LoggedOut, Seen>;
+/// The zone plays by new rules from the next event on: `rules` in their canonical form
+/// (canonical_rules), `version` and `hash` (rules_hash) naming them. Tag 22 is taken by
+/// another event.
+struct RulesChanged {
+  static constexpr std::uint32_t type = 23;
+  std::uint32_t version = 0;
+  log::Hash hash{};
+  std::string rules;
+  friend bool operator==(const RulesChanged&, const RulesChanged&) = default;
+};
+using Event =
+    std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned, MobMoved,
+                 Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said, QuestCompleted,
+                 Departed, Arrived, HandoffCompleted, LoggedOut, Seen, RulesChanged>;
 
 /// The log's payload_type of `event`.
 [[nodiscard]] inline std::uint32_t payload_type_of(const Event& event) noexcept {
-  return static_cast<std::uint32_t>(event.index()) + 1;
+  return std::visit([](const auto& e) { return std::decay_t<decltype(e)>::type; }, event);
 }
 
 } // namespace worldlog::game
