@@ -114,7 +114,7 @@ TEST_CASE("a bot attacks a mob in range, and not again before its cooldown is ov
   REQUIRE(s.next() == Command{attack(me, wolf)});
   s.accept({Attacked{me, wolf, 8, s.tick()}});
 
-  s.advance(rules.attack_cooldown_ticks - 1);
+  s.advance(default_rules.attack_cooldown_ticks - 1);
   CHECK(s.next() == std::nullopt); // in reach, cooling down: it waits rather than walks off
   s.advance(1);
   CHECK(s.next() == Command{attack(me, wolf)});
@@ -137,7 +137,7 @@ TEST_CASE("a bot forgets a mob it could not hit and goes back to walking") {
 TEST_CASE("a bot picks up an item lying under it, and forgets it once taken") {
   Script s;
   s.join_zone();
-  const ItemId item = rules.first_item_id + 3;
+  const ItemId item = default_rules.first_item_id + 3;
   s.show(LootDropped{wolf, item, ItemKind::pelt, s.map().spawn, s.tick()});
   REQUIRE(s.next() == Command{pick_up(me, item)});
   s.accept({PickedUp{me, item, ItemKind::pelt}});
@@ -148,7 +148,7 @@ TEST_CASE("a bot picks up an item lying under it, and forgets it once taken") {
 TEST_CASE("a hurt bot drinks a potion, a healthy one does not") {
   Script s;
   s.join_zone();
-  s.show(PickedUp{me, rules.first_item_id, ItemKind::potion}, player_actor(me));
+  s.show(PickedUp{me, default_rules.first_item_id, ItemKind::potion}, player_actor(me));
   s.advance(4);
   const auto healthy = s.next();
   REQUIRE(healthy.has_value());
@@ -157,10 +157,10 @@ TEST_CASE("a hurt bot drinks a potion, a healthy one does not") {
 
   const Point bitten_from{s.bot().view().me.at.x, s.bot().view().me.at.y + 1000};
   s.show(Attacked{wolf, me, 60, s.tick()}, {log::ActorKind::mob, wolf}, bitten_from);
-  REQUIRE(s.bot().view().me.hp == max_hp_at(1) - 60);
+  REQUIRE(s.bot().view().me.hp == default_rules.max_hp_at(1) - 60);
   CHECK(s.next() == Command{use(me, ItemKind::potion)});
   s.accept({Used{me, ItemKind::potion, 40}});
-  CHECK(s.bot().view().me.hp == max_hp_at(1) - 20);
+  CHECK(s.bot().view().me.hp == default_rules.max_hp_at(1) - 20);
   CHECK(s.bot().view().me.inventory.empty());
 }
 
@@ -176,7 +176,7 @@ TEST_CASE("a bot walks towards a mob it sees out of reach, no farther than its s
   const auto* walk = std::get_if<Move>(&*next);
   REQUIRE(walk != nullptr);
   CHECK(geometry::distance(walk->to, far) < geometry::distance(s.map().spawn, far));
-  CHECK(geometry::distance(s.map().spawn, walk->to) <= 4 * rules.player_speed_mm_per_tick);
+  CHECK(geometry::distance(s.map().spawn, walk->to) <= 4 * default_rules.player_speed_mm_per_tick);
 }
 
 TEST_CASE("a bot does not count on the speed of a move whose event it has not seen yet") {
@@ -194,7 +194,8 @@ TEST_CASE("a bot does not count on the speed of a move whose event it has not se
   REQUIRE(second.has_value());
   const auto* walk = std::get_if<Move>(&*second);
   REQUIRE(walk != nullptr);
-  CHECK(geometry::distance(std::get<Move>(*first).to, walk->to) <= rules.player_speed_mm_per_tick);
+  CHECK(geometry::distance(std::get<Move>(*first).to, walk->to) <=
+        default_rules.player_speed_mm_per_tick);
 }
 
 TEST_CASE("a bot that sees its own departure before the answer moves to the next zone once") {
@@ -330,9 +331,9 @@ private:
     if (player == nullptr) return;
     const std::uint64_t idle = tick > player->last_move_tick ? tick - player->last_move_tick : 0;
     const std::int64_t allowed =
-        rules.player_speed_mm_per_tick *
-            static_cast<std::int64_t>(std::min(idle, rules.move_bank_ticks)) +
-        rules.move_allowance_mm;
+        default_rules.player_speed_mm_per_tick *
+            static_cast<std::int64_t>(std::min(idle, default_rules.move_bank_ticks)) +
+        default_rules.move_allowance_mm;
     if (!geometry::within(player->at, walk.to, allowed)) ++too_long;
   }
 

@@ -28,7 +28,7 @@ std::vector<Event> kill(World& w, EntityId mob) {
   const Point at = w.mob(mob).at;
   w.place(hero, {at.x + 1000, at.y});
   for (int blow = 0; blow < 20; ++blow) {
-    w.advance(rules.attack_cooldown_ticks);
+    w.advance(default_rules.attack_cooldown_ticks);
     w.attack(hero, mob);
     REQUIRE_MESSAGE(w.accepted(), w.reason());
     if (w.mob(mob).dead) return w.events();
@@ -42,7 +42,7 @@ TEST_SUITE_BEGIN("game/combat");
 TEST_CASE("an attack in range records its rolled damage and the mob loses that much hp") {
   World w = arena();
   const Point at = w.mob(wolf(0)).at;
-  w.place(hero, {at.x + rules.attack_range_mm, at.y});
+  w.place(hero, {at.x + default_rules.attack_range_mm, at.y});
   w.attack(hero, wolf(0));
   REQUIRE(w.accepted());
   const auto* hit = find_event<Attacked>(w.events());
@@ -50,19 +50,19 @@ TEST_CASE("an attack in range records its rolled damage and the mob loses that m
   CHECK(hit->attacker == hero);
   CHECK(hit->target == wolf(0));
   CHECK(hit->tick == w.tick());
-  CHECK(hit->damage >= rules.damage_min);
-  CHECK(hit->damage <= rules.damage_max);
-  CHECK(w.mob(wolf(0)).hp == rules.wolf.max_hp - hit->damage);
+  CHECK(hit->damage >= default_rules.damage_min);
+  CHECK(hit->damage <= default_rules.damage_max);
+  CHECK(w.mob(wolf(0)).hp == default_rules.wolf.max_hp - hit->damage);
 }
 
 TEST_CASE("an attack out of range is rejected with the distance in the reason") {
   World w = arena();
   const Point at = w.mob(wolf(0)).at;
-  w.place(hero, {at.x + rules.attack_range_mm + 1, at.y});
+  w.place(hero, {at.x + default_rules.attack_range_mm + 1, at.y});
   w.attack(hero, wolf(0));
   CHECK(w.rejection() == Reject::out_of_range);
   CHECK(w.reason() == "mob " + std::to_string(wolf(0)) + " is 2001 mm away, reach is 2000 mm");
-  CHECK(w.mob(wolf(0)).hp == rules.wolf.max_hp);
+  CHECK(w.mob(wolf(0)).hp == default_rules.wolf.max_hp);
 }
 
 TEST_CASE("a second attack within the cooldown is rejected and allowed once it has passed") {
@@ -71,7 +71,7 @@ TEST_CASE("a second attack within the cooldown is rejected and allowed once it h
   w.place(hero, {at.x + 1000, at.y});
   w.attack(hero, wolf(0));
   REQUIRE(w.accepted());
-  w.advance(rules.attack_cooldown_ticks - 1);
+  w.advance(default_rules.attack_cooldown_ticks - 1);
   w.attack(hero, wolf(0));
   CHECK(w.rejection() == Reject::cooldown);
   w.advance(1);
@@ -87,7 +87,7 @@ TEST_CASE("attacking a missing mob or a dead mob or a player is rejected as an u
   w.attack(hero, mob_id(2, 999));
   CHECK(w.rejection() == Reject::unknown_target);
   static_cast<void>(kill(w, wolf(0)));
-  w.advance(rules.attack_cooldown_ticks);
+  w.advance(default_rules.attack_cooldown_ticks);
   w.attack(hero, wolf(0));
   CHECK(w.rejection() == Reject::unknown_target);
 }
@@ -110,17 +110,17 @@ TEST_CASE("the killing blow kills the mob and gives its experience to the killer
   REQUIRE(gained != nullptr);
   CHECK(gained->entity == hero);
   CHECK(gained->from == wolf(0));
-  CHECK(gained->xp == rules.wolf.xp);
+  CHECK(gained->xp == default_rules.wolf.xp);
   // Right after the Died, where an upcast Died version 1 puts it.
   const auto died_at = std::find_if(events.begin(), events.end(), [](const Event& event) {
     return std::holds_alternative<Died>(event);
   });
   REQUIRE(died_at + 1 < events.end());
   CHECK(std::holds_alternative<XpGained>(*(died_at + 1)));
-  CHECK(w.player(hero).xp == rules.wolf.xp);
+  CHECK(w.player(hero).xp == default_rules.wolf.xp);
   CHECK(w.player(hero).wolves_killed == 1);
   CHECK(w.mob(wolf(0)).dead);
-  CHECK(w.mob(wolf(0)).respawn_tick == died->tick + rules.mob_respawn_ticks);
+  CHECK(w.mob(wolf(0)).respawn_tick == died->tick + default_rules.mob_respawn_ticks);
 }
 
 TEST_CASE("enough experience levels the player up and raises its max hp") {
@@ -134,9 +134,9 @@ TEST_CASE("enough experience levels the player up and raises its max hp") {
   CHECK(up->level == 2);
   const Player& p = w.player(hero);
   CHECK(p.level == 2);
-  CHECK(p.max_hp == max_hp_at(2));
-  CHECK(p.hp == max_hp_at(2));
-  CHECK(max_hp_at(2) > max_hp_at(1));
+  CHECK(p.max_hp == default_rules.max_hp_at(2));
+  CHECK(p.hp == default_rules.max_hp_at(2));
+  CHECK(default_rules.max_hp_at(2) > default_rules.max_hp_at(1));
 }
 
 TEST_CASE("dying mobs drop loot rolled when the kill is decided") {
@@ -155,21 +155,22 @@ TEST_CASE("dying mobs drop loot rolled when the kill is decided") {
   // 60% per wolf with seed 42: some but (very likely) not all; the seed makes it exact.
   CHECK(loot > 0);
   CHECK(w.state().items.size() == loot);
-  CHECK(w.state().next_item_id == rules.first_item_id + loot);
+  CHECK(w.state().next_item_id == default_rules.first_item_id + loot);
   CHECK(w.state().item_ledger == ItemLedger{.created = loot});
 }
 
 TEST_CASE("the kill-wolves quest completes once at the fifth wolf") {
   World w = arena();
-  for (std::uint32_t i = 0; i < rules.wolves_for_quest - 1; ++i)
+  for (std::uint32_t i = 0; i < default_rules.wolves_for_quest - 1; ++i)
     CHECK(find_event<QuestCompleted>(kill(w, wolf(i))) == nullptr);
-  const std::vector<Event> fifth = kill(w, wolf(rules.wolves_for_quest - 1));
+  const std::vector<Event> fifth = kill(w, wolf(default_rules.wolves_for_quest - 1));
   const auto* quest = find_event<QuestCompleted>(fifth);
   REQUIRE(quest != nullptr);
   CHECK(quest->quest == Quest::kill_wolves);
   CHECK(w.player(hero).done(Quest::kill_wolves));
-  CHECK(find_event<QuestCompleted>(kill(w, wolf(rules.wolves_for_quest))) == nullptr);
-  const std::uint64_t expected_xp = (rules.wolves_for_quest + 1) * rules.wolf.xp + rules.quest_xp;
+  CHECK(find_event<QuestCompleted>(kill(w, wolf(default_rules.wolves_for_quest))) == nullptr);
+  const std::uint64_t expected_xp =
+      (default_rules.wolves_for_quest + 1) * default_rules.wolf.xp + default_rules.quest_xp;
   CHECK(w.player(hero).xp == expected_xp);
 }
 

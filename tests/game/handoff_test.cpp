@@ -67,7 +67,7 @@ TEST_CASE("the destination places the arrival at its west edge at the same y wit
   CHECK(arrived->from == 2);
   CHECK(arrived->epoch == 1);
   const Player& p = to.player(hero);
-  CHECK(p.at == Point{rules.tile_mm / 2, lane_y(from)});
+  CHECK(p.at == Point{default_rules.tile_mm / 2, lane_y(from)});
   CHECK(p.inventory == Inventory{{ItemKind::pelt, 1}});
   CHECK(p.epoch == 1);
   CHECK(p.last_move_tick == to.tick());

@@ -16,7 +16,7 @@ TEST_SUITE_BEGIN("game/items");
 
 TEST_CASE("a ground item within reach goes into the inventory") {
   World w = with_hero();
-  const ItemId item = w.put_item(ItemKind::pelt, beside(w.map().spawn, rules.reach_mm));
+  const ItemId item = w.put_item(ItemKind::pelt, beside(w.map().spawn, default_rules.reach_mm));
   w.pick_up(hero, item);
   REQUIRE(w.accepted());
   CHECK(find_event<PickedUp>(w.events())->kind == ItemKind::pelt);
@@ -38,7 +38,7 @@ TEST_CASE("a bot finds the ground items near it through the state nearest first"
 
 TEST_CASE("an item out of reach or not on the ground cannot be picked up") {
   World w = with_hero();
-  const ItemId item = w.put_item(ItemKind::pelt, beside(w.map().spawn, rules.reach_mm + 1));
+  const ItemId item = w.put_item(ItemKind::pelt, beside(w.map().spawn, default_rules.reach_mm + 1));
   w.pick_up(hero, item);
   CHECK(w.rejection() == Reject::out_of_range);
   w.pick_up(hero, item + 1);
@@ -48,13 +48,13 @@ TEST_CASE("an item out of reach or not on the ground cannot be picked up") {
 
 TEST_CASE("a full inventory takes nothing more") {
   World w = with_hero();
-  for (std::uint32_t i = 0; i < rules.inventory_capacity; ++i)
+  for (std::uint32_t i = 0; i < default_rules.inventory_capacity; ++i)
     w.give(hero, ItemKind::pelt);
   const ItemId item = w.put_item(ItemKind::potion, w.map().spawn);
   w.pick_up(hero, item);
   CHECK(w.rejection() == Reject::inventory_full);
   CHECK(w.state().item(item) != nullptr);
-  CHECK(w.player(hero).carried() == rules.inventory_capacity);
+  CHECK(w.player(hero).carried() == default_rules.inventory_capacity);
 }
 
 TEST_CASE("dropping puts one item on the ground under a fresh id") {
@@ -88,12 +88,12 @@ TEST_CASE("a potion heals up to max hp and is used up") {
   w.apply(Attacked{mob_id(2, 0), hero, 50, w.tick()});
   w.use(hero, ItemKind::potion);
   REQUIRE(w.accepted());
-  CHECK(find_event<Used>(w.events())->healed == rules.potion_heal);
-  CHECK(w.player(hero).hp == max_hp_at(1) - 50 + rules.potion_heal);
+  CHECK(find_event<Used>(w.events())->healed == default_rules.potion_heal);
+  CHECK(w.player(hero).hp == default_rules.max_hp_at(1) - 50 + default_rules.potion_heal);
   w.use(hero, ItemKind::potion);
   REQUIRE(w.accepted());
-  CHECK(find_event<Used>(w.events())->healed == 50 - rules.potion_heal);
-  CHECK(w.player(hero).hp == max_hp_at(1));
+  CHECK(find_event<Used>(w.events())->healed == 50 - default_rules.potion_heal);
+  CHECK(w.player(hero).hp == default_rules.max_hp_at(1));
   CHECK(w.player(hero).inventory.empty());
 }
 
@@ -125,7 +125,7 @@ TEST_CASE("ground items vanish after their lifetime oldest first") {
   const ItemId first = w.put_item(ItemKind::pelt, w.map().spawn);
   w.advance(10);
   const ItemId second = w.put_item(ItemKind::pelt, w.map().spawn);
-  w.advance(rules.item_lifetime_ticks - 10);
+  w.advance(default_rules.item_lifetime_ticks - 10);
   const auto emitted = w.run_tick();
   const auto* gone = find_event<ItemDespawned>(emitted);
   REQUIRE(gone != nullptr);

@@ -48,7 +48,7 @@ TEST_CASE("a used potion counts as used") {
 TEST_CASE("a ground item that lay too long counts as expired") {
   World w = with_hero();
   static_cast<void>(w.put_item(ItemKind::pelt, w.map().spawn));
-  w.advance(rules.item_lifetime_ticks);
+  w.advance(default_rules.item_lifetime_ticks);
   REQUIRE(count_events<ItemDespawned>(w.run_tick()) == 1);
   CHECK(w.state().item_ledger == ItemLedger{.created = 1, .expired = 1});
   CHECK(w.state().items_in_zone() == 0);
@@ -130,7 +130,7 @@ TEST_CASE("the ledger is refolded the same from the events alone") {
   w.give(hero, ItemKind::potion);
   w.use(hero, ItemKind::potion);
   static_cast<void>(w.put_item(ItemKind::pelt, w.map().spawn));
-  w.advance(rules.item_lifetime_ticks + 1);
+  w.advance(default_rules.item_lifetime_ticks + 1);
   static_cast<void>(w.run_tick());
   w.leave(hero);
   const ItemLedger expected{.created = 3, .used = 1, .expired = 1};

@@ -26,7 +26,7 @@ TEST_CASE("a logout keeps the character, and the player resumes with it") {
   w.join(hero);
   w.give(hero, ItemKind::potion);
   w.apply(QuestCompleted{hero, Quest::reach_waypoint, 150});
-  w.apply(LevelUp{hero, 2, max_hp_at(2)});
+  w.apply(LevelUp{hero, 2, default_rules.max_hp_at(2)});
   const Point where = {w.map().spawn.x + 700, lane_y(w)};
   w.place(hero, where);
   const Player before = *w.state().player(hero);

@@ -22,8 +22,8 @@ std::size_t reachable(const Map& map, Point from) {
     return static_cast<std::size_t>(ty * map.width + tx);
   };
   std::deque<std::pair<std::int32_t, std::int32_t>> queue{
-      {static_cast<std::int32_t>(from.x / rules.tile_mm),
-       static_cast<std::int32_t>(from.y / rules.tile_mm)}};
+      {static_cast<std::int32_t>(from.x / default_rules.tile_mm),
+       static_cast<std::int32_t>(from.y / default_rules.tile_mm)}};
   seen[index(queue.front().first, queue.front().second)] = true;
   std::size_t count = 0;
   while (!queue.empty()) {
@@ -95,13 +95,15 @@ TEST_CASE("the spawn point and waypoint and mob spawns and the edges are free") 
   const Map map = map_for(default_info);
   CHECK_FALSE(map.blocked(map.spawn));
   CHECK_FALSE(map.blocked(map.waypoint));
-  CHECK(map.mob_spawns.size() == rules.wolf_spawns + rules.boar_spawns);
+  CHECK(map.mob_spawns.size() == default_rules.wolf_spawns + default_rules.boar_spawns);
   for (const MobSpawn& lair : map.mob_spawns) {
     CHECK_FALSE(map.blocked(lair.at));
-    CHECK_FALSE(geometry::within(map.spawn, lair.at, rules.mob_spawn_min_tiles * rules.tile_mm));
+    CHECK_FALSE(geometry::within(map.spawn, lair.at,
+                                 default_rules.mob_spawn_min_tiles * default_rules.tile_mm));
     CHECK(lair.at != map.waypoint);
   }
-  CHECK_FALSE(geometry::within(map.spawn, map.waypoint, rules.waypoint_min_tiles * rules.tile_mm));
+  CHECK_FALSE(geometry::within(map.spawn, map.waypoint,
+                               default_rules.waypoint_min_tiles * default_rules.tile_mm));
   for (std::int32_t ty = 0; ty < map.height; ++ty) {
     CHECK_FALSE(map.rock(0, ty));
     CHECK_FALSE(map.rock(map.width - 1, ty));
@@ -118,8 +120,8 @@ TEST_CASE("zones form a row whose exits lead to the neighbours and whose outer e
   CHECK(middle.east_exit == ZoneId{3});
   CHECK(last.west_exit == ZoneId{2});
   CHECK_FALSE(last.east_exit.has_value());
-  CHECK(middle.entry_from(1, 7'250) == Point{rules.tile_mm / 2, 7'250});
-  CHECK(middle.entry_from(3, -5) == Point{middle.width_mm() - rules.tile_mm / 2, 0});
+  CHECK(middle.entry_from(1, 7'250) == Point{default_rules.tile_mm / 2, 7'250});
+  CHECK(middle.entry_from(3, -5) == Point{middle.width_mm() - default_rules.tile_mm / 2, 0});
   CHECK(middle.entry_from(9, 7'250) == middle.spawn);
 }
 

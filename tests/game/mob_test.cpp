@@ -40,14 +40,14 @@ TEST_SUITE_BEGIN("game/mobs");
 TEST_CASE("the first ticks spawn every mob at its spawn point a few per tick") {
   World w;
   const auto first = w.run_tick();
-  CHECK(count_events<MobSpawned>(first) == rules.max_spawns_per_tick);
+  CHECK(count_events<MobSpawned>(first) == default_rules.max_spawns_per_tick);
   w.populate();
   REQUIRE(w.state().mobs.size() == w.map().mob_spawns.size());
   for (std::uint32_t i = 0; i < w.map().mob_spawns.size(); ++i) {
     const Mob& mob = w.mob(mob_at(i));
     CHECK(mob.at == w.map().mob_spawns[i].at);
     CHECK(mob.kind == w.map().mob_spawns[i].kind);
-    CHECK(mob.hp == stats_of(mob.kind).max_hp);
+    CHECK(mob.hp == default_rules.stats_of(mob.kind).max_hp);
   }
   const auto* spawned = find_event<MobSpawned>(first);
   REQUIRE(spawned != nullptr);
@@ -90,7 +90,8 @@ TEST_CASE("idle mobs wander now and then but never onto rocks nor beyond their l
       acting.insert(moved->mob);
       const Mob& mob = w.mob(moved->mob);
       CHECK_FALSE(w.map().blocked(mob.at));
-      CHECK(geometry::within(w.map().mob_spawns[mob.spawn].at, mob.at, rules.leash_radius_mm));
+      CHECK(geometry::within(w.map().mob_spawns[mob.spawn].at, mob.at,
+                             default_rules.leash_radius_mm));
     }
     // Staggered thinking: at most two of the twelve mobs act on any one tick.
     CHECK(acting.size() <= 2);
@@ -103,14 +104,14 @@ TEST_CASE("idle mobs wander now and then but never onto rocks nor beyond their l
 TEST_CASE("a mob chases the nearest player within its aggro radius") {
   World w = only_mob(0);
   const Point lair = w.map().mob_spawns[0].at;
-  const Point near = along_row(w.map(), lair, rules.aggro_radius_mm - 2000);
+  const Point near = along_row(w.map(), lair, default_rules.aggro_radius_mm - 2000);
   w.place(hero, near);
   const std::int64_t before = geometry::distance(lair, near);
-  static_cast<void>(w.run_ticks(rules.mob_think_ticks));
+  static_cast<void>(w.run_ticks(default_rules.mob_think_ticks));
   const std::int64_t after = geometry::distance(w.mob(mob_at(0)).at, near);
   CHECK(after < before);
-  CHECK(before - after <=
-        rules.wolf.speed_mm_per_tick * static_cast<std::int64_t>(rules.mob_think_ticks));
+  CHECK(before - after <= default_rules.wolf.speed_mm_per_tick *
+                              static_cast<std::int64_t>(default_rules.mob_think_ticks));
 }
 
 TEST_CASE("a player beyond the aggro radius does not change what a mob does") {
@@ -118,13 +119,13 @@ TEST_CASE("a player beyond the aggro radius does not change what a mob does") {
     World w = only_mob(0);
     w.place(hero, along_row(w.map(), w.map().mob_spawns[0].at, distance));
     std::vector<Event> events;
-    for (const auto& e : w.run_ticks(rules.mob_think_ticks))
+    for (const auto& e : w.run_ticks(default_rules.mob_think_ticks))
       events.push_back(e.event);
     return events;
   };
   const std::vector<Event> unseen = mob_events(60'000); // across the map
-  CHECK(mob_events(rules.aggro_radius_mm + 1) == unseen);
-  CHECK(mob_events(rules.aggro_radius_mm - 2000) != unseen);
+  CHECK(mob_events(default_rules.aggro_radius_mm + 1) == unseen);
+  CHECK(mob_events(default_rules.aggro_radius_mm - 2000) != unseen);
 }
 
 TEST_CASE("a mob catches up with a player and bites with its cooldown until the player dies") {
@@ -140,8 +141,8 @@ TEST_CASE("a mob catches up with a player and bites with its cooldown until the 
         CHECK(e.actor == log::Actor{log::ActorKind::mob, bite->attacker});
         if (bite->attacker != mob_at(0)) continue;
         CHECK(bite->target == hero);
-        CHECK(bite->damage >= rules.wolf.damage_min);
-        CHECK(bite->damage <= rules.wolf.damage_max);
+        CHECK(bite->damage >= default_rules.wolf.damage_min);
+        CHECK(bite->damage <= default_rules.wolf.damage_max);
         bite_ticks.push_back(now);
       }
       if (const auto* died = std::get_if<Died>(&e.event); died && died->entity == hero)
@@ -151,11 +152,11 @@ TEST_CASE("a mob catches up with a player and bites with its cooldown until the 
   REQUIRE(died_at != 0);
   REQUIRE(bite_ticks.size() >= 2);
   for (std::size_t i = 1; i < bite_ticks.size(); ++i)
-    CHECK(bite_ticks[i] - bite_ticks[i - 1] >= rules.mob_attack_cooldown_ticks);
+    CHECK(bite_ticks[i] - bite_ticks[i - 1] >= default_rules.mob_attack_cooldown_ticks);
   const Player& dead = w.player(hero);
   CHECK(dead.dead);
   CHECK(dead.hp == 0);
-  CHECK(dead.respawn_tick == died_at + rules.player_respawn_ticks);
+  CHECK(dead.respawn_tick == died_at + default_rules.player_respawn_ticks);
 }
 
 TEST_CASE("a dead player respawns at the spawn point with full hp after the timer") {
@@ -183,7 +184,7 @@ TEST_CASE("two mobs biting one player on the same tick kill it only once") {
   zone::ZoneInfo info = default_info;
   const auto close = [](const Map& m) {
     return geometry::within(m.mob_spawns[0].at, m.mob_spawns[10].at,
-                            2 * rules.leash_radius_mm - 2000);
+                            2 * default_rules.leash_radius_mm - 2000);
   };
   while (!close(map_for(info)))
     ++info.seed;
@@ -199,7 +200,7 @@ TEST_CASE("two mobs biting one player on the same tick kill it only once") {
   w.apply(Attacked{mob_at(5), hero, w.player(hero).hp - 1, w.tick()});
   std::size_t bites = 0;
   std::size_t deaths = 0;
-  for (int tick = 0; tick < static_cast<int>(rules.mob_think_ticks); ++tick) {
+  for (int tick = 0; tick < static_cast<int>(default_rules.mob_think_ticks); ++tick) {
     const auto emitted = w.run_tick();
     bites += count_events<Attacked>(emitted);
     deaths += count_events<Died>(emitted);

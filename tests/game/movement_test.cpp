@@ -19,7 +19,7 @@ TEST_CASE("a zone starts with its map and nobody in it") {
   CHECK(state.players.empty());
   CHECK(state.mobs.empty());
   CHECK(state.items.empty());
-  CHECK(state.next_item_id == rules.first_item_id);
+  CHECK(state.next_item_id == default_rules.first_item_id);
 }
 
 TEST_CASE("a player joins at the spawn point with level 1 stats") {
@@ -30,7 +30,7 @@ TEST_CASE("a player joins at the spawn point with level 1 stats") {
   const Player& p = w.player(7);
   CHECK(p.at == w.map().spawn);
   CHECK(p.level == 1);
-  CHECK(p.hp == max_hp_at(1));
+  CHECK(p.hp == default_rules.max_hp_at(1));
   CHECK(p.inventory.empty());
 }
 
@@ -101,9 +101,9 @@ TEST_CASE("idling banks at most move_bank_ticks of distance") {
   w.join(7);
   w.advance(10'000);
   const Point spawn = w.map().spawn;
-  const std::int64_t most =
-      rules.player_speed_mm_per_tick * static_cast<std::int64_t>(rules.move_bank_ticks) +
-      rules.move_allowance_mm;
+  const std::int64_t most = default_rules.player_speed_mm_per_tick *
+                                static_cast<std::int64_t>(default_rules.move_bank_ticks) +
+                            default_rules.move_allowance_mm;
   w.move(7, {spawn.x + most + 1, spawn.y});
   CHECK(w.rejection() == Reject::teleport);
   w.move(7, {spawn.x + most, spawn.y});
@@ -126,8 +126,8 @@ TEST_CASE("a move through a rock to a free tile beyond is rejected as blocked") 
   w.join(7);
   const RockEdge edge = rock_next_to_lane(w.map(), w.map().spawn);
   // Rocks stand in blocks at most two tiles wide, so a free tile is at most two tiles beyond.
-  Point beyond{edge.rock.x + rules.tile_mm, edge.rock.y};
-  if (w.map().blocked(beyond)) beyond.x += rules.tile_mm;
+  Point beyond{edge.rock.x + default_rules.tile_mm, edge.rock.y};
+  if (w.map().blocked(beyond)) beyond.x += default_rules.tile_mm;
   REQUIRE_FALSE(w.map().blocked(beyond));
   w.place(7, edge.free);
   w.advance(20);
@@ -156,14 +156,14 @@ TEST_CASE("coordinates beyond the limit are rejected before any arithmetic") {
   w.advance(20);
   constexpr auto huge = std::numeric_limits<std::int64_t>::max();
   constexpr auto tiny = std::numeric_limits<std::int64_t>::min();
-  for (const Point to :
-       {Point{huge, 0}, Point{0, tiny}, Point{huge, huge}, Point{-rules.coordinate_limit - 1, 0}}) {
+  for (const Point to : {Point{huge, 0}, Point{0, tiny}, Point{huge, huge},
+                         Point{-default_rules.coordinate_limit - 1, 0}}) {
     CAPTURE(to);
     w.move(7, to);
     CHECK(w.rejection() == Reject::invalid_coordinates);
   }
   // Within the limit but far away: the speed check still answers, without overflowing.
-  w.move(7, {rules.coordinate_limit, -rules.coordinate_limit});
+  w.move(7, {default_rules.coordinate_limit, -default_rules.coordinate_limit});
   CHECK(w.rejection() == Reject::teleport);
 }
 

@@ -28,10 +28,10 @@ TEST_CASE("empty and overlong text is rejected but 256 bytes of any bytes are fi
   w.join(hero);
   w.say(hero, "");
   CHECK(w.rejection() == Reject::bad_text);
-  w.say(hero, std::string(rules.max_say_bytes + 1, 'a'));
+  w.say(hero, std::string(default_rules.max_say_bytes + 1, 'a'));
   CHECK(w.rejection() == Reject::bad_text);
   CHECK(w.reason() == "257 bytes of text exceed 256");
-  w.say(hero, std::string(rules.max_say_bytes, '\xff'));
+  w.say(hero, std::string(default_rules.max_say_bytes, '\xff'));
   CHECK(w.accepted());
 }
 
@@ -53,23 +53,23 @@ TEST_CASE("reaching the waypoint completes its quest once with experience") {
   const std::int64_t side = goal.x < w.map().width_mm() / 2 ? 1 : -1;
   w.place(hero, {goal.x + side * 4000, goal.y});
   w.advance(20);
-  w.move(hero, {goal.x + side * (rules.waypoint_radius_mm + 1), goal.y});
+  w.move(hero, {goal.x + side * (default_rules.waypoint_radius_mm + 1), goal.y});
   REQUIRE(w.accepted());
   CHECK(find_event<QuestCompleted>(w.events()) == nullptr);
   w.advance(20);
-  w.move(hero, {goal.x + side * rules.waypoint_radius_mm, goal.y});
+  w.move(hero, {goal.x + side * default_rules.waypoint_radius_mm, goal.y});
   REQUIRE(w.accepted());
   CHECK(names_of(w.events()) == std::vector<std::string>{"Moved", "QuestCompleted", "LevelUp"});
   CHECK(*find_event<QuestCompleted>(w.events()) ==
-        QuestCompleted{hero, Quest::reach_waypoint, rules.quest_xp});
+        QuestCompleted{hero, Quest::reach_waypoint, default_rules.quest_xp});
   CHECK(w.player(hero).done(Quest::reach_waypoint));
-  CHECK(w.player(hero).xp == rules.quest_xp);
+  CHECK(w.player(hero).xp == default_rules.quest_xp);
 
   w.advance(20);
   w.move(hero, goal);
   REQUIRE(w.accepted());
   CHECK(names_of(w.events()) == std::vector<std::string>{"Moved"});
-  CHECK(w.player(hero).xp == rules.quest_xp);
+  CHECK(w.player(hero).xp == default_rules.quest_xp);
 }
 
 TEST_SUITE_END();

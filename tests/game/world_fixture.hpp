@@ -168,7 +168,7 @@ public:
 
   // ---- placing things directly, by events (as a crafted log would) ------------------------
 
-  /// Puts player `id` at `at` (a Moved at the current tick), bypassing the rules.
+  /// Puts player `id` at `at` (a Moved at the current tick), bypassing the default_rules.
   void place(EntityId id, Point at) { apply(Moved{id, at, tick_}); }
   /// Puts mob `id` at `at`, bypassing the AI.
   void place_mob(EntityId id, Point at) { apply(MobMoved{id, at}); }
@@ -275,15 +275,15 @@ struct RockEdge {
   Point rock;
 };
 [[nodiscard]] inline RockEdge rock_next_to_lane(const Map& map, Point near, int radius = 12) {
-  const auto cx = static_cast<std::int32_t>(near.x / rules.tile_mm);
-  const auto cy = static_cast<std::int32_t>(near.y / rules.tile_mm);
+  const auto cx = static_cast<std::int32_t>(near.x / default_rules.tile_mm);
+  const auto cy = static_cast<std::int32_t>(near.y / default_rules.tile_mm);
   for (int dy = -radius; dy <= radius; ++dy)
     for (int dx = -radius; dx <= radius; ++dx) {
       const std::int32_t tx = cx + dx;
       const std::int32_t ty = cy + dy;
       if (tx < 1 || ty < 1 || tx >= map.width - 1 || ty >= map.height - 1) continue;
       if (!map.rock(tx, ty) || map.rock(tx - 1, ty)) continue;
-      return {Map::tile_centre(tx - 1, ty), Map::tile_centre(tx, ty)};
+      return {map.tile_centre(tx - 1, ty), map.tile_centre(tx, ty)};
     }
   FAIL("no rock near " << near.x << "," << near.y);
   return {};

@@ -20,7 +20,10 @@
 #include <doctest/doctest.h>
 
 #include <worldlog/game/world.hpp>
+#include <worldlog/replay/replay.hpp>
+#include <worldlog/replay/verify.hpp>
 #include <worldlog/runtime/clock.hpp>
+#include <worldlog/zone/records.hpp>
 
 #include "support/log_helpers.hpp"
 #include "support/temp_dir.hpp"
@@ -179,7 +182,10 @@ public:
 
   /// Sends `command` as the player it names and waits for its outcome.
   Result<zone::Outcome> submit(ZoneId zone, Command command) {
-    const log::Actor actor{log::ActorKind::player, entity_of(command)};
+    return submit_as(zone, {log::ActorKind::player, entity_of(command)}, std::move(command));
+  }
+  /// Sends `command` as `actor` and waits for its outcome.
+  Result<zone::Outcome> submit_as(ZoneId zone, log::Actor actor, Command command) {
     auto answered = std::make_shared<std::promise<Result<zone::Outcome>>>();
     auto future = answered->get_future();
     static_cast<void>(world_->submit(
@@ -573,6 +579,89 @@ TEST_CASE("chat bounds the members of a channel and the number of channels") {
   CHECK_OK(live.join_channel("a", 3, inbox));
   REQUIRE_OK(chat->leave("b", 3));
   CHECK_OK(live.join_channel("c", 3, inbox));
+}
+
+TEST_CASE("a world under a rules file records them in each genesis and replays to its hashes") {
+  const std::string gentle =
+      canonical_rules(parse_rules(R"({"version": 2, "wolf": {"damage_max": 3}})").value());
+  LiveWorld live({.zones = 2, .seed = 42, .rules = gentle});
+  live.require_accepted(1, join(7));
+  live.require_accepted(1, say(7, "under version 2"));
+  CHECK(live.state(1).rules->version == 2);
+  CHECK(live.state(2).rules->version == 2);
+  const log::Hash zone_hash = live.hash(1);
+  const log::Seq seq = live.log().head(1);
+  live.stop(); // logs the player out: the head moves on
+
+  auto stream = live.log().read_stream(1, 1, 1000);
+  REQUIRE_OK(stream);
+  auto genesis = zone::decode_genesis(stream->front().payload());
+  REQUIRE_OK(genesis);
+  CHECK(genesis->info.rules == gentle);
+  for (std::size_t i = 1; i < stream->size(); ++i)
+    CHECK((*stream)[i].rules_version() == 2);
+
+  const replay::Replayer<Model> replayer(live.log(), 1);
+  auto replayed = replayer.state_at(seq);
+  REQUIRE_OK(replayed);
+  CHECK(Model::hash(replayed->state) == zone_hash);
+  CHECK(replayed->state.rules->version == 2);
+
+  // A restart runs the rules of the log, whatever the world is started with now.
+  live.start();
+  CHECK(live.state(1).rules->version == 2);
+}
+
+TEST_CASE("a running zone changes its rules on the system's ChangeRules, and verify names "
+          "the rules of each span") {
+  const std::string gentle =
+      canonical_rules(parse_rules(R"({"version": 2, "max_say_bytes": 4})").value());
+  LiveWorld live({.zones = 1, .seed = 42});
+  live.require_accepted(1, join(7));
+  live.require_accepted(1, say(7, "hello"));
+
+  auto refused = live.submit_as(1, {log::ActorKind::player, 7}, ChangeRules{gentle});
+  REQUIRE_OK(refused);
+  CHECK_FALSE(refused->accepted);
+  CHECK(refused->code == static_cast<std::uint32_t>(Reject::not_authorized));
+
+  auto changed = live.submit_as(1, {log::ActorKind::system, 0}, ChangeRules{gentle});
+  REQUIRE_OK(changed);
+  REQUIRE(changed->accepted);
+  const log::Seq change_seq = changed->first_seq;
+  REQUIRE(change_seq != 0);
+  auto too_long = live.submit(1, say(7, "hello"));
+  REQUIRE_OK(too_long);
+  CHECK(too_long->code == static_cast<std::uint32_t>(Reject::bad_text));
+  live.require_accepted(1, say(7, "hi"));
+
+  // The zone's restart (from the snapshot of its shutdown) keeps the new rules.
+  live.stop();
+  live.start();
+  CHECK(live.state(1).rules->version == 2);
+  live.require_accepted(1, join(7)); // the shutdown logged it out
+  live.require_accepted(1, say(7, "ok"));
+  live.stop();
+
+  auto stream = live.log().read_stream(1, change_seq, 1);
+  REQUIRE_OK(stream);
+  CHECK(stream->front().payload_type() == RulesChanged::type);
+  CHECK(stream->front().rules_version() == 1); // decided under the rules before it
+
+  auto report = replay::verify<Model>(live.log());
+  REQUIRE_OK(report);
+  REQUIRE(report->streams.size() == 1);
+  const replay::StreamVerdict& verdict = report->streams.front();
+  REQUIRE_FALSE(verdict.problem.has_value());
+  REQUIRE(verdict.rules_spans.size() == 2);
+  const replay::RulesSpan& before = verdict.rules_spans[0];
+  const replay::RulesSpan& after = verdict.rules_spans[1];
+  CHECK(before.first == 1);
+  CHECK(before.last == change_seq);
+  CHECK(before.rules == Model::rules_id(default_rules));
+  CHECK(after.first == change_seq + 1);
+  CHECK(after.last == live.log().head(1));
+  CHECK(after.rules == Model::rules_id(parse_rules(gentle).value()));
 }
 
 TEST_SUITE_END();

@@ -136,7 +136,7 @@ TEST_CASE("bisect finds an entity moved onto a rock") {
   std::optional<game::Point> rock;
   for (std::int32_t ty = 0; ty < map.height && !rock; ++ty)
     for (std::int32_t tx = 0; tx < map.width && !rock; ++tx)
-      if (map.rock(tx, ty)) rock = game::Map::tile_centre(tx, ty);
+      if (map.rock(tx, ty)) rock = map.tile_centre(tx, ty);
   REQUIRE(rock.has_value());
   const log::Seq bad = broken_at(world, game::Moved{3, *rock, 0}, 120, 30);
   const auto found = bisect(world, zone_1, builtin("inside_map"));
@@ -162,7 +162,7 @@ TEST_CASE("bisect finds the first event after which an item appears without a re
     world.append(zone_1, game::Joined{id, world.spawn(zone_1), 0});
   // Items that come and go by the rules, so the ledger is not empty when it breaks.
   const game::Point spawn = world.spawn(zone_1);
-  const game::ItemId first = game::rules.first_item_id;
+  const game::ItemId first = game::default_rules.first_item_id;
   world.append(zone_1, game::LootDropped{0, first, game::ItemKind::potion, spawn, 0});
   world.append(zone_1, game::PickedUp{1, first, game::ItemKind::potion});
   world.append(zone_1, game::LootDropped{0, first + 1, game::ItemKind::pelt, spawn, 0});
@@ -199,7 +199,7 @@ TEST_CASE("bisect finds a potion used that its player never carried") {
 TEST_CASE("the item invariant checks inventories against the capacity") {
   game::State state = Model::initial_state({.zone = 1, .zone_count = 1, .seed = 42});
   Model::evolve(state, game::Joined{4, state.map.spawn, 0});
-  for (game::ItemId id = 0; id <= game::rules.inventory_capacity; ++id) {
+  for (game::ItemId id = 0; id <= game::default_rules.inventory_capacity; ++id) {
     CHECK(game::item_violation(state) == std::nullopt);
     const game::ItemId item = state.next_item_id;
     Model::evolve(state, game::LootDropped{0, item, game::ItemKind::pelt, state.map.spawn, 0});
@@ -253,7 +253,7 @@ TEST_CASE("bisect finds a player who joined a second zone without leaving the fi
 TEST_CASE("a player handed off between zones is in one zone at a time and takes its items") {
   GameLog world(2);
   world.append(zone_1, game::Joined{7, world.spawn(zone_1), 0});
-  const game::ItemId item = game::rules.first_item_id;
+  const game::ItemId item = game::default_rules.first_item_id;
   world.append(zone_1, game::LootDropped{0, item, game::ItemKind::pelt, world.spawn(zone_1), 0});
   world.append(zone_1, game::PickedUp{7, item, game::ItemKind::pelt});
   wander(world, zone_1, 7, 20);

@@ -23,6 +23,11 @@ constexpr std::size_t lookahead = 6;
 /// Slack against positions a little off (seen, not yet confirmed) when checking reach.
 constexpr std::int64_t reach_margin_mm = 100;
 
+Rules rules_or_defaults(std::string_view text) {
+  auto rules = rules_of_text(text);
+  return rules.ok() ? *rules : default_rules;
+}
+
 struct Tile {
   std::int32_t x = 0;
   std::int32_t y = 0;
@@ -30,8 +35,8 @@ struct Tile {
 
 /// The tile under `p`, clamped to the map (a point past an exit counts as the edge column).
 Tile tile_of(const Map& map, Point p) {
-  const auto clamp = [](std::int64_t v, std::int32_t size) {
-    return static_cast<std::int32_t>(std::clamp<std::int64_t>(v / rules.tile_mm, 0, size - 1));
+  const auto clamp = [&map](std::int64_t v, std::int32_t size) {
+    return static_cast<std::int32_t>(std::clamp<std::int64_t>(v / map.tile_mm, 0, size - 1));
   };
   return {clamp(p.x, map.width), clamp(p.y, map.height)};
 }
@@ -76,8 +81,8 @@ std::vector<Point> route(const Map& map, Point from, Point goal) {
   for (auto i = static_cast<std::size_t>(parent[target]); i != index(start);
        i = static_cast<std::size_t>(parent[i])) {
     const auto width = static_cast<std::size_t>(map.width);
-    path.push_back(Map::tile_centre(static_cast<std::int32_t>(i % width),
-                                    static_cast<std::int32_t>(i / width)));
+    path.push_back(map.tile_centre(static_cast<std::int32_t>(i % width),
+                                   static_cast<std::int32_t>(i / width)));
   }
   std::reverse(path.begin(), path.end());
   return path;
@@ -91,7 +96,7 @@ std::optional<Point> step_along(const Map& map, Point at, const std::vector<Poin
   for (std::size_t i = 1; i < std::min(path.size(), lookahead); ++i)
     if (walkable(map, at, path[i])) farthest = path[i];
   const Tile here = tile_of(map, at);
-  for (const Point aim : {farthest, path.front(), Map::tile_centre(here.x, here.y)}) {
+  for (const Point aim : {farthest, path.front(), map.tile_centre(here.x, here.y)}) {
     const Point to = geometry::step_toward(at, aim, step);
     if (to != at && walkable(map, at, to)) return to;
   }
@@ -160,7 +165,8 @@ struct Bot::Fold {
     bot.moved_to(e.to);
   }
   void operator()(const Attacked& e) const {
-    if (mine(e.attacker) && !stale()) me().next_attack_tick = e.tick + rules.attack_cooldown_ticks;
+    if (mine(e.attacker) && !stale())
+      me().next_attack_tick = e.tick + bot.rules_.attack_cooldown_ticks;
     if (mine(e.target)) me().hp = std::max(0, me().hp - e.damage);
     // Seen where the attacker stands: a biting mob shows where it is.
     if (!is_player_id(e.attacker)) see_mob(e.attacker, seen.where.at);
@@ -169,7 +175,7 @@ struct Bot::Fold {
     if (mine(e.entity)) {
       me().dead = true;
       me().hp = 0;
-      me().respawn_tick = e.tick + rules.player_respawn_ticks;
+      me().respawn_tick = e.tick + bot.rules_.player_respawn_ticks;
       bot.goal_.reset();
       return;
     }
@@ -231,6 +237,9 @@ struct Bot::Fold {
     bot.moved_to(e.player.at);
   }
   void operator()(const HandoffCompleted&) const {}
+  void operator()(const RulesChanged& e) const {
+    if (auto rules = parse_rules(e.rules); rules.ok()) bot.rules_ = *rules;
+  }
   void operator()(const LoggedOut& e) const {
     if (mine(e.entity)) bot.view_.joined = false;
   }
@@ -253,7 +262,7 @@ struct Bot::Fold {
 };
 
 Bot::Bot(EntityId self, const zone::ZoneInfo& home, BotOptions options)
-    : info_(home), map_(map_for(home)), options_(options) {
+    : info_(home), rules_(rules_or_defaults(home.rules)), map_(map_for(home)), options_(options) {
   view_.me.id = self;
   view_.me.at = map_.spawn;
   view_.zone = home.zone;
@@ -337,7 +346,7 @@ void Bot::apply_accepted(const Command& command, const zone::Outcome& outcome, s
       moved_to(walked->to);
     }
   } else if (std::holds_alternative<Attack>(command)) {
-    me.next_attack_tick = std::max(me.next_attack_tick, tick + rules.attack_cooldown_ticks);
+    me.next_attack_tick = std::max(me.next_attack_tick, tick + rules_.attack_cooldown_ticks);
   } else if (const auto* picked = std::get_if<PickUp>(&command)) {
     // The inventory grows with the PickedUp event; the item is gone either way.
     view_.items.erase(picked->item);
@@ -388,7 +397,7 @@ std::optional<Command> Bot::next(std::uint64_t tick, zone::Rng& rng) {
     // No answer: whatever the command did, it did it by now.
     pending_.reset();
     me.last_move_tick = std::max(me.last_move_tick, tick);
-    me.next_attack_tick = std::max(me.next_attack_tick, tick + rules.attack_cooldown_ticks);
+    me.next_attack_tick = std::max(me.next_attack_tick, tick + rules_.attack_cooldown_ticks);
   }
   if (tick < wait_until_) return std::nullopt;
   if (view_.arriving) {
@@ -416,17 +425,17 @@ std::optional<Command> Bot::act(std::uint64_t tick, zone::Rng& rng) {
     return issue(use(me.id, ItemKind::potion), tick);
 
   const auto wanted = [&](const SeenItem& item) { return wants(item.kind); };
-  if (const auto* item = nearest(view_.items, me.at, rules.reach_mm - reach_margin_mm, wanted))
+  if (const auto* item = nearest(view_.items, me.at, rules_.reach_mm - reach_margin_mm, wanted))
     return issue(pick_up(me.id, item->first), tick);
 
   const auto any = [](const auto&) { return true; };
-  if (const auto* mob = nearest(view_.mobs, me.at, rules.attack_range_mm - reach_margin_mm, any)) {
+  if (const auto* mob = nearest(view_.mobs, me.at, rules_.attack_range_mm - reach_margin_mm, any)) {
     // In reach: hit it, or stand and wait for the cooldown.
     if (tick < me.next_attack_tick) return std::nullopt;
     return issue(attack(me.id, mob->first), tick);
   }
 
-  if (me.carried() + 2 >= rules.inventory_capacity && count(ItemKind::pelt) > 0)
+  if (me.carried() + 2 >= rules_.inventory_capacity && count(ItemKind::pelt) > 0)
     return issue(drop(me.id, ItemKind::pelt), tick);
 
   if (rng.below(100) < options_.say_percent)
@@ -438,16 +447,16 @@ bool Bot::wants(ItemKind kind) const {
   const std::uint32_t carried = view_.me.carried();
   // Potions always fit while there is room; pelts only with room to spare, so that a bot that
   // dropped pelts to make room does not pick them up again.
-  return carried < rules.inventory_capacity &&
-         (kind == ItemKind::potion || carried + 4 < rules.inventory_capacity);
+  return carried < rules_.inventory_capacity &&
+         (kind == ItemKind::potion || carried + 4 < rules_.inventory_capacity);
 }
 
 std::optional<Command> Bot::walk(std::uint64_t tick, zone::Rng& rng) {
   const Player& me = view_.me;
   const std::uint64_t idle = tick > me.last_move_tick ? tick - me.last_move_tick : 0;
   // The allowance left out on purpose: a bot walks no faster than the speed itself.
-  const std::int64_t step = rules.player_speed_mm_per_tick *
-                            static_cast<std::int64_t>(std::min(idle, rules.move_bank_ticks));
+  const std::int64_t step = rules_.player_speed_mm_per_tick *
+                            static_cast<std::int64_t>(std::min(idle, rules_.move_bank_ticks));
   if (step == 0) return std::nullopt;
 
   Point target;
@@ -460,7 +469,7 @@ std::optional<Command> Bot::walk(std::uint64_t tick, zone::Rng& rng) {
   } else if (item != nullptr) {
     target = item->second.at;
   } else {
-    if (!goal_ || geometry::within(me.at, *goal_, rules.tile_mm / 4)) choose_goal(rng);
+    if (!goal_ || geometry::within(me.at, *goal_, rules_.tile_mm / 4)) choose_goal(rng);
     target = *goal_;
   }
   const std::vector<Point> path = route(map_, me.at, target);
@@ -481,8 +490,8 @@ void Bot::choose_goal(zone::Rng& rng) {
   if (roll < options_.exit_percent && !exits.empty()) {
     // Half a tile past the edge, level with where it stands.
     const bool east = exits[rng.below(exits.size())];
-    const std::int64_t x = east ? map_.width_mm() + rules.tile_mm / 2 : -rules.tile_mm / 2;
-    goal_ = Point{x, Map::tile_centre(0, here.y).y};
+    const std::int64_t x = east ? map_.width_mm() + rules_.tile_mm / 2 : -rules_.tile_mm / 2;
+    goal_ = Point{x, map_.tile_centre(0, here.y).y};
     return;
   }
   if (roll < options_.exit_percent + options_.waypoint_percent &&
@@ -496,7 +505,7 @@ void Bot::choose_goal(zone::Rng& rng) {
     const auto ty = static_cast<std::int32_t>(std::clamp<std::int64_t>(
         here.y + rng.between(-options_.wander_tiles, options_.wander_tiles), 0, map_.height - 1));
     if (!map_.rock(tx, ty)) {
-      goal_ = Map::tile_centre(tx, ty);
+      goal_ = map_.tile_centre(tx, ty);
       return;
     }
   }

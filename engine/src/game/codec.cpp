@@ -1,5 +1,6 @@
 // Model::encode and Model::decode: one FlatBuffers table per event type (schemas/game.fbs),
 // named by the event's payload_type.
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -140,6 +141,11 @@ struct Writer {
   fb::Offset<void> operator()(const XpGained& e) const {
     return schema::CreateXpGained(b, e.entity, e.xp, e.from).Union();
   }
+  fb::Offset<void> operator()(const RulesChanged& e) const {
+    return schema::CreateRulesChanged(b, e.version, b.CreateVector(e.hash.data(), e.hash.size()),
+                                      b.CreateString(e.rules))
+        .Union();
+  }
 };
 
 // ---- reading: the table of each event type, and one overload per table ------------------------
@@ -169,6 +175,7 @@ WORLDLOG_GAME_TABLE(HandoffCompleted)
 WORLDLOG_GAME_TABLE(LoggedOut)
 WORLDLOG_GAME_TABLE(Seen)
 WORLDLOG_GAME_TABLE(XpGained)
+WORLDLOG_GAME_TABLE(RulesChanged)
 #undef WORLDLOG_GAME_TABLE
 
 struct EventReader : Reader {
@@ -230,13 +237,22 @@ struct EventReader : Reader {
     return Seen{t.entity(), seen_what(t.what()), from_schema(t.at()), t.hp()};
   }
   Event operator()(const schema::XpGained& t) { return XpGained{t.entity(), t.xp(), t.from()}; }
+  Event operator()(const schema::RulesChanged& t) {
+    RulesChanged changed{t.version(), {}, t.rules() ? t.rules()->str() : std::string()};
+    if (t.hash() == nullptr || t.hash()->size() != changed.hash.size()) {
+      ok = false;
+    } else {
+      std::copy(t.hash()->begin(), t.hash()->end(), changed.hash.begin());
+    }
+    return changed;
+  }
 };
 
-template <std::size_t I = 0> Result<Event> decode_as(std::size_t index, std::string_view bytes) {
+template <std::size_t I = 0>
+Result<Event> decode_as(std::uint32_t payload_type, std::string_view bytes) {
   if constexpr (I < std::variant_size_v<Event>) {
-    if (index != I) return decode_as<I + 1>(index, bytes);
     using E = std::variant_alternative_t<I, Event>;
-    static_assert(E::type == I + 1, "an event's type tag must be its index in Event plus one");
+    if (payload_type != E::type) return decode_as<I + 1>(payload_type, bytes);
     std::string scratch;
     const auto* table = verified_root<typename TableOf<E>::type>(bytes, scratch);
     if (table == nullptr)
@@ -249,7 +265,7 @@ template <std::size_t I = 0> Result<Event> decode_as(std::size_t index, std::str
                         Model::event_name(event));
     return event;
   } else {
-    return make_error(Errc::corruption, "unknown game event type {}", index + 1);
+    return make_error(Errc::corruption, "unknown game event type {}", payload_type);
   }
 }
 
@@ -265,9 +281,7 @@ zone::EncodedEvent Model::encode(const Event& event) {
 }
 
 Result<Event> Model::decode(std::uint32_t payload_type, std::string_view bytes) {
-  if (payload_type == 0 || payload_type > std::variant_size_v<Event>)
-    return make_error(Errc::corruption, "unknown game event type {}", payload_type);
-  return decode_as(payload_type - 1, bytes);
+  return decode_as(payload_type, bytes);
 }
 
 Result<std::vector<Event>> Model::upcast(std::uint32_t payload_type, std::uint16_t stored_version,

@@ -57,6 +57,10 @@ struct Writer {
     return body(schema::CommandBody::CompleteHandoff,
                 schema::CreateCompleteHandoff(b, c.entity, c.epoch).Union());
   }
+  fb::Offset<schema::Command> operator()(const ChangeRules& c) const {
+    return body(schema::CommandBody::ChangeRules,
+                schema::CreateChangeRules(b, b.CreateString(c.rules)).Union());
+  }
 };
 
 /// The command in `table`, or nullopt when its body is missing or unknown.
@@ -103,6 +107,10 @@ std::optional<Command> read(const schema::Command& table, Reader& reader) {
   case schema::CommandBody::CompleteHandoff: {
     const auto* complete = table.body_as_CompleteHandoff();
     return CompleteHandoff{complete->entity(), complete->epoch()};
+  }
+  case schema::CommandBody::ChangeRules: {
+    const auto* change = table.body_as_ChangeRules();
+    return ChangeRules{change->rules() == nullptr ? std::string() : change->rules()->str()};
   }
   case schema::CommandBody::NONE: break;
   }

@@ -11,11 +11,11 @@
 namespace worldlog::game {
 namespace detail {
 
-void Progress::gain(std::uint64_t gained, std::vector<Event>& events) {
+void Progress::gain(const Rules& rules, std::uint64_t gained, std::vector<Event>& events) {
   xp += gained;
-  while (level < rules.max_level && xp >= xp_for_level(level + 1)) {
+  while (level < rules.max_level && xp >= rules.xp_for_level(level + 1)) {
     ++level;
-    events.push_back(LevelUp{player, level, max_hp_at(level)});
+    events.push_back(LevelUp{player, level, rules.max_hp_at(level)});
   }
 }
 
@@ -38,8 +38,13 @@ using detail::Decision;
 using detail::reject;
 
 /// Who may send `command` for its entity: a player for itself, the system and services for
-/// anyone; handoff commands only the system. Nullopt when allowed.
+/// anyone; handoff commands and rules changes only the system. Nullopt when allowed.
 std::optional<Decision> authorize(const log::Actor& actor, const Command& command) {
+  if (std::holds_alternative<ChangeRules>(command)) {
+    if (actor.kind == log::ActorKind::system) return std::nullopt;
+    return reject(Reject::not_authorized, "ChangeRules may be sent by the system only, not by {}",
+                  actor);
+  }
   const EntityId entity = entity_of(command);
   const bool system_only =
       std::holds_alternative<Arrive>(command) || std::holds_alternative<CompleteHandoff>(command);
@@ -57,12 +62,13 @@ std::optional<Decision> authorize(const log::Actor& actor, const Command& comman
                   leave->reason, actor);
   if (!is_player_id(entity))
     return reject(Reject::invalid_entity, "entity {} is not a player id (1..{})", entity,
-                  rules.max_player_id);
+                  default_rules.max_player_id);
   return std::nullopt;
 }
 
 struct Decide {
   const State& state;
+  const Rules& rules;
   zone::Context& context;
 
   /// A player has one character, in one zone: it comes back online where it rests, and a
@@ -101,10 +107,9 @@ struct Decide {
     if (rejection) return *rejection;
     const Point to = move.to;
     // Checked first: every later step squares coordinate differences.
-    if (to.x < -rules.coordinate_limit || to.x > rules.coordinate_limit ||
-        to.y < -rules.coordinate_limit || to.y > rules.coordinate_limit)
-      return reject(Reject::invalid_coordinates, "move to {} is beyond ±{} mm", to,
-                    rules.coordinate_limit);
+    const std::int64_t limit = default_rules.coordinate_limit;
+    if (to.x < -limit || to.x > limit || to.y < -limit || to.y > limit)
+      return reject(Reject::invalid_coordinates, "move to {} is beyond ±{} mm", to, limit);
     const std::uint64_t idle =
         context.tick > player->last_move_tick ? context.tick - player->last_move_tick : 0;
     const std::uint64_t ticks = std::min(idle, rules.move_bank_ticks);
@@ -125,7 +130,7 @@ struct Decide {
     if (!player->done(Quest::reach_waypoint) &&
         geometry::within(to, map.waypoint, rules.waypoint_radius_mm)) {
       events.push_back(QuestCompleted{move.entity, Quest::reach_waypoint, rules.quest_xp});
-      detail::Progress{player->id, player->level, player->xp}.gain(rules.quest_xp, events);
+      detail::Progress{player->id, player->level, player->xp}.gain(rules, rules.quest_xp, events);
     }
     return Decision::accept(std::move(events));
   }
@@ -219,6 +224,21 @@ struct Decide {
     if (!state.departing.contains({complete.entity, complete.epoch})) return Decision::accept({});
     return Decision::accept({HandoffCompleted{complete.entity, complete.epoch}});
   }
+
+  /// A running zone keeps its map, so new rules may change anything but the map's fields.
+  /// Rules equal to those in force change nothing.
+  Decision operator()(const ChangeRules& change) const {
+    auto changed = parse_rules(change.rules);
+    if (!changed.ok()) return reject(Reject::bad_rules, "{}", changed.error().message());
+    if (!changed->same_map(rules))
+      return reject(Reject::bad_rules,
+                    "rules version {} would change the map of zone {} (tile size, map size, "
+                    "rocks or spawn points), which a running zone keeps",
+                    changed->version, state.info.zone);
+    if (*changed == rules) return Decision::accept({});
+    return Decision::accept(
+        {RulesChanged{changed->version, rules_hash(*changed), canonical_rules(*changed)}});
+  }
 };
 
 } // namespace
@@ -226,7 +246,7 @@ struct Decide {
 Model::Decision Model::decide(const State& state, const log::Actor& actor, const Command& command,
                               zone::Context& context) {
   if (auto refused = authorize(actor, command)) return std::move(*refused);
-  return std::visit(Decide{state, context}, command);
+  return std::visit(Decide{state, *state.rules, context}, command);
 }
 
 } // namespace worldlog::game

@@ -28,8 +28,8 @@ struct Progress {
   std::uint32_t level = 1;
   std::uint64_t xp = 0;
 
-  /// Adds `gained` experience and appends a LevelUp for every level it reaches.
-  void gain(std::uint64_t gained, std::vector<Event>& events);
+  /// Adds `gained` experience and appends a LevelUp for every level it reaches under `rules`.
+  void gain(const Rules& rules, std::uint64_t gained, std::vector<Event>& events);
 };
 
 /// The player `entity` if it is in the zone and alive; otherwise the rejection to return.

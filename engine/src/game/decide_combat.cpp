@@ -9,6 +9,7 @@ namespace worldlog::game::detail {
 
 Decision decide_attack(const State& state, const Player& attacker, const Attack& attack,
                        zone::Context& context) {
+  const Rules& rules = *state.rules;
   const Mob* mob = state.mob(attack.target);
   if (mob == nullptr || mob->dead)
     return reject(Reject::unknown_target, "no live mob {} in zone {}", attack.target,
@@ -26,11 +27,11 @@ Decision decide_attack(const State& state, const Player& attacker, const Attack&
   std::vector<Event> events{Attacked{attacker.id, mob->id, damage, context.tick}};
   if (damage < mob->hp) return Decision::accept(std::move(events));
 
-  const MobStats& stats = stats_of(mob->kind);
+  const MobStats& stats = rules.stats_of(mob->kind);
   events.push_back(Died{mob->id, attacker.id, context.tick});
   events.push_back(XpGained{attacker.id, stats.xp, mob->id});
   Progress progress{attacker.id, attacker.level, attacker.xp};
-  progress.gain(stats.xp, events);
+  progress.gain(rules, stats.xp, events);
   if (context.rng.below(100) < stats.loot_percent) {
     const ItemKind kind =
         context.rng.below(100) < stats.potion_loot_percent ? ItemKind::potion : stats.loot;
@@ -39,7 +40,7 @@ Decision decide_attack(const State& state, const Player& attacker, const Attack&
   if (mob->kind == MobKind::wolf && !attacker.done(Quest::kill_wolves) &&
       attacker.wolves_killed + 1 >= rules.wolves_for_quest) {
     events.push_back(QuestCompleted{attacker.id, Quest::kill_wolves, rules.quest_xp});
-    progress.gain(rules.quest_xp, events);
+    progress.gain(rules, rules.quest_xp, events);
   }
   return Decision::accept(std::move(events));
 }

@@ -99,6 +99,10 @@ struct Fields {
             {"at", point_json(e.at)},
             {"hp", e.hp}};
   }
+  json::object operator()(const RulesChanged& e) const {
+    return {
+        {"version", e.version}, {"hash", log::to_hex(e.hash)}, {"rules", zone::utf8_text(e.rules)}};
+  }
 
   json::object operator()(const Join& c) const {
     return {{"entity", c.entity}, {"epoch", c.epoch}};
@@ -129,6 +133,9 @@ struct Fields {
   }
   json::object operator()(const CompleteHandoff& c) const {
     return {{"entity", c.entity}, {"epoch", c.epoch}};
+  }
+  json::object operator()(const ChangeRules& c) const {
+    return {{"rules", zone::utf8_text(c.rules)}};
   }
 };
 

@@ -3,6 +3,7 @@
 // nothing, so folding a damaged log cannot crash; only the item ledger still counts what such an
 // event claims, so that the claim shows up as items that do not add up.
 #include <algorithm>
+#include <memory>
 #include <variant>
 
 #include <worldlog/game/model.hpp>
@@ -34,12 +35,14 @@ void take_item_id(State& state, ItemId id) {
 
 struct Evolve {
   State& state;
+  const Rules& rules; ///< in force before the event
 
   Player* player(EntityId id) const { return find_in(state.players, id); }
   Mob* mob(EntityId id) const { return find_in(state.mobs, id); }
 
   void operator()(const Joined& e) const {
     Player joined = e.character.value_or(Player{});
+    if (!e.character) joined.hp = joined.max_hp = rules.max_hp_at(1);
     joined.id = e.entity;
     state.offline.erase(e.entity);
     joined.at = e.at;
@@ -119,7 +122,7 @@ struct Evolve {
     spawned.kind = e.kind;
     spawned.spawn = e.spawn;
     spawned.at = e.at;
-    spawned.hp = stats_of(e.kind).max_hp;
+    spawned.hp = rules.stats_of(e.kind).max_hp;
     state.mobs.insert_or_assign(e.mob, spawned);
   }
 
@@ -200,6 +203,17 @@ struct Evolve {
     state.players.erase(found);
   }
 
+  /// The rules the event carries replace those in force (`rules` must not be read after this);
+  /// text that does not parse (a damaged log) changes nothing. A zone never accepts rules
+  /// that change its map, but a fold keeps the map true to the rules whatever the log holds.
+  void operator()(const RulesChanged& e) const {
+    auto changed = parse_rules(e.rules);
+    if (!changed.ok()) return;
+    const bool same_map = changed->same_map(*state.rules);
+    state.rules = std::make_shared<const Rules>(std::move(changed).value());
+    if (!same_map) state.map = map_for(state.info, *state.rules);
+  }
+
   void note_epoch(EntityId entity, std::uint64_t epoch) const {
     std::uint64_t& seen = state.epochs[entity];
     seen = std::max(seen, epoch);
@@ -208,6 +222,8 @@ struct Evolve {
 
 } // namespace
 
-void Model::evolve(State& state, const Event& event) { std::visit(Evolve{state}, event); }
+void Model::evolve(State& state, const Event& event) {
+  std::visit(Evolve{state, *state.rules}, event);
+}
 
 } // namespace worldlog::game

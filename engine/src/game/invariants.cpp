@@ -19,12 +19,13 @@ std::optional<std::string> where_violation(const game::Map& map, std::string_vie
   }
   if (map.blocked(at)) {
     return fmt::format("{} {} at {} stands on a rock (tile {}, {})", what, id, at,
-                       at.x / game::rules.tile_mm, at.y / game::rules.tile_mm);
+                       at.x / map.tile_mm, at.y / map.tile_mm);
   }
   return std::nullopt;
 }
 
-std::optional<std::string> inventory_violation(const game::Player& player, std::string_view where) {
+std::optional<std::string> inventory_violation(const game::Player& player, std::string_view where,
+                                               std::uint32_t capacity) {
   for (const auto& [kind, count] : player.inventory) {
     if (!known(kind)) {
       return fmt::format("player {}{} carries items of unknown kind {}", player.id, where,
@@ -34,9 +35,9 @@ std::optional<std::string> inventory_violation(const game::Player& player, std::
       return fmt::format("player {}{} has an inventory entry of 0 {}", player.id, where, kind);
     }
   }
-  if (player.carried() > game::rules.inventory_capacity) {
+  if (player.carried() > capacity) {
     return fmt::format("player {}{} carries {} items, more than the capacity of {}", player.id,
-                       where, player.carried(), game::rules.inventory_capacity);
+                       where, player.carried(), capacity);
   }
   return std::nullopt;
 }
@@ -61,7 +62,7 @@ std::optional<std::string> hp_violation(const game::State& state) {
     }
   }
   for (const auto& [id, mob] : state.mobs) {
-    const std::int32_t max_hp = game::stats_of(mob.kind).max_hp;
+    const std::int32_t max_hp = state.rules->stats_of(mob.kind).max_hp;
     if (mob.hp < 0 || mob.hp > max_hp) {
       return fmt::format("{} {} has {} hp, outside [0, {}]", mob.kind, id, mob.hp, max_hp);
     }
@@ -95,21 +96,22 @@ std::optional<std::string> item_violation(const game::State& state) {
             static_cast<std::int64_t>(ledger.used + ledger.expired + ledger.carried_out));
   }
   for (const auto& [id, item] : state.items) {
-    if (id < game::rules.first_item_id || id >= state.next_item_id) {
+    if (id < game::default_rules.first_item_id || id >= state.next_item_id) {
       return fmt::format("ground item {} has an id the zone never issued (issued: {} to {})", id,
-                         game::rules.first_item_id, state.next_item_id - 1);
+                         game::default_rules.first_item_id, state.next_item_id - 1);
     }
     if (!known(item.kind)) {
       return fmt::format("ground item {} is of unknown kind {}", id,
                          static_cast<unsigned>(item.kind));
     }
   }
+  const std::uint32_t capacity = state.rules->inventory_capacity;
   for (const auto& [id, player] : state.players)
-    if (auto wrong = inventory_violation(player, "")) return wrong;
+    if (auto wrong = inventory_violation(player, "", capacity)) return wrong;
   for (const auto& [id, player] : state.offline)
-    if (auto wrong = inventory_violation(player, " (offline)")) return wrong;
+    if (auto wrong = inventory_violation(player, " (offline)", capacity)) return wrong;
   for (const auto& [key, departure] : state.departing)
-    if (auto wrong = inventory_violation(departure.player, " (departing)")) return wrong;
+    if (auto wrong = inventory_violation(departure.player, " (departing)", capacity)) return wrong;
   return std::nullopt;
 }
 

@@ -77,7 +77,7 @@ json::value Model::to_json(const State& state) {
                            {"carried_in", ledger.carried_in},
                            {"carried_out", ledger.carried_out}};
   return json::object{{"model", name},
-                      {"rules_version", rules_version},
+                      {"rules_version", state.rules->version},
                       {"zone", state.info.zone},
                       {"zone_count", state.info.zone_count},
                       {"seed", state.info.seed},
@@ -101,7 +101,7 @@ json::object Model::map_json(const zone::ZoneInfo& info) {
   if (map.west_exit) exits.emplace_back(json::object{{"side", "west"}, {"to", *map.west_exit}});
   if (map.east_exit) exits.emplace_back(json::object{{"side", "east"}, {"to", *map.east_exit}});
   return {{"width_mm", map.width_mm()},     {"height_mm", map.height_mm()},
-          {"tile_mm", rules.tile_mm},       {"rocks", std::move(rocks)},
+          {"tile_mm", map.tile_mm},         {"rocks", std::move(rocks)},
           {"spawn", point_json(map.spawn)}, {"waypoint", point_json(map.waypoint)},
           {"exits", std::move(exits)}};
 }

@@ -1,6 +1,7 @@
 // The small parts of the model: the initial state, names, and where events are seen.
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <type_traits>
 #include <variant>
 
@@ -14,10 +15,11 @@ constexpr std::array<std::string_view, std::variant_size_v<Event>> event_names{
     "Joined",           "Left",       "Moved",    "Attacked",       "Died",        "Respawned",
     "LevelUp",          "MobSpawned", "MobMoved", "Dropped",        "LootDropped", "PickedUp",
     "ItemDespawned",    "Used",       "Said",     "QuestCompleted", "Departed",    "Arrived",
-    "HandoffCompleted", "LoggedOut",  "Seen",     "XpGained"};
+    "HandoffCompleted", "LoggedOut",  "Seen",     "XpGained",       "RulesChanged"};
 
 constexpr std::array<std::string_view, std::variant_size_v<Command>> command_names{
-    "Join", "Leave", "Move", "Attack", "PickUp", "Drop", "Use", "Say", "Arrive", "CompleteHandoff"};
+    "Join", "Leave", "Move",   "Attack",          "PickUp",     "Drop",
+    "Use",  "Say",   "Arrive", "CompleteHandoff", "ChangeRules"};
 
 template <typename Names, typename Value>
 std::string_view name_in(const Names& names, Value value) noexcept {
@@ -53,7 +55,7 @@ Model::Handoff handoff_of(ZoneId from, const Departure& departure) {
 } // namespace
 
 std::string_view to_string(Reject reject) noexcept {
-  constexpr std::array<std::string_view, 19> names{"",
+  constexpr std::array<std::string_view, 20> names{"",
                                                    "not_in_zone",
                                                    "already_joined",
                                                    "not_authorized",
@@ -71,7 +73,8 @@ std::string_view to_string(Reject reject) noexcept {
                                                    "not_usable",
                                                    "invalid_entity",
                                                    "elsewhere",
-                                                   "in_transit"};
+                                                   "in_transit",
+                                                   "bad_rules"};
   return name_in(names, reject);
 }
 
@@ -101,6 +104,8 @@ EntityId entity_of(const Command& command) noexcept {
       [](const auto& c) -> EntityId {
         if constexpr (std::is_same_v<std::decay_t<decltype(c)>, Arrive>)
           return c.player.id;
+        else if constexpr (std::is_same_v<std::decay_t<decltype(c)>, ChangeRules>)
+          return EntityId{0};
         else
           return c.entity;
       },
@@ -110,8 +115,31 @@ EntityId entity_of(const Command& command) noexcept {
 Model::State Model::initial_state(const zone::ZoneInfo& info) {
   State state;
   state.info = info;
-  state.map = map_for(info);
+  if (!info.rules.empty()) {
+    // The tools check a rules file before a zone records it; text that does not parse here
+    // came from a damaged genesis, which plays by the defaults (and replay verify names it).
+    if (auto rules = parse_rules(info.rules); rules.ok() && *rules != default_rules)
+      state.rules = std::make_shared<const Rules>(std::move(rules).value());
+  }
+  state.map = map_for(info, *state.rules);
   return state;
+}
+
+Result<Rules> Model::parse_rules(std::string_view text) { return game::parse_rules(text); }
+
+zone::RulesId Model::rules_id(const Rules& rules) { return {rules.version, rules_hash(rules)}; }
+
+void Model::set_rules(State& state, const Rules& rules) {
+  const bool same_map = rules.same_map(*state.rules);
+  state.rules =
+      rules == default_rules ? shared_default_rules() : std::make_shared<const Rules>(rules);
+  if (!same_map) state.map = map_for(state.info, rules);
+}
+
+std::optional<zone::RulesId> Model::rules_changed(const Event& event) {
+  const auto* changed = std::get_if<RulesChanged>(&event);
+  if (changed == nullptr) return std::nullopt;
+  return zone::RulesId{changed->version, changed->hash};
 }
 
 std::string_view Model::event_name(const Event& event) noexcept {
@@ -177,6 +205,7 @@ std::optional<zone::Located> Model::locate(const State& state, const Event& even
     std::optional<zone::Located> operator()(const XpGained& e) const {
       return at_entity(state, e.entity);
     }
+    std::optional<zone::Located> operator()(const RulesChanged&) const { return std::nullopt; }
 
     static std::optional<zone::Located> at(EntityId id, Point p) { return zone::Located{id, p}; }
   };

@@ -114,6 +114,8 @@ public:
                                options_.seed, step_, options_.players, options_.zones)};
       if (options_.check_every != SimOptions{}.check_every)
         report.violation->repro += fmt::format(" --check-every {}", options_.check_every);
+      if (!options_.rules_file.empty())
+        report.violation->repro += fmt::format(" --rules {}", options_.rules_file);
     }
     report.steps = std::min(step_, options_.steps);
     // A run stopped by a violation still hashes what it wrote, for comparing two runs (unless
@@ -175,6 +177,7 @@ private:
     game::WorldOptions options{.zones = options_.zones,
                                .seed = options_.seed,
                                .tick_us = tick_us,
+                               .rules = options_.rules,
                                .pump = [this] { pump_all(); }};
     world_ = std::make_unique<game::World>(io_->get_executor(), *log_, clock_, options);
     if (Status started = world_->start(); !started.ok())
@@ -386,7 +389,8 @@ private:
     ++counts_.reconnects;
     client.connection = ++connections_;
     const ZoneId zone = world_->zone_of(client.id);
-    client.bot.emplace(client.id, zone::ZoneInfo{zone, options_.zones, options_.seed, tick_us, ""});
+    client.bot.emplace(client.id, zone::ZoneInfo{zone, options_.zones, options_.seed, tick_us, "",
+                                                 options_.rules});
     client.bot_waits = false;
     for (auto& [id, command] : client.in_flight)
       client.to_retry.emplace_back(id, command);

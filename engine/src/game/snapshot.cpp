@@ -2,7 +2,8 @@
 //
 // Canonical means equal states give equal bytes: every container is an ordered map written in
 // key order, and the builder is fed in one fixed order. The map and the respawn index are not
-// stored; restore derives them again, so restore(snapshot(s)) == s holds field for field.
+// stored; restore derives them again, so restore(snapshot(s)) == s holds field for field. The
+// rules in force are stored (canonical text) only when they are not the built-in version 1.
 //
 // Only this format is read: an older one is refused (incompatible_format) rather than read with
 // what it lacks as zeros, and recovery skips it and folds from an earlier snapshot.
@@ -74,11 +75,16 @@ std::string Model::snapshot(const State& state) {
   const schema::ItemLedger item_ledger(ledger.created, ledger.used, ledger.expired,
                                        ledger.carried_in, ledger.carried_out);
 
+  // The built-in rules are not written, so a state under them has the bytes (and the hash)
+  // it had before rules were data.
+  fb::Offset<fb::String> rules;
+  if (*state.rules != default_rules) rules = b.CreateString(canonical_rules(*state.rules));
+
   const zone::ZoneInfo& info = state.info;
   b.Finish(schema::CreateState(b, snapshot_format, info.zone, info.zone_count, info.seed,
                                info.tick_us, state.next_item_id, players_vector, mobs_vector,
                                items_vector, departing_vector, epochs_vector, &item_ledger,
-                               offline_vector),
+                               offline_vector, rules),
            snapshot_identifier);
   return bytes_of(b);
 }
@@ -102,10 +108,15 @@ Result<State> Model::restore(std::string_view bytes) {
     return make_error(Errc::corruption, "game snapshot (format {}) has no item ledger",
                       table->format_version());
 
+  const std::string rules_text = table->rules() == nullptr ? std::string() : table->rules()->str();
+  if (!rules_text.empty() && !parse_rules(rules_text).ok())
+    return make_error(Errc::corruption, "game snapshot holds rules that do not parse: {}",
+                      parse_rules(rules_text).error().message());
   State state = initial_state({.zone = table->zone(),
                                .zone_count = table->zone_count(),
                                .seed = table->seed(),
-                               .tick_us = table->tick_us()});
+                               .tick_us = table->tick_us(),
+                               .rules = rules_text});
   state.next_item_id = table->next_item_id();
   state.item_ledger = {ledger->created(), ledger->used(), ledger->expired(), ledger->carried_in(),
                        ledger->carried_out()};

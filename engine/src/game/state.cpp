@@ -65,10 +65,10 @@ bool operator==(const State& a, const State& b) {
   const auto info = [](const zone::ZoneInfo& i) {
     return std::tie(i.zone, i.zone_count, i.seed, i.tick_us);
   };
-  return info(a.info) == info(b.info) && a.map == b.map && a.players == b.players &&
-         a.offline == b.offline && a.mobs == b.mobs && a.items == b.items &&
-         a.next_item_id == b.next_item_id && a.departing == b.departing && a.epochs == b.epochs &&
-         a.respawns == b.respawns && a.item_ledger == b.item_ledger;
+  return info(a.info) == info(b.info) && *a.rules == *b.rules && a.map == b.map &&
+         a.players == b.players && a.offline == b.offline && a.mobs == b.mobs &&
+         a.items == b.items && a.next_item_id == b.next_item_id && a.departing == b.departing &&
+         a.epochs == b.epochs && a.respawns == b.respawns && a.item_ledger == b.item_ledger;
 }
 
 } // namespace worldlog::game

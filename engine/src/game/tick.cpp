@@ -53,6 +53,7 @@ private:
 
 struct Tick {
   const State& state;
+  const Rules& rules;
   zone::Context& context;
   std::vector<Emitted>& out;
   Bitten bitten{};
@@ -122,7 +123,7 @@ struct Tick {
 
   void bite(const Mob& mob, const Player& prey) {
     if (context.tick < mob.next_attack_tick) return;
-    const MobStats& stats = stats_of(mob.kind);
+    const MobStats& stats = rules.stats_of(mob.kind);
     const auto damage =
         static_cast<std::int32_t>(context.rng.between(stats.damage_min, stats.damage_max));
     const log::Actor actor{log::ActorKind::mob, mob.id};
@@ -161,8 +162,9 @@ struct Tick {
     if (walkable(mob, to, lair)) walk(mob, to);
   }
 
-  static std::int64_t stride_of(const Mob& mob) {
-    return stats_of(mob.kind).speed_mm_per_tick * static_cast<std::int64_t>(rules.mob_think_ticks);
+  std::int64_t stride_of(const Mob& mob) const {
+    return rules.stats_of(mob.kind).speed_mm_per_tick *
+           static_cast<std::int64_t>(rules.mob_think_ticks);
   }
 
   bool walkable(const Mob& mob, Point to, Point lair) const {
@@ -177,7 +179,7 @@ struct Tick {
 
 std::vector<Model::Emitted> Model::on_tick(const State& state, zone::Context& context) {
   std::vector<Emitted> out;
-  Tick tick{state, context, out};
+  Tick tick{state, *state.rules, context, out};
   tick.respawn_players();
   tick.despawn_items();
   tick.run_mobs();

@@ -33,9 +33,12 @@ bytes_of(flatbuffers::FlatBufferBuilder& builder, std::string_view bytes) {
 } // namespace
 
 log::Hash Genesis::config_hash() const {
-  // A fixed textual form: the same on every platform, readable in a debugger.
-  return log::sha256(fmt::format("{}|{}|{}|{}|{}|{}|{}", model, rules_version, info.zone,
-                                 info.zone_count, info.seed, info.tick_us, info.model_config));
+  // A fixed textual form: the same on every platform, readable in a debugger. The rules join it
+  // only when there are any, so a genesis without them hashes as it always did.
+  std::string text = fmt::format("{}|{}|{}|{}|{}|{}|{}", model, rules_version, info.zone,
+                                 info.zone_count, info.seed, info.tick_us, info.model_config);
+  if (!info.rules.empty()) text += fmt::format("|rules:{}", info.rules);
+  return log::sha256(text);
 }
 
 std::string encode_genesis(const Genesis& genesis) {
@@ -44,9 +47,11 @@ std::string encode_genesis(const Genesis& genesis) {
   const log::Hash hash = genesis.config_hash();
   const auto config_hash = builder.CreateVector(hash.data(), hash.size());
   const auto model_config = builder.CreateString(genesis.info.model_config);
+  flatbuffers::Offset<flatbuffers::String> rules; // absent when empty: the genesis of old
+  if (!genesis.info.rules.empty()) rules = builder.CreateString(genesis.info.rules);
   builder.Finish(fbs::CreateZoneGenesis(builder, model, genesis.rules_version, genesis.info.zone,
                                         genesis.info.zone_count, genesis.info.seed,
-                                        genesis.info.tick_us, config_hash, model_config));
+                                        genesis.info.tick_us, config_hash, model_config, rules));
   return finished_bytes(builder);
 }
 
@@ -57,7 +62,8 @@ Result<Genesis> decode_genesis(std::string_view payload) {
   Genesis genesis{std::string(as_view(table->model())),
                   table->rules_version(),
                   {table->zone(), table->zone_count(), table->seed(), table->tick_us(),
-                   std::string(as_view(table->model_config()))}};
+                   std::string(as_view(table->model_config())),
+                   std::string(as_view(table->rules()))}};
   const log::Hash expected = genesis.config_hash();
   const std::string_view stored = as_view(table->config_hash());
   if (stored.size() != expected.size() ||

@@ -114,6 +114,7 @@ private:
   [[nodiscard]] bool wants(ItemKind kind) const;
 
   zone::ZoneInfo info_; ///< of the zone the player is in (or arriving in)
+  Rules rules_;         ///< the rules info_ names (the defaults when it names none)
   Map map_;             ///< map_for(info_)
   BotOptions options_;
   BotView view_;

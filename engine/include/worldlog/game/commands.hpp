@@ -82,8 +82,16 @@ struct CompleteHandoff {
   friend bool operator==(const CompleteHandoff&, const CompleteHandoff&) = default;
 };
 
-using Command =
-    std::variant<Join, Leave, Move, Attack, PickUp, Drop, Use, Say, Arrive, CompleteHandoff>;
+/// System: play by `rules` from now on (a rules file, docs/rules.md). Decided into a
+/// RulesChanged event; refused (`bad_rules`) when the text does not parse or would change the
+/// zone's map, and a no-op when they are the rules in force.
+struct ChangeRules {
+  std::string rules;
+  friend bool operator==(const ChangeRules&, const ChangeRules&) = default;
+};
+
+using Command = std::variant<Join, Leave, Move, Attack, PickUp, Drop, Use, Say, Arrive,
+                             CompleteHandoff, ChangeRules>;
 
 [[nodiscard]] inline Command join(EntityId entity) { return Join{entity, 0}; }
 [[nodiscard]] inline Command leave(EntityId entity, LogoutReason reason = LogoutReason::left) {
@@ -100,7 +108,7 @@ using Command =
   return Say{entity, std::move(text)};
 }
 
-/// The entity `command` acts for (the arriving player's id for Arrive).
+/// The entity `command` acts for (the arriving player's id for Arrive; 0 for ChangeRules).
 [[nodiscard]] EntityId entity_of(const Command& command) noexcept;
 
 } // namespace worldlog::game

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include <worldlog/game/rules.hpp>
@@ -213,14 +214,23 @@ struct XpGained {
   friend bool operator==(const XpGained&, const XpGained&) = default;
 };
 
+/// The zone plays by new rules from the next event on: `rules` in their canonical form
+/// (canonical_rules), `version` and `hash` (rules_hash) naming them.
+struct RulesChanged {
+  static constexpr std::uint32_t type = 23;
+  std::uint32_t version = 0;
+  log::Hash hash{};
+  std::string rules;
+  friend bool operator==(const RulesChanged&, const RulesChanged&) = default;
+};
 using Event =
     std::variant<Joined, Left, Moved, Attacked, Died, Respawned, LevelUp, MobSpawned, MobMoved,
                  Dropped, LootDropped, PickedUp, ItemDespawned, Used, Said, QuestCompleted,
-                 Departed, Arrived, HandoffCompleted, LoggedOut, Seen, XpGained>;
+                 Departed, Arrived, HandoffCompleted, LoggedOut, Seen, XpGained, RulesChanged>;
 
 /// The log's payload_type of `event`.
 [[nodiscard]] inline std::uint32_t payload_type_of(const Event& event) noexcept {
-  return static_cast<std::uint32_t>(event.index()) + 1;
+  return std::visit([](const auto& e) { return std::decay_t<decltype(e)>::type; }, event);
 }
 
 } // namespace worldlog::game

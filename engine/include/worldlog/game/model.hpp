@@ -39,13 +39,30 @@ struct Model {
   using Decision = zone::Decision<Event>;
   using Emitted = zone::Emitted<Event>;
   using Handoff = zone::Handoff<Command>;
+  using Rules = game::Rules;
 
   static constexpr std::string_view name = "worldlog.reference";
   static constexpr std::uint32_t rules_version = 1;
 
-  /// The zone before its first event: its map, no players, no mobs (the first ticks spawn
-  /// them).
+  /// The zone before its first event: the rules `info.rules` names (the defaults when empty),
+  /// its map, no players, no mobs (the first ticks spawn them).
   [[nodiscard]] static State initial_state(const zone::ZoneInfo& info);
+
+  // Rules as data (zone::RulesAsData; rules.hpp, docs/rules.md).
+  /// A rules file; errors name the field.
+  [[nodiscard]] static Result<Rules> parse_rules(std::string_view text);
+  /// The rules' version and rules_hash.
+  [[nodiscard]] static zone::RulesId rules_id(const Rules& rules);
+  /// The rules in force.
+  [[nodiscard]] static const Rules& rules_of(const State& state) noexcept { return *state.rules; }
+  /// The same world under `rules` (the map too, if they give another).
+  static void set_rules(State& state, const Rules& rules);
+  /// A RulesChanged event's version and hash.
+  [[nodiscard]] static std::optional<zone::RulesId> rules_changed(const Event& event);
+  /// The version of the rules in force: what the zone stamps each event's envelope with.
+  [[nodiscard]] static std::uint32_t rules_version_of(const State& state) noexcept {
+    return state.rules->version;
+  }
 
   /// What `command` from `actor` does now. Rejections carry a `Reject` code and a reason that
   /// names what was wrong. Draws from `context.rng` only for what it records (damage, loot).
@@ -98,7 +115,8 @@ struct Model {
   /// spawn, waypoint and exits, from map_for(info).
   [[nodiscard]] static boost::json::object map_json(const zone::ZoneInfo& info);
 
-  /// The subject of `event` and where it is after it; nullopt for HandoffCompleted.
+  /// The subject of `event` and where it is after it; nullopt for HandoffCompleted and
+  /// RulesChanged.
   [[nodiscard]] static std::optional<zone::Located> locate(const State& state, const Event& event);
   /// Whether `event` only moves its subject (Moved, MobMoved): a zone may show a viewer in a
   /// crowd only the latest of such events about a far mover (zone::ZoneOptions::
@@ -129,6 +147,7 @@ struct Model {
 };
 
 static_assert(world::PlayerModel<Model>);
+static_assert(zone::RulesAsData<Model>);
 static_assert(zone::DescribesEvents<Model> && zone::DescribesCommands<Model> &&
               zone::NamesReasons<Model>);
 

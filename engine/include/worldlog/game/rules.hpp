@@ -1,17 +1,23 @@
-// The reference game's constants, kinds and rejection codes.
+// The reference game's rules, kinds and rejection codes.
 //
-// Every number of the game is here, as a documented default of `Rules`, and the game runs with
-// `rules` (one constexpr instance): changing any of them changes what `decide` decides, so it
-// means a new `Model::rules_version`. Lengths are millimetres, times are ticks (20 per second
-// with the default zone tick), hit points and experience are plain integers.
+// Every number of the game is here, as a documented default of `Rules`: the defaults are rules
+// version 1. Rules are data: a rules file (JSON, docs/rules.md) names the fields it changes,
+// `parse_rules` checks it, and each zone's state holds the rules in force (`State::rules`),
+// recorded in the zone's genesis and changed by a `RulesChanged` event. Lengths are
+// millimetres, times are ticks (20 per second with the default zone tick), hit points and
+// experience are plain integers.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include <worldlog/log/types.hpp>
+#include <worldlog/status.hpp>
 #include <worldlog/zone/model.hpp>
 
 namespace worldlog::game {
@@ -58,6 +64,7 @@ enum class Reject : std::uint32_t {
   invalid_entity = 16,     ///< an entity id outside the players' range, or an unknown kind
   elsewhere = 17,          ///< Join in a zone the player's character has left through an exit
   in_transit = 18,         ///< Join for a character still crossing into this zone: retry
+  bad_rules = 19,          ///< ChangeRules with rules that do not parse or would change the map
 };
 
 /// Why a player went offline (`LoggedOut::reason`). Values are never reused or renumbered.
@@ -78,9 +85,16 @@ struct MobStats {
   std::uint32_t loot_percent = 0;        ///< chance that it drops an item when killed
   ItemKind loot = ItemKind::pelt;        ///< what it drops, unless the roll gives a potion
   std::uint32_t potion_loot_percent = 0; ///< of the drops, how many are potions instead
+
+  friend bool operator==(const MobStats&, const MobStats&) = default;
 };
 
+/// The game's rules. A rules file sets any of the fields but the three marked fixed (id ranges
+/// and the coordinate guard, which no file may change); the others keep their defaults.
 struct Rules {
+  /// Which rules these are: 1 for the defaults; a rules file names its own.
+  std::uint32_t version = 1;
+
   // ---- map --------------------------------------------------------------------------------
   std::int64_t tile_mm = 1000;          ///< side of a square tile
   std::int32_t map_width = 64;          ///< tiles west to east
@@ -92,7 +106,7 @@ struct Rules {
   std::int32_t mob_spawn_min_tiles = 8; ///< mob spawn points are at least this far from
                                         ///< the player spawn point
   std::int32_t waypoint_min_tiles = 20; ///< the waypoint is at least this far from it
-  /// Coordinates beyond ±this are rejected before any arithmetic can overflow.
+  /// Coordinates beyond ±this are rejected before any arithmetic can overflow. Fixed.
   std::int64_t coordinate_limit = 1'000'000'000;
 
   // ---- players ------------------------------------------------------------------------------
@@ -104,7 +118,7 @@ struct Rules {
   std::uint32_t max_level = 30;                ///< no experience counts beyond it
   std::uint64_t xp_per_level = 50;             ///< level L needs xp_per_level * L * (L-1)
   std::uint64_t player_respawn_ticks = 100;    ///< 5 s dead before respawning at the spawn
-  /// Player ids are 1..this; the ranges above are mobs and items, so no id is ever both.
+  /// Player ids are 1..this; the ranges above are mobs and items, so no id is ever both. Fixed.
   EntityId max_player_id = (EntityId{1} << 60) - 1;
 
   // ---- combat -------------------------------------------------------------------------------
@@ -146,32 +160,58 @@ struct Rules {
   std::uint32_t inventory_capacity = 16;    ///< items carried, all kinds together
   std::int32_t potion_heal = 40;            ///< hp a potion heals, capped at max hp
   std::uint64_t item_lifetime_ticks = 2400; ///< ground items vanish after 2 minutes
-  ItemId first_item_id = ItemId{1} << 61;   ///< the first ground item's id
+  ItemId first_item_id = ItemId{1} << 61;   ///< the first ground item's id. Fixed.
 
   // ---- chat and quests ------------------------------------------------------------------------
   std::size_t max_say_bytes = 256;        ///< longest chat line (bytes, any encoding)
   std::int64_t waypoint_radius_mm = 2000; ///< how close "reach the waypoint" means
   std::uint32_t wolves_for_quest = 5;     ///< kills the "kill wolves" quest asks for
   std::uint64_t quest_xp = 100;           ///< experience for completing either quest
+
+  /// The stats of `kind`.
+  [[nodiscard]] constexpr const MobStats& stats_of(MobKind kind) const noexcept {
+    return kind == MobKind::wolf ? wolf : boar;
+  }
+  /// Max hp of a player at `level` (REQUIRES: level >= 1).
+  [[nodiscard]] constexpr std::int32_t max_hp_at(std::uint32_t level) const noexcept {
+    return base_max_hp + max_hp_per_level * static_cast<std::int32_t>(level - 1);
+  }
+  /// Total experience a player needs to reach `level` (0 for level 1).
+  [[nodiscard]] constexpr std::uint64_t xp_for_level(std::uint32_t level) const noexcept {
+    return xp_per_level * level * (level - 1);
+  }
+  /// True when `other` gives the same map (tile size, map size, rocks, spawn points): a running
+  /// zone keeps its map, so a rules change may not alter these.
+  [[nodiscard]] bool same_map(const Rules& other) const noexcept;
+
+  friend bool operator==(const Rules&, const Rules&) = default;
 };
 
-/// The rules the game runs with (rules version 1).
-inline constexpr Rules rules{};
+/// The built-in rules, version 1. Read it only for what no rules file changes (the fixed id
+/// ranges) or where there is no zone (defaults for tests and tools); a zone's rules are its
+/// state's (`State::rules`).
+inline constexpr Rules default_rules{};
 
-/// The stats of `kind`.
-[[nodiscard]] constexpr const MobStats& stats_of(MobKind kind) noexcept {
-  return kind == MobKind::wolf ? rules.wolf : rules.boar;
-}
+/// `default_rules`, shared: what a state holds until its genesis names other rules.
+[[nodiscard]] const std::shared_ptr<const Rules>& shared_default_rules();
 
-/// Max hp of a player at `level` (REQUIRES: level >= 1).
-[[nodiscard]] constexpr std::int32_t max_hp_at(std::uint32_t level) noexcept {
-  return rules.base_max_hp + rules.max_hp_per_level * static_cast<std::int32_t>(level - 1);
-}
+/// A rules file (a JSON object; docs/rules.md): every field it names replaces the default of
+/// version 1, the others keep it. Errors (invalid_argument) name the field: not JSON, not an
+/// object, an unknown or fixed field, a value of the wrong type or out of range, and
+/// inconsistent values (damage_min above damage_max, percents summing past 100).
+[[nodiscard]] Result<Rules> parse_rules(std::string_view text);
 
-/// Total experience a player needs to reach `level` (0 for level 1).
-[[nodiscard]] constexpr std::uint64_t xp_for_level(std::uint32_t level) noexcept {
-  return rules.xp_per_level * level * (level - 1);
-}
+/// The canonical form of `rules`: compact JSON with every field, in the struct's order,
+/// integers only (and the loot kinds by name). Equal rules give equal text, whatever file they
+/// came from; parse_rules reads it back to equal rules.
+[[nodiscard]] std::string canonical_rules(const Rules& rules);
+
+/// SHA-256 of canonical_rules(rules).
+[[nodiscard]] log::Hash rules_hash(const Rules& rules);
+
+/// The rules a zone's genesis names (ZoneInfo::rules, canonical text or a rules file): the
+/// defaults when it is empty. Errors: parse_rules'.
+[[nodiscard]] Result<Rules> rules_of_text(std::string_view text);
 
 /// The mob spawned at spawn point `index` of `zone`: one id per spawn point, reused by every
 /// respawn, unique in the world and outside the players' and items' ranges.
@@ -181,7 +221,7 @@ inline constexpr Rules rules{};
 
 /// True when `id` can name a player.
 [[nodiscard]] constexpr bool is_player_id(EntityId id) noexcept {
-  return id >= 1 && id <= rules.max_player_id;
+  return id >= 1 && id <= default_rules.max_player_id;
 }
 
 /// Short names: "teleport", "wolf", "potion", "reach_waypoint"; "unknown" for other values.

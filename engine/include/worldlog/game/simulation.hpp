@@ -48,6 +48,10 @@ struct SimOptions {
   /// removed at the end. An existing log in `dir` is refused (the run must start empty).
   std::filesystem::path dir{};
   std::uint64_t check_every = 1'000; ///< steps between the settled checks (refolds)
+  /// The rules the zones are created with (ZoneInfo::rules: a rules file's text); empty: the
+  /// defaults. `rules_file` is only named in the repro line.
+  std::string rules{};
+  std::string rules_file{};
 };
 
 /// The first invariant a run broke.

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 #include <vector>
@@ -23,8 +24,8 @@ using Inventory = std::map<ItemKind, std::uint32_t>;
 struct Player {
   EntityId id = 0;
   Point at;
-  std::int32_t hp = max_hp_at(1);
-  std::int32_t max_hp = max_hp_at(1);
+  std::int32_t hp = default_rules.max_hp_at(1); ///< a new player's: `Rules::max_hp_at(1)`
+  std::int32_t max_hp = default_rules.max_hp_at(1);
   std::uint32_t level = 1;
   std::uint64_t xp = 0; ///< total experience
   bool dead = false;
@@ -95,15 +96,18 @@ struct Departure {
 };
 
 struct State {
-  zone::ZoneInfo info;                ///< which zone this is (the map follows from it)
-  Map map;                            ///< map_for(info), kept for the rules' lookups
+  zone::ZoneInfo info; ///< which zone this is (the map follows from it)
+  /// The rules in force: the genesis' (info.rules), until a RulesChanged replaces them. Shared
+  /// and never changed in place, so copying a state is cheap; states compare them by value.
+  std::shared_ptr<const Rules> rules = shared_default_rules();
+  Map map;                            ///< map_for(info, *rules), kept for the rules' lookups
   std::map<EntityId, Player> players; ///< players online in the zone
   /// Characters whose players logged out here, kept whole (level, xp, inventory, quests,
   /// epoch) until they join again. Nothing in the game sees them: no mob, no broadcast.
   std::map<EntityId, Player> offline;
   std::map<EntityId, Mob> mobs;       ///< every mob spawned so far, dead or alive
   std::map<ItemId, GroundItem> items; ///< items on the ground; ids grow with time
-  ItemId next_item_id = rules.first_item_id;
+  ItemId next_item_id = default_rules.first_item_id;
   /// Departures not yet completed, by (entity, epoch).
   std::map<std::pair<EntityId, std::uint64_t>, Departure> departing;
   /// The highest ownership epoch this zone has seen of each entity that ever crossed into or

@@ -58,6 +58,9 @@ template <PlayerModel M> struct WorldOptions {
   std::uint64_t tick_us = 50'000; ///< tick length (20 Hz)
   /// The model's own settings, recorded in every zone's genesis (ZoneInfo::model_config).
   std::string model_config{};
+  /// The rules a new zone records in its genesis (ZoneInfo::rules; "" = the model's defaults).
+  /// A zone whose stream exists plays by the rules its log holds.
+  std::string rules{};
   zone::ZoneOptions zone{}; ///< options of every zone
   ChatOptions chat{};
   /// Per player and zone, the outcomes of this many recent commands are kept, so that a retry
@@ -237,6 +240,7 @@ World<M>::World(runtime::Executor executor, log::EventLog& log, const runtime::C
            .seed = options_.seed,
            .tick_us = options_.tick_us,
            .model_config = options_.model_config,
+           .rules = options_.rules,
            .zone = options_.zone,
            .before_arrival = options_.before_arrival,
            .on_departure = [this](const Handoff& handoff) { on_departure(handoff); },

@@ -104,13 +104,23 @@ template <GameModel M>
   case genesis_payload_type: {
     auto genesis = decode_genesis(event.payload());
     if (!genesis.ok()) return std::nullopt;
-    return typed("ZoneCreated", {{"model", utf8_text(genesis->model)},
-                                 {"rules_version", genesis->rules_version},
-                                 {"zone", genesis->info.zone},
-                                 {"zone_count", genesis->info.zone_count},
-                                 {"seed", genesis->info.seed},
-                                 {"tick_us", genesis->info.tick_us},
-                                 {"model_config", utf8_text(genesis->info.model_config)}});
+    boost::json::object created{{"model", utf8_text(genesis->model)},
+                                {"rules_version", genesis->rules_version},
+                                {"zone", genesis->info.zone},
+                                {"zone_count", genesis->info.zone_count},
+                                {"seed", genesis->info.seed},
+                                {"tick_us", genesis->info.tick_us},
+                                {"model_config", utf8_text(genesis->info.model_config)}};
+    if constexpr (RulesAsData<M>) {
+      // The rules the zone was created with: {"version", "hash"}, or the parse error.
+      if (auto rules = genesis_rules<M>(genesis->info); rules.ok()) {
+        const RulesId id = M::rules_id(*rules);
+        created["rules"] = {{"version", id.version}, {"hash", log::to_hex(id.hash)}};
+      } else {
+        created["rules"] = {{"error", rules.error().message()}};
+      }
+    }
+    return typed("ZoneCreated", std::move(created));
   }
   case command_rejected_payload_type: {
     auto rejected = decode_command_rejected(event.payload());

@@ -80,6 +80,11 @@ struct ZoneInfo {
   /// The model's own settings, opaque to the zone (the reference game reads "mobs=N"); part
   /// of the configuration every zone records in its genesis event.
   std::string model_config{};
+  /// The model's rules description, opaque to the zone (the reference game's: a rules file,
+  /// docs/rules.md); empty = the model's built-in defaults. Recorded in the genesis event; a
+  /// zone that finds its stream created under other rules runs those (and whatever rules
+  /// changes its log recorded since), not these.
+  std::string rules{};
 };
 
 /// Everything `decide` and `on_tick` may depend on besides the state and the command. The
@@ -286,6 +291,36 @@ concept VersionsEvents = GameModel<M> && requires(std::uint32_t payload_type,
   { M::upcast(payload_type, stored_version, bytes) }
       -> std::same_as<Result<std::vector<typename M::Event>>>;
 };
+
+/// Which rules: a description's version and the SHA-256 of its canonical form.
+struct RulesId {
+  std::uint32_t version = 0;
+  log::Hash hash{};
+
+  friend bool operator==(const RulesId&, const RulesId&) = default;
+};
+
+/// A model whose rules are data (optional): it parses a rules description, names rules by
+/// version and hash, holds the rules in force in its state and records a change of rules as
+/// an event. The tools use it to report which rules decided each span of a stream (replay
+/// verify) and to re-decide a stream under other rules (replay whatif).
+template <typename M>
+concept RulesAsData = GameModel<M> && requires(typename M::State& state,
+                                               const typename M::State& cstate,
+                                               const typename M::Rules& rules,
+                                               std::string_view text,
+                                               const typename M::Event& event) {
+  typename M::Rules;
+  /// A rules file (ZoneInfo::rules); errors name the field.
+  { M::parse_rules(text) } -> std::same_as<Result<typename M::Rules>>;
+  { M::rules_id(rules) } -> std::same_as<RulesId>;
+  /// The rules in force in `cstate`.
+  { M::rules_of(cstate) } -> std::same_as<const typename M::Rules&>;
+  /// The same world under other rules.
+  { M::set_rules(state, rules) } -> std::same_as<void>;
+  /// A RulesChanged event's new rules; nullopt for every other event.
+  { M::rules_changed(event) } -> std::same_as<std::optional<RulesId>>;
+};
 // clang-format on
 
 /// The payload types of M above version 1 with their versions, ascending by payload type
@@ -305,6 +340,24 @@ template <GameModel M>
     if (declared.payload_type == payload_type) return declared.version;
   }
   return 1;
+}
+
+/// The rules a genesis names: ZoneInfo::rules parsed, or the model's defaults (parse_rules of
+/// an empty object) when it is empty.
+template <RulesAsData M>
+[[nodiscard]] Result<typename M::Rules> genesis_rules(const ZoneInfo& info) {
+  return M::parse_rules(info.rules.empty() ? std::string_view("{}") : std::string_view(info.rules));
+}
+
+/// The rules version an event decided now in `state` is stamped with: the version in force
+/// when the model says (`M::rules_version_of(state)`), else the code's `M::rules_version`.
+template <GameModel M>
+[[nodiscard]] std::uint32_t rules_version_in(const typename M::State& state) {
+  if constexpr (requires { M::rules_version_of(state); }) {
+    return M::rules_version_of(state);
+  } else {
+    return M::rules_version;
+  }
 }
 
 } // namespace worldlog::zone

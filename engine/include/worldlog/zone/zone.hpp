@@ -450,7 +450,7 @@ private:
                                           .tick = context.tick,
                                           .wall_time_us = last_wall_us_,
                                           .command_id = command_id,
-                                          .rules_version = M::rules_version,
+                                          .rules_version = rules_version_in<M>(state_),
                                           .epoch = epoch_,
                                           .payload_version = payload_version,
                                           .command = std::move(input)});

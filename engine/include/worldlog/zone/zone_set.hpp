@@ -32,6 +32,7 @@ template <typename Command> struct ZoneSetOptions {
   std::uint64_t seed = 0;         ///< the world seed, recorded in each zone's genesis
   std::uint64_t tick_us = 50'000; ///< tick length (20 Hz)
   std::string model_config{};     ///< the model's own settings (ZoneInfo::model_config)
+  std::string rules{};            ///< the rules of new zones (ZoneInfo::rules; "" = defaults)
   ZoneOptions zone{};             ///< options of every zone
   runtime::RestartIntensity restarts{.max_restarts = 10, .within = std::chrono::seconds(10)};
   /// Called after a departure is durable and before its arrival is sent (tests crash here to
@@ -222,8 +223,9 @@ private:
   }
 
   std::shared_ptr<runtime::Actor> make_zone(ZoneId zone) {
-    const ZoneInfo info{zone, options_.zones, options_.seed, options_.tick_us,
-                        options_.model_config};
+    const ZoneInfo info{
+        zone,          options_.zones, options_.seed, options_.tick_us, options_.model_config,
+        options_.rules};
     return std::make_shared<Zone<M>>(executor_, log_, clock_, info, options_.zone, this);
   }
 

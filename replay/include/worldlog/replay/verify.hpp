@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -73,6 +74,16 @@ struct SnapshotCheck {
   std::vector<zone::EventVersion> event_versions{};
 };
 
+/// The rules that decided a span of a stream: seqs `first` to `last` (the events decided under
+/// them; `last` < `first` when none is yet: a change of rules at the head). For a model whose
+/// rules are data (zone::RulesAsData): from the genesis, and from each RulesChanged event on.
+struct RulesSpan {
+  log::Seq first = 0;
+  log::Seq last = 0;
+  zone::RulesId rules{};
+  std::string error{}; ///< the genesis' rules do not parse: why ("" when they do)
+};
+
 /// What verify found in one stream.
 struct StreamVerdict {
   zone::ZoneId zone = 0;
@@ -84,6 +95,9 @@ struct StreamVerdict {
   std::uint32_t max_event_rules = 0;
   std::uint64_t upcast_events = 0;        ///< events stored at an older schema version than M's
   log::Seq first_upcast = 0;              ///< the first of them (0: none)
+  /// Which rules decided which seqs, oldest first (only for zone::RulesAsData models; as far as
+  /// the fold got).
+  std::vector<RulesSpan> rules_spans{};
   std::vector<SnapshotCheck> snapshots{}; ///< oldest first
   std::optional<log::Hash> head_hash{};   ///< of the fold from scratch, when it got there
   log::Seq head_from_snapshot = 0;        ///< the snapshot the head was rebuilt from (0: none)
@@ -226,6 +240,16 @@ StreamVerdict verify_stream(const log::EventLog& log, zone::ZoneId zone,
   }
   verdict.model = genesis->model;
   verdict.genesis_rules = genesis->rules_version;
+  if constexpr (zone::RulesAsData<M>) {
+    // The genesis (seq 1) was written under the rules it names.
+    RulesSpan first{.first = 1, .last = 1};
+    if (auto rules = zone::genesis_rules<M>(genesis->info); rules.ok()) {
+      first.rules = M::rules_id(*rules);
+    } else {
+      first.error = rules.error().message();
+    }
+    verdict.rules_spans.push_back(std::move(first));
+  }
   const std::string rules_note =
       genesis->rules_version == M::rules_version
           ? std::string()
@@ -297,8 +321,22 @@ StreamVerdict verify_stream(const log::EventLog& log, zone::ZoneId zone,
   }
   auto folded = replayer.advance(
       std::move(start).value(), verdict.head,
-      [&](const Replayed<M>& replayed, const log::EventView& event, const zone::StreamEvent<M>&) {
+      [&](const Replayed<M>& replayed, const log::EventView& event,
+          const zone::StreamEvent<M>& decoded) {
         reached = replayed.seq;
+        if constexpr (zone::RulesAsData<M>) {
+          // An event was decided under the rules of the span it ends; a RulesChanged opens the
+          // next one.
+          verdict.rules_spans.back().last = replayed.seq;
+          if (const auto* model_events = std::get_if<2>(&decoded)) {
+            for (const auto& model_event : *model_events) {
+              if (auto changed = M::rules_changed(model_event)) {
+                verdict.rules_spans.push_back(
+                    RulesSpan{.first = replayed.seq + 1, .last = replayed.seq, .rules = *changed});
+              }
+            }
+          }
+        }
         verdict.min_event_rules = std::min(verdict.min_event_rules, event.rules_version());
         verdict.max_event_rules = std::max(verdict.max_event_rules, event.rules_version());
         if (event.payload_type() < zone::zone_payload_types &&
