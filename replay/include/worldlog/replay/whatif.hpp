@@ -295,7 +295,11 @@ template <zone::RulesAsData M>
       last_tick = std::max(last_tick, std::max<std::uint64_t>(event.tick(), 1) - 1);
     }
     const auto* rejected = std::get_if<zone::CommandRejected>(&*decoded);
-    const auto* model_event = std::get_if<2>(&*decoded);
+    const auto* model_events = std::get_if<2>(&*decoded);
+    const auto log_events = [&] {
+      for (const Event& model_event : *model_events)
+        logged.emplace_back(event.actor(), model_event);
+    };
     if (rejected != nullptr) {
       auto command = M::decode_command(rejected->command);
       if (!command.ok()) {
@@ -304,7 +308,7 @@ template <zone::RulesAsData M>
       }
       run_ticks(event.tick(), event.wall_time_us());
       decide(event, *command, false, rejected);
-    } else if (model_event != nullptr && !event.command().empty()) {
+    } else if (model_events != nullptr && !event.command().empty()) {
       auto command = M::decode_command(event.command());
       if (!command.ok()) {
         return make_error(Errc::corruption, "zone {} seq {}: the recorded command: {}", zone,
@@ -312,17 +316,18 @@ template <zone::RulesAsData M>
       }
       run_ticks(event.tick(), event.wall_time_us());
       decide(event, *command, true, nullptr);
-      logged.emplace_back(event.actor(), *model_event);
-    } else if (model_event != nullptr) {
+      log_events();
+    } else if (model_events != nullptr) {
       // A tick's event (the zone ran the tick before any command of it), or a later event of
       // the command before it.
       run_ticks(event.tick(), event.wall_time_us());
       if (!started) {
         // The rest of a decision made before `from`: as the log has it.
-        M::evolve(decided, *model_event);
+        for (const Event& model_event : *model_events)
+          M::evolve(decided, model_event);
         continue;
       }
-      logged.emplace_back(event.actor(), *model_event);
+      log_events();
     }
   }
   run_ticks(stream.back().tick(), stream.back().wall_time_us());
