@@ -246,8 +246,7 @@ void run_bench_append(const BenchOptions& options) {
                "\"record_bytes\":{},\"engine_eps\":{:.0f},\"raw_eps\":{:.0f},\"ratio\":{:.3f},"
                "\"read_stream_eps\":{:.0f},\"read_all_eps\":{:.0f}{}}}\n",
                options.events, options.payload, options.command, options.batch, options.producers,
-               record_size,
-               engine_eps, raw_eps, ratio, rate(stream_events, stream_seconds),
+               record_size, engine_eps, raw_eps, ratio, rate(stream_events, stream_seconds),
                rate(options.events, all_seconds), written.json_members());
   }
 }

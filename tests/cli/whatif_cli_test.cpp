@@ -1,8 +1,8 @@
 // `replay whatif` through the `worldlog` binary: a demo log decided again under the rules it ran
 // (nothing may differ: replay is exact), under a balance patch (the wolves' bites halved: the
 // bites, and what follows from them, differ in the patch's direction), and refused input.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -35,8 +35,8 @@ std::vector<std::string> whatif_args(const fs::path& data, StreamId zone, Seq fr
 const fs::path& fights_log() {
   static const TempDir dir("worldlog-whatif-");
   static const fs::path log = [] {
-    const Run demo = run({"demo", "--data", (dir / "demo").string(), "--seconds", "25",
-                          "--players", "24", "--zones", "2", "--seed", "11"});
+    const Run demo = run({"demo", "--data", (dir / "demo").string(), "--seconds", "25", "--players",
+                          "24", "--zones", "2", "--seed", "11"});
     REQUIRE_RUN_OK(demo);
     return dir / "demo";
   }();

@@ -334,7 +334,8 @@ TEST_CASE("a command is decided after every tick up to its own, each run once an
     if (const auto* rolled = std::get_if<Tally::Rolled>(&*decoded)) {
       CHECK(rolled->tick == event.tick());
       CHECK(rolled->tick % Tally::roll_every_ticks == 0);
-      if (!rolled_ticks.empty()) CHECK(rolled->tick == rolled_ticks.back() + Tally::roll_every_ticks);
+      if (!rolled_ticks.empty())
+        CHECK(rolled->tick == rolled_ticks.back() + Tally::roll_every_ticks);
       rolled_ticks.push_back(rolled->tick);
     }
   }

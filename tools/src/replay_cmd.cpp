@@ -537,36 +537,33 @@ void run_whatif(const Models& models, const WhatIfCommand& options) {
   require_seq(*log, common, options.from);
   if (options.to) require_seq(*log, common, *options.to);
   const ModelTools& model = model_of(models, *log, common);
-  const json::object report =
-      or_fail(model.what_if(*log, common.zone, options.from, options.to.value_or(log::end_seq),
-                            rules),
-              "whatif failed");
+  const json::object report = or_fail(
+      model.what_if(*log, common.zone, options.from, options.to.value_or(log::end_seq), rules),
+      "whatif failed");
   if (common.json) {
     print_json(report);
     return;
   }
-  const auto number = [&report](std::string_view key) { return report.at(key).to_number<std::uint64_t>(); };
-  fmt::print("zone {}: seqs {}..{} decided again under rules {} instead of {}
-", common.zone,
+  const auto number = [&report](std::string_view key) {
+    return report.at(key).to_number<std::uint64_t>();
+  };
+  fmt::print("zone {}: seqs {}..{} decided again under rules {} instead of {}\n", common.zone,
              number("from"), number("to"), rules_id_text(report.at("rules_after")),
              rules_id_text(report.at("rules_before")));
-  fmt::print("{} commands and {} ticks; events {} -> {}, {} differing in {} decisions
-",
+  fmt::print("{} commands and {} ticks; events {} -> {}, {} differing in {} decisions\n",
              number("commands"), number("ticks"), number("events_before"), number("events_after"),
              number("differing_events"), number("differing_decisions"));
   if (report.at("same").as_bool()) {
-    fmt::print("no difference: the same outcomes, events and final state
-");
+    fmt::print("no difference: the same outcomes, events and final state\n");
     return;
   }
   const auto& outcomes = report.at("outcome_changes").as_array();
-  fmt::print("{} command{} with another outcome
-", outcomes.size(), outcomes.size() == 1 ? "" : "s");
+  fmt::print("{} command{} with another outcome\n", outcomes.size(),
+             outcomes.size() == 1 ? "" : "s");
   for (const auto& change : outcomes) {
     const auto& object = change.as_object();
     const auto& actor = object.at("actor").as_object();
-    fmt::print("  seq {} {}:{} {} {}: {} -> {}
-", object.at("seq").as_int64(),
+    fmt::print("  seq {} {}:{} {} {}: {} -> {}\n", object.at("seq").as_int64(),
                std::string_view(actor.at("kind").as_string()), actor.at("id").as_int64(),
                std::string_view(object.at("command").at("type").as_string()),
                json::serialize(object.at("command")), outcome_text(object.at("before").as_object()),
@@ -576,11 +573,11 @@ void run_whatif(const Models& models, const WhatIfCommand& options) {
   for (const auto& [name, count] : report.at("event_counts").as_object()) {
     const auto before = count.at("before").to_number<std::uint64_t>();
     const auto after = count.at("after").to_number<std::uint64_t>();
-    if (before != after) fmt::print("  {:<18} {:>8} -> {}\n", std::string_view(name), before, after);
+    if (before != after)
+      fmt::print("  {:<18} {:>8} -> {}\n", std::string_view(name), before, after);
   }
   const auto& entities = report.at("entities").as_array();
-  fmt::print("{} entit{} end up different
-", entities.size(), entities.size() == 1 ? "y" : "ies");
+  fmt::print("{} entit{} end up different\n", entities.size(), entities.size() == 1 ? "y" : "ies");
   for (const auto& entity : entities) {
     std::string fields;
     for (const auto& change : entity.at("changes").as_array())

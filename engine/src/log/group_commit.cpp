@@ -43,7 +43,8 @@ Status validate_envelope(StreamId stream, std::size_t index, const NewEvent& eve
                       "append to stream {}: event {} has a {}-byte command; the limit is {}",
                       stream, index, event.command.size(), options.max_payload_bytes);
   }
-  const bool old_envelope = event.envelope == format::envelope_v1 || event.envelope == format::envelope_v2;
+  const bool old_envelope =
+      event.envelope == format::envelope_v1 || event.envelope == format::envelope_v2;
   if (old_envelope && (event.payload_version != 1 || !event.command.empty())) {
     return make_error(Errc::invalid_argument,
                       "append to stream {}: event {} has a payload version or a command, which "

@@ -148,7 +148,8 @@ public:
     std::vector<std::pair<Act, std::uint32_t>> acts; // with their weights
     if (now >= next_gather_) acts.emplace_back(Act::gather, 30);
     if (have(Item::ore) > 0 && have(Item::wood) > 0) acts.emplace_back(Act::craft, 15);
-    if (!goods_.empty() && mine() < default_rules.max_listings_per_trader) acts.emplace_back(Act::list, 20);
+    if (!goods_.empty() && mine() < default_rules.max_listings_per_trader)
+      acts.emplace_back(Act::list, 20);
     if (affordable() != 0) acts.emplace_back(Act::buy, 25);
     if (mine() != 0) acts.emplace_back(Act::cancel, 6);
     if (zone_count_ > 1 && mine() == 0 && now - listed_ > event_delay)

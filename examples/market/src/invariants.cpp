@@ -77,7 +77,8 @@ std::optional<std::string> order_violation(const State& state) {
     }
     if (order.count == 0) return fmt::format("order {} has nothing left to sell", id);
     if (order.price <= 0 || order.price > state.rules.max_price) {
-      return fmt::format("order {} asks {} gold, outside 1..{}", id, order.price, state.rules.max_price);
+      return fmt::format("order {} asks {} gold, outside 1..{}", id, order.price,
+                         state.rules.max_price);
     }
   }
   return std::nullopt;

@@ -74,14 +74,15 @@ Decision decide_online(const State& state, const Trader& trader, const Command& 
             return reject(Reject::cooldown, "trader {} gathered at tick {}; again from tick {}",
                           trader.id, trader.last_gather_tick,
                           trader.last_gather_tick + state.rules.gather_cooldown_ticks);
-          const auto count = static_cast<std::uint32_t>(context.rng.between(1, state.rules.gather_max));
+          const auto count =
+              static_cast<std::uint32_t>(context.rng.between(1, state.rules.gather_max));
           return Decision::accept({Gathered{trader.id, c.item, count, context.tick}});
         } else if constexpr (std::is_same_v<C, List>) {
           if (!is_item(c.item))
             return reject(Reject::bad_item, "no item {}", static_cast<unsigned>(c.item));
           if (c.count == 0 || c.count > state.rules.max_count)
-            return reject(Reject::bad_count, "a listing holds 1..{} goods, not {}", state.rules.max_count,
-                          c.count);
+            return reject(Reject::bad_count, "a listing holds 1..{} goods, not {}",
+                          state.rules.max_count, c.count);
           if (c.price <= 0 || c.price > state.rules.max_price)
             return reject(Reject::bad_price, "a price is 1..{} gold, not {}", state.rules.max_price,
                           c.price);

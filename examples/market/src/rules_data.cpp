@@ -29,8 +29,8 @@ struct Field {
 
 #define WORLDLOG_MARKET_FIELD(member, low, high)                                                   \
   Field {                                                                                          \
-    #member, low, high, [](const Rules& r) { return static_cast<std::int64_t>(r.member); },        \
-        [](Rules& r, std::int64_t v) { r.member = static_cast<decltype(r.member)>(v); }            \
+#member, low, high, [](const Rules& r) { return static_cast<std::int64_t>(r.member); },        \
+        [](Rules& r, std::int64_t v) { r.member = static_cast<decltype(r.member)>(v); }   \
   }
 
 constexpr std::int64_t u32_max = std::numeric_limits<std::uint32_t>::max();
@@ -65,7 +65,8 @@ Result<Rules> parse_rules(std::string_view text) {
     for (const Field& each : fields)
       if (each.name == key) field = &each;
     if (field == nullptr) {
-      return make_error(Errc::invalid_argument, "market rules field '{}' is not a field of the rules",
+      return make_error(Errc::invalid_argument,
+                        "market rules field '{}' is not a field of the rules",
                         std::string_view(key));
     }
     const std::int64_t number = value.is_int64() ? value.get_int64() : 0;

@@ -99,7 +99,9 @@ struct Context {
 
 /// The tick of a zone at `now_us` (µs since the epoch): its tick count since the epoch.
 [[nodiscard]] constexpr std::uint64_t tick_at(const ZoneInfo& info, std::int64_t now_us) noexcept {
-  return now_us <= 0 ? 0 : static_cast<std::uint64_t>(now_us) / std::max<std::uint64_t>(info.tick_us, 1);
+  return now_us <= 0
+             ? 0
+             : static_cast<std::uint64_t>(now_us) / std::max<std::uint64_t>(info.tick_us, 1);
 }
 
 /// The context of a decision of zone `info` at `tick` and `now_us` whose first event gets

@@ -422,9 +422,9 @@ private:
   log::Seq add_model_event(log::Actor actor, std::uint64_t command_id, Event event,
                            const Context& context, std::string input = {}) {
     EncodedEvent encoded = M::encode(event);
-    const log::Seq seq = add_event(actor, command_id, encoded.payload_type,
-                                   std::move(encoded.payload), context, encoded.version,
-                                   std::move(input));
+    const log::Seq seq =
+        add_event(actor, command_id, encoded.payload_type, std::move(encoded.payload), context,
+                  encoded.version, std::move(input));
     M::evolve(state_, event);
     if (auto handoff = M::handoff(state_, event)) batch_.handoffs.push_back(std::move(*handoff));
     if (auto where = M::locate(state_, event)) {
@@ -435,8 +435,8 @@ private:
   }
 
   log::Seq add_event(log::Actor actor, std::uint64_t command_id, std::uint32_t payload_type,
-                     std::string payload, const Context& context,
-                     std::uint16_t payload_version = 1, std::string input = {}) {
+                     std::string payload, const Context& context, std::uint16_t payload_version = 1,
+                     std::string input = {}) {
     if (batch_.events.empty()) batch_.first_seq = decided_seq_ + 1;
     // The log requires wall time to be monotone per stream; a clock stepping back must not
     // fail the zone.
@@ -1016,13 +1016,13 @@ private:
 
   // Everything below is touched only on the zone's strand, except what a Batch carries to the
   // commit thread (its replies, moved out of the zone).
-  State state_;                   ///< includes decided events that are not yet durable
-  RecentCommands recent_;         ///< idempotency window
-  log::Seq decided_seq_ = 0;      ///< seq of the last event decided
-  log::Seq durable_seq_ = 0;      ///< seq of the last event known durable
-  std::uint64_t last_tick_ = 0;   ///< last tick the model acted on
+  State state_;                         ///< includes decided events that are not yet durable
+  RecentCommands recent_;               ///< idempotency window
+  log::Seq decided_seq_ = 0;            ///< seq of the last event decided
+  log::Seq durable_seq_ = 0;            ///< seq of the last event known durable
+  std::uint64_t last_tick_ = 0;         ///< last tick the model acted on
   std::uint64_t last_tick_message_ = 0; ///< tick of the last tick message handled
-  std::int64_t last_wall_us_ = 0; ///< wall time of the last event (kept monotone)
+  std::int64_t last_wall_us_ = 0;       ///< wall time of the last event (kept monotone)
   /// This owner's term, recorded in each event it writes (log::NewEvent::epoch): 1 for the
   /// zone that writes the genesis, and one past its head's for each that recovers the stream.
   std::uint64_t epoch_ = 1;

@@ -48,9 +48,9 @@
 namespace worldlog::replay {
 
 template <zone::RulesAsData M> struct WhatIfOptions {
-  log::Seq from = 0;           ///< the first event decided again (>= 2: after the genesis)
-  log::Seq to = log::end_seq;  ///< the last (clamped to the head)
-  typename M::Rules rules{};   ///< the rules to decide under
+  log::Seq from = 0;          ///< the first event decided again (>= 2: after the genesis)
+  log::Seq to = log::end_seq; ///< the last (clamped to the head)
+  typename M::Rules rules{};  ///< the rules to decide under
   /// Units of differing events listed in WhatIf::differences, at most (all are counted).
   std::size_t max_differences = 1000;
   /// As zone::ZoneOptions::max_catch_up_ticks of the zone that wrote the stream.
@@ -75,9 +75,9 @@ struct OutcomeChange {
 /// The events of one decision (a command, or a tick) where the log and the what-if differ.
 struct EventDifference {
   std::uint64_t tick = 0;
-  log::Seq command_seq = 0;      ///< the command's seq in the log; 0 for the tick's own events
-  boost::json::array before{};   ///< the events the log has, {"type": NAME, fields...}
-  boost::json::array after{};    ///< the events the what-if decided
+  log::Seq command_seq = 0;    ///< the command's seq in the log; 0 for the tick's own events
+  boost::json::array before{}; ///< the events the log has, {"type": NAME, fields...}
+  boost::json::array after{};  ///< the events the what-if decided
 };
 
 /// How many events of one kind the log has in the span, and the what-if.
@@ -107,10 +107,10 @@ template <zone::RulesAsData M> struct WhatIf {
   std::vector<OutcomeChange> outcome_changes;
   std::vector<EventDifference> differences; ///< the first WhatIfOptions::max_differences
   std::map<std::string, EventCount, std::less<>> event_counts; ///< by event name
-  std::vector<EntityDifference> entities;  ///< from `diff`, grouped by entity
-  std::vector<Change> diff;                ///< the final states, the log's to the what-if's
-  typename M::State state_before{};        ///< the state after `to`, as the log has it
-  typename M::State state_after{};         ///< and as the what-if decided it
+  std::vector<EntityDifference> entities;                      ///< from `diff`, grouped by entity
+  std::vector<Change> diff;         ///< the final states, the log's to the what-if's
+  typename M::State state_before{}; ///< the state after `to`, as the log has it
+  typename M::State state_after{};  ///< and as the what-if decided it
 
   /// True when the what-if decided exactly what the log holds.
   [[nodiscard]] bool same() const noexcept {
@@ -122,7 +122,8 @@ namespace detail {
 
 /// The state's changes grouped by entity: a change at "players.17.hp" belongs to "players.17";
 /// a change of a whole entity ("players.23" added) is one entity's only change.
-[[nodiscard]] inline std::vector<EntityDifference> group_by_entity(const std::vector<Change>& diff) {
+[[nodiscard]] inline std::vector<EntityDifference>
+group_by_entity(const std::vector<Change>& diff) {
   std::vector<EntityDifference> entities;
   for (const Change& change : diff) {
     const auto first = change.path.find('.');
@@ -159,10 +160,11 @@ template <zone::RulesAsData M>
   if (head == 0) return make_error(Errc::not_found, "zone {} has no events", zone);
   const log::Seq to = std::min(options.to, head);
   if (options.from < 2 || options.from > to) {
-    return make_error(Errc::invalid_argument,
-                      "zone {}: --from must be after the genesis (2 or more) and at most --to ({}), "
-                      "not {}",
-                      zone, to, options.from);
+    return make_error(
+        Errc::invalid_argument,
+        "zone {}: --from must be after the genesis (2 or more) and at most --to ({}), "
+        "not {}",
+        zone, to, options.from);
   }
   auto start = replayer.state_at(options.from - 1);
   if (!start.ok()) return std::move(start).error();
@@ -186,8 +188,9 @@ template <zone::RulesAsData M>
   // Where each tick's decision landed in the log: the first seq at or after the tick's events.
   const std::vector<log::Event>& stream = *events;
   const auto seq_of_tick = [&stream, to](std::uint64_t tick) -> log::Seq {
-    const auto at = std::lower_bound(stream.begin() + 1, stream.end(), tick,
-                                     [](const log::Event& e, std::uint64_t t) { return e.tick() < t; });
+    const auto at =
+        std::lower_bound(stream.begin() + 1, stream.end(), tick,
+                         [](const log::Event& e, std::uint64_t t) { return e.tick() < t; });
     return at == stream.end() ? to + 1 : at->seq();
   };
 
@@ -369,10 +372,10 @@ template <zone::RulesAsData M> [[nodiscard]] boost::json::object to_json(const W
         {"command_id", change.command_id},
         {"tick", change.tick},
         {"command", change.command},
-        {"before", detail::outcome_json<M>(change.accepted_before, change.code_before,
-                                           change.reason_before)},
-        {"after", detail::outcome_json<M>(change.accepted_after, change.code_after,
-                                          change.reason_after)}});
+        {"before",
+         detail::outcome_json<M>(change.accepted_before, change.code_before, change.reason_before)},
+        {"after",
+         detail::outcome_json<M>(change.accepted_after, change.code_after, change.reason_after)}});
   }
   boost::json::object counts;
   for (const auto& [name, count] : report.event_counts)

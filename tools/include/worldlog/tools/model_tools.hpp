@@ -307,7 +307,8 @@ public:
       if (!report.ok()) return std::move(report).error();
       return replay::to_json(*report);
     } else {
-      return make_error(Errc::invalid_argument, "model '{}' has no rules as data to change", M::name);
+      return make_error(Errc::invalid_argument, "model '{}' has no rules as data to change",
+                        M::name);
     }
   }
 
