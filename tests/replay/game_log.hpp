@@ -48,16 +48,20 @@ public:
   log::Seq append(zone::ZoneId z, const game::Event& event,
                   log::Actor actor = {log::ActorKind::system, 0}) {
     const zone::EncodedEvent encoded = game::Model::encode(event);
-    const log::Seq seq = append_raw(z, encoded.payload_type, encoded.payload, actor);
+    const log::Seq seq =
+        append_raw(z, encoded.payload_type, encoded.payload, actor, encoded.version);
     game::Model::evolve(states_.at(z), event);
     return seq;
   }
 
-  /// Appends raw bytes of `payload_type` to zone `z` (the state here is left as it is).
+  /// Appends raw bytes of `payload_type` at schema version `payload_version` to zone `z` (the
+  /// state here is left as it is).
   log::Seq append_raw(zone::ZoneId z, std::uint32_t payload_type, std::string payload,
-                      log::Actor actor = {log::ActorKind::system, 0}) {
+                      log::Actor actor = {log::ActorKind::system, 0},
+                      std::uint16_t payload_version = 1) {
     NewEvent event = make_event(payload_type, std::move(payload), actor, now_us_);
     event.rules_version = game::Model::rules_version;
+    event.payload_version = payload_version;
     now_us_ += 1000;
     return append_one(*log_, z, log_->head(z), std::move(event)).last_seq;
   }

@@ -86,6 +86,38 @@ TEST_CASE("a Died of version 1 decodes as Died version 2 and XpGained on every r
   CHECK(shown.at("events").as_array()[1].as_object().at("xp") == wolf_xp);
 }
 
+TEST_CASE("the current build records Died at version 2 and reads it without upcasting") {
+  Killing current(false);
+  auto stored = current.world.log().read_stream(zone_1, current.died, 1);
+  REQUIRE_OK(stored);
+  REQUIRE(stored->size() == 1);
+  CHECK(zone::stored_payload_version(stored->front().view()) == 2);
+  auto decoded = zone::decode_stream_event<game::Model>(stored->front().view());
+  REQUIRE_OK(decoded);
+  REQUIRE(std::get<2>(*decoded).size() == 1);
+  CHECK(std::get<2>(*decoded)[0] == game::Event{game::Died{current.wolf, hero, 3}});
+}
+
+TEST_CASE("a payload of a version newer than the code's is refused, naming where and which") {
+  Killing current(false);
+  const log::Seq seq = current.world.append_raw(
+      zone_1, game::Died::type, died_v1(current.wolf, hero, 0, 4), {log::ActorKind::system, 0}, 3);
+  auto stored = current.world.log().read_stream(zone_1, seq, 1);
+  REQUIRE_OK(stored);
+  REQUIRE(stored->size() == 1);
+  const auto decoded = zone::decode_stream_event<game::Model>(stored->front().view());
+  CHECK(error_code(decoded) == Errc::incompatible_format);
+  CHECK(error_message(decoded) ==
+        fmt::format("zone 1 seq {}: payload type 5 is stored at schema version 3, newer than "
+                    "version 2, the newest model 'worldlog.reference' reads: a newer build "
+                    "wrote it",
+                    seq));
+  // A replay stops there, naming it too.
+  const auto replayed = replay::Replayer<game::Model>(current.world.log(), zone_1).state_at(seq);
+  CHECK(error_code(replayed) == Errc::incompatible_format);
+  CHECK(error_message(replayed).find("schema version 3") != std::string::npos);
+}
+
 TEST_CASE("an old log folds to the state the current events fold to") {
   Killing old(true);
   Killing current(false);
