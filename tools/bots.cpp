@@ -548,7 +548,8 @@ void run_bots(const BotsOptions& options) {
   if (!game::is_player_id(options.first_player) || last_player < options.first_player ||
       !game::is_player_id(last_player)) {
     fail(fmt::format("players {}..{} are not all player ids (1..{})", options.first_player,
-                     options.first_player + (options.players - 1), game::rules.max_player_id));
+                     options.first_player + (options.players - 1),
+                     game::default_rules.max_player_id));
   }
   auto secret = net::read_secret(options.secret_file);
   if (!secret) fail(fmt::format("{}", secret.error()));

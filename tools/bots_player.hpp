@@ -47,8 +47,8 @@ struct Post {
 /// moment does with the moves that queued up meanwhile.
 [[nodiscard]] inline Stride short_stride(const game::Map& map, game::EntityId player) {
   const Stride stride = stride_for(map, player);
-  return {stride.home,
-          game::geometry::step_toward(stride.home, stride.away, game::rules.move_allowance_mm)};
+  return {stride.home, game::geometry::step_toward(stride.home, stride.away,
+                                                   game::default_rules.move_allowance_mm)};
 }
 
 /// The post beside the spawn point: no walk.
@@ -69,7 +69,7 @@ struct Post {
         static_cast<std::int32_t>(1 + rng.below(static_cast<std::uint64_t>(map.width - 2)));
     const auto ty =
         static_cast<std::int32_t>(1 + rng.below(static_cast<std::uint64_t>(map.height - 2)));
-    const game::Point post = game::Map::tile_centre(tx, ty);
+    const game::Point post = map.tile_centre(tx, ty);
     const game::Point corner{post.x, map.spawn.y};
     // The stride beside the spawn point, moved to the post: it stays inside the post's tile.
     const game::Point shift{post.x - map.spawn.x, post.y - map.spawn.y};
@@ -164,16 +164,16 @@ private:
   /// A dead player respawns after player_respawn_ticks; it tries again then even when the
   /// Respawned event never came.
   static constexpr std::chrono::milliseconds respawn_time =
-      tick * static_cast<std::int64_t>(game::rules.player_respawn_ticks);
+      tick * static_cast<std::int64_t>(game::default_rules.player_respawn_ticks);
   static constexpr auto dead_retry = std::chrono::seconds(1);
   /// A step on the way to the post whose answer never came is given up after this.
   static constexpr auto step_timeout = std::chrono::seconds(5);
   /// Twice the rules' cooldown, so that an attack is never refused for it however the answers
   /// of the commands in flight line up.
   static constexpr std::chrono::milliseconds attack_every =
-      tick * static_cast<std::int64_t>(2 * game::rules.attack_cooldown_ticks);
+      tick * static_cast<std::int64_t>(2 * game::default_rules.attack_cooldown_ticks);
   /// A mob's position is as old as the last event about it: attack only with room to spare.
-  static constexpr std::int64_t reach_mm = game::rules.attack_range_mm - 500;
+  static constexpr std::int64_t reach_mm = game::default_rules.attack_range_mm - 500;
   static constexpr std::uint64_t say_one_in = 50;
   static constexpr std::array<std::string_view, 5> lines{
       "hello there", "anyone seen a wolf?", "lag check", "brb", "nice weather for a stroll"};
@@ -191,10 +191,10 @@ private:
     // step was decided, whatever the rate.
     if (at_post()) return std::nullopt;
     const auto ticks = std::min<std::int64_t>(
-        (now - settled_at_) / tick, static_cast<std::int64_t>(game::rules.move_bank_ticks));
+        (now - settled_at_) / tick, static_cast<std::int64_t>(game::default_rules.move_bank_ticks));
     if (ticks <= 0) return std::nullopt;
     const game::Point to = game::geometry::step_toward(
-        at_, post_.route[leg_], game::rules.player_speed_mm_per_tick * ticks);
+        at_, post_.route[leg_], game::default_rules.player_speed_mm_per_tick * ticks);
     step_in_flight_ = true;
     step_sent_at_ = now;
     return game::move(self_, to);

@@ -47,6 +47,7 @@
 #include "commands.hpp"
 #include "fault.hpp"
 #include "latency.hpp"
+#include "rules_file.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -64,6 +65,8 @@ struct DemoOptions {
   std::uint64_t seed = 1;
   std::optional<std::uint32_t> mobs; ///< mob spawn points per zone; none = the rules' default
   std::string fault;                 ///< --fault (fault.hpp), or empty
+  std::string rules_file;            ///< --rules: a rules file (docs/rules.md), or empty
+  std::string rules;                 ///< its canonical text, read before the log is opened
   /// --view: once played, serve the viewer on the log at this HOST:PORT (`worldlog view`)
   std::optional<std::string> view;
   /// The zones' model config that --mobs asks for (ZoneInfo::model_config).
@@ -173,12 +176,15 @@ public:
     game::WorldOptions world_options{.zones = options_.zones,
                                      .seed = options_.seed,
                                      .tick_us = tick_us,
-                                     .model_config = options_.model_config()};
+                                     .model_config = options_.model_config(),
+                                     .rules = options_.rules};
     world_options.drop = drop_;
     world_ =
         std::make_unique<game::World>(pool_.get_executor(), log_, clock_, std::move(world_options));
     if (Status started = world_->start(); !started.ok())
       fail(fmt::format("the world did not start: {}", started.error()));
+    // Zones of an earlier run under other rules adopt these, and their logs say so.
+    if (!options_.rules.empty()) patch_rules(*world_, options_.zones, options_.rules);
     ghosts_ = world_->logged_out_on_start();
     runtime::Ticker ticker(std::chrono::microseconds(tick_us), [this] { world_->tick(); });
     seat_players();
@@ -217,9 +223,11 @@ private:
     for (EntityId id = 1; id <= options_.players; ++id) {
       // Where the player's character is: it resumes there (a new one starts in its home zone).
       const ZoneId home = world_->zone_of(id);
-      auto seat = std::make_shared<Seat>(
-          id, zone::ZoneInfo{home, options_.zones, options_.seed, tick_us, options_.model_config()},
-          channels[1 + id % (channels.size() - 1)]);
+      auto seat =
+          std::make_shared<Seat>(id,
+                                 zone::ZoneInfo{home, options_.zones, options_.seed, tick_us,
+                                                options_.model_config(), options_.rules},
+                                 channels[1 + id % (channels.size() - 1)]);
       if (chat) {
         // Bots do not read channel chat (no listener); the chat actor still counts deliveries.
         static_cast<void>(chat->join(std::string(channels[0]), id, nullptr));
@@ -561,7 +569,8 @@ void print_summary(const DemoOptions& options, const log::EventLog& log, log::Po
   fmt::print("online    {} (presence at the end of play)\n", online.empty() ? "nobody" : online);
 }
 
-void run_demo(const DemoOptions& options) {
+void run_demo(DemoOptions options) {
+  if (!options.rules_file.empty()) options.rules = read_rules_file(options.rules_file);
   std::function<bool(ZoneId, const game::Command&)> drop;
   if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
   auto opened = log::EventLog::open(
@@ -646,6 +655,9 @@ void add_demo_command(CLI::App& app) {
                    "Mob spawn points per zone, two wolves to a boar (default: 8 wolves and 4 "
                    "boars, the game's rules)")
       ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{32}));
+  command->add_option("--rules", options->rules_file,
+                      "Rules file (docs/rules.md): new zones record it in their genesis, zones "
+                      "of an earlier run under other rules change to it");
   command->add_option("--fault", options->fault, std::string(fault_help));
   command
       ->add_option("--view", options->view,

@@ -39,6 +39,7 @@
 #include "commands.hpp"
 #include "disk_writes.hpp"
 #include "fault.hpp"
+#include "rules_file.hpp"
 #include "serve_banner.hpp"
 
 namespace worldlog::tools {
@@ -67,7 +68,8 @@ struct ServeOptions {
   std::uint64_t far_move_ticks = zone::ZoneOptions{}.far_move_ticks;
   bool storage_stats = false; ///< count what the log writes, and print it when stopped
   std::uint64_t behaviour_window_ms = 10'000;
-  std::string fault; ///< "drop-moves:ZONE:PERCENT:AFTER_SECONDS", or empty
+  std::string fault;      ///< "drop-moves:ZONE:PERCENT:AFTER_SECONDS", or empty
+  std::string rules_file; ///< --rules: the rules file new zones record and running ones adopt
 };
 
 net::Secret secret_or_exit(const std::string& file) {
@@ -96,6 +98,7 @@ void serve(const ServeOptions& options, const Models& models) {
   const tcp::endpoint http = listen_endpoint(options.http, "--http");
   std::function<bool(zone::ZoneId, const game::Command&)> drop;
   if (!options.fault.empty()) drop = parse_fault(options.fault, options.zones);
+  const std::string rules = options.rules_file.empty() ? "" : read_rules_file(options.rules_file);
   // The viewer is read-only, but beyond loopback it shows the world only to the secret's holders.
   const std::string viewer_token =
       http.address().is_loopback() ? std::string() : net::viewer_token(secret);
@@ -156,6 +159,7 @@ void serve(const ServeOptions& options, const Models& models) {
       .zones = options.zones,
       .seed = options.seed,
       .tick_us = tick_us,
+      .rules = rules,
       .zone = {.view_radius_mm = static_cast<std::int64_t>(options.view_radius_m) * 1000,
                .full_rate_movers = options.full_rate_movers,
                .far_move_ticks = options.far_move_ticks,
@@ -165,6 +169,8 @@ void serve(const ServeOptions& options, const Models& models) {
   if (Status started = world.start(); !started.ok()) {
     fail(fmt::format("the world did not start: {}", started.error()));
   }
+  // Zones of an existing world under other rules adopt these, and their logs say so.
+  if (!rules.empty()) patch_rules(world, options.zones, rules);
   running_world = &world;
   runtime::Ticker ticker(std::chrono::microseconds(tick_us), [&world] { world.tick(); });
   // The viewer reads the log (and the behaviour projection), never the zones, so the command
@@ -274,6 +280,9 @@ void add_serve_commands(CLI::App& app, const Models& models) {
       ->check(CLI::Range(1, 64));
   serve_command->add_option("--seed", options->seed, "World seed (maps, mob spawn points)")
       ->capture_default_str();
+  serve_command->add_option("--rules", options->rules_file,
+                            "Rules file (docs/rules.md): new zones record it in their genesis, "
+                            "zones of an existing world under other rules change to it");
   serve_command->add_option("--max-frame", options->max_frame, "Largest frame a client may send")
       ->capture_default_str()
       ->check(CLI::Range(256, 16 << 20));

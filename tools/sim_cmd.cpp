@@ -16,6 +16,7 @@
 #include <worldlog/game/simulation.hpp>
 
 #include "commands.hpp"
+#include "rules_file.hpp"
 
 namespace worldlog::tools {
 namespace {
@@ -209,8 +210,12 @@ void add_sim_command(CLI::App& app) {
   sim->add_option("--data", options->data,
                   "Keep the log of a single run in DIR (new or empty); default: a temporary "
                   "directory, removed");
+  sim->add_option("--rules", options->sim.rules_file,
+                  "Rules file (docs/rules.md) the zones are created with; default: the game's");
   sim->add_flag("--json", options->json, "Print one JSON object");
   sim->callback([options] {
+    if (!options->sim.rules_file.empty())
+      options->sim.rules = read_rules_file(options->sim.rules_file);
     if (options->seeds > 1) {
       if (!options->data.empty()) fail("--data keeps the log of one run: not with --seeds");
       run_soak(*options);

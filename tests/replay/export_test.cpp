@@ -325,7 +325,8 @@ TEST_CASE("describe_event decodes the game's events the genesis and rejections")
   CHECK(described == std::vector<std::string>{
                          R"({"type":"ZoneCreated","model":"worldlog.reference","rules_version":1,)"
                          R"("zone":2,"zone_count":4,"seed":0,"tick_us":50000,)"
-                         R"("model_config":"mobs=3"})",
+                         R"("model_config":"mobs=3","rules":{"version":1,"hash":")" +
+                             log::to_hex(game::rules_hash(game::default_rules)) + R"("}})",
                          R"({"type":"Moved","entity":7,"to":[1500,-20],"tick":33})",
                          "{\"type\":\"Said\",\"entity\":7,\"text\":\"caf\xc3\xa9 \xef\xbf\xbd!\"}",
                          R"({"type":"CommandRejected","code":5,"reject":"teleport",)"

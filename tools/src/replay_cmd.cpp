@@ -269,11 +269,22 @@ json::object verdict_json(const replay::StreamVerdict& verdict) {
         {"unusable",
          snapshot.unusable.empty() ? json::value(nullptr) : json::value(snapshot.unusable)}});
   }
+  json::array spans;
+  for (const auto& span : verdict.rules_spans) {
+    spans.push_back(json::object{
+        {"first", span.first},
+        {"last", span.last},
+        {"version", span.rules.version},
+        {"hash",
+         span.error.empty() ? json::value(log::to_hex(span.rules.hash)) : json::value(nullptr)},
+        {"error", span.error.empty() ? json::value(nullptr) : json::value(span.error)}});
+  }
   return {{"zone", verdict.zone},
           {"ok", verdict.ok()},
           {"head", verdict.head},
           {"folded", verdict.folded},
           {"model", verdict.model},
+          {"rules_spans", std::move(spans)},
           {"genesis_rules_version",
            verdict.genesis_rules ? json::value(*verdict.genesis_rules) : json::value(nullptr)},
           {"event_rules_versions",
@@ -304,6 +315,22 @@ std::string rules_text(const replay::StreamVerdict& verdict, std::uint32_t runni
   return text;
 }
 
+/// "  decided by: seqs 1–480 rules version 1 (3f1a9c0d2e4b); seqs 481–903 rules version 2
+/// (...)": which rules decided which seqs (models whose rules are data); "" when none.
+std::string spans_text(const replay::StreamVerdict& verdict) {
+  std::string text;
+  for (const auto& span : verdict.rules_spans) {
+    text += text.empty() ? "  decided by: " : "; ";
+    const std::string seqs = span.last >= span.first
+                                 ? fmt::format("seqs {}–{}", span.first, span.last)
+                                 : fmt::format("from seq {} on (no event yet)", span.first);
+    text += span.error.empty() ? fmt::format("{} rules version {} ({})", seqs, span.rules.version,
+                                             log::to_hex(span.rules.hash).substr(0, 12))
+                               : fmt::format("{} rules that do not parse ({})", seqs, span.error);
+  }
+  return text.empty() ? text : text + "\n";
+}
+
 void print_verdict(const replay::StreamVerdict& verdict, std::uint32_t running) {
   if (verdict.ok()) {
     std::string compared;
@@ -317,6 +344,7 @@ void print_verdict(const replay::StreamVerdict& verdict, std::uint32_t running) 
                                  "head ({})",
                                  compared, head),
                rules_text(verdict, running));
+    fmt::print("{}", spans_text(verdict));
     return;
   }
   const replay::Problem& problem = *verdict.problem;
@@ -326,7 +354,7 @@ void print_verdict(const replay::StreamVerdict& verdict, std::uint32_t running) 
     fmt::print("  expected {}\n  actual   {}\n", log::to_hex(*problem.expected),
                log::to_hex(*problem.actual));
   }
-  fmt::print("  {}\n", rules_text(verdict, running));
+  fmt::print("  {}\n{}", rules_text(verdict, running), spans_text(verdict));
 }
 
 void run_verify(const Models& models, const VerifyCommand& options) {
