@@ -4,9 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <future>
-#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -23,9 +21,7 @@ namespace worldlog::tools {
 /// The rules in `path` as their canonical text (what a zone records), or fail() naming the file
 /// and what is wrong with it.
 [[nodiscard]] inline std::string read_rules_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(fmt::format("cannot read the rules file {}", path));
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string text = read_text_file(path, "--rules");
   auto rules = game::parse_rules(text);
   if (!rules.ok()) fail(fmt::format("the rules file {}: {}", path, rules.error().message()));
   return game::canonical_rules(*rules);
