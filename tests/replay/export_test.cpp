@@ -231,9 +231,16 @@ TEST_CASE("import names the line whose appended record differs from it") {
   }
   SUBCASE("an envelope schema version this worldlog does not know") {
     auto changed = lines;
-    set_field(changed, 3, "schema_version", 3);
+    set_field(changed, 3, "schema_version", 4);
     check_error_names(import_text(dir / "copy", text_of(changed)), Errc::invalid_argument,
-                      "schema version 3");
+                      "schema version 4");
+  }
+  SUBCASE("an older envelope with a payload version it cannot hold") {
+    auto changed = lines;
+    set_field(changed, 3, "schema_version", 2);
+    set_field(changed, 3, "payload_version", 2);
+    check_error_names(import_text(dir / "copy", text_of(changed)), Errc::invalid_argument,
+                      "holds neither a payload version other than 1 nor a command");
   }
 }
 

@@ -138,7 +138,9 @@ private:
   // completions post to the pool), then the pool.
   TempDir temp_;
   std::filesystem::path dir_;
-  runtime::ManualClock clock_{1'700'000'000'000'000};
+  // One tick past a multiple of Tally::roll_every_ticks: a command decided before any tick
+  // message (which first runs the current tick) appends only its own events.
+  runtime::ManualClock clock_{1'700'000'000'050'000};
   boost::asio::thread_pool pool_{2};
   std::unique_ptr<log::EventLog> log_;
   TallyZones zones_;
