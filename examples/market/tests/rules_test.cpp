@@ -65,7 +65,7 @@ struct Market {
 /// Gives trader `id` at least `count` of `item` by gathering (cooldowns passed by ticking).
 void gather(Market& m, TraderId id, Item item, std::uint32_t count) {
   while (m.state.online.at(id).count(item) < count) {
-    m.tick += rules.gather_cooldown_ticks;
+    m.tick += default_rules.gather_cooldown_ticks;
     REQUIRE_FALSE(m.act(Gather{id, item}).rejected());
   }
 }
@@ -75,15 +75,15 @@ void gather(Market& m, TraderId id, Item item, std::uint32_t count) {
 TEST_CASE("a newcomer is granted gold once, and a returning trader keeps what they had") {
   Market m;
   REQUIRE_FALSE(m.act(Join{1}).rejected());
-  CHECK(m.state.online.at(1).gold == rules.grant);
+  CHECK(m.state.online.at(1).gold == default_rules.grant);
   CHECK(m.rejection(m.act(Join{1})) == Reject::already_joined);
   REQUIRE_FALSE(m.act(Leave{1}).rejected());
   CHECK(m.state.offline.contains(1));
   const auto back = m.act(Join{1});
   REQUIRE(back.events.size() == 1);
   CHECK(std::get<Joined>(back.events[0]).granted == 0);
-  CHECK(m.state.online.at(1).gold == rules.grant);
-  CHECK(m.state.ledger.gold_minted == rules.grant);
+  CHECK(m.state.online.at(1).gold == default_rules.grant);
+  CHECK(m.state.ledger.gold_minted == default_rules.grant);
   m.check_balanced();
 }
 
@@ -103,11 +103,11 @@ TEST_CASE("gathering yields what was drawn, recorded, and waits for its cooldown
   REQUIRE(first.events.size() == 1);
   const auto gathered = std::get<Gathered>(first.events[0]);
   CHECK(gathered.count >= 1);
-  CHECK(gathered.count <= rules.gather_max);
+  CHECK(gathered.count <= default_rules.gather_max);
   CHECK(m.state.online.at(1).count(Item::ore) == gathered.count);
   CHECK(m.rejection(m.act(Gather{1, Item::wood})) == Reject::cooldown);
   CHECK(m.rejection(m.act(Gather{1, Item::tool})) == Reject::bad_item);
-  m.tick += rules.gather_cooldown_ticks;
+  m.tick += default_rules.gather_cooldown_ticks;
   CHECK_FALSE(m.act(Gather{1, Item::wood}).rejected());
   m.check_balanced();
 }
@@ -132,9 +132,9 @@ TEST_CASE("a sale moves goods and gold, burns the fee, and pays an offline selle
   const auto sale = std::get<Bought>(bought.events[0]);
   CHECK(sale.paid == 40);
   CHECK(sale.fee == 2); // 5 % of 40
-  CHECK(m.state.online.at(2).gold == rules.grant - 40);
+  CHECK(m.state.online.at(2).gold == default_rules.grant - 40);
   CHECK(m.state.online.at(2).count(Item::ore) == 2);
-  CHECK(m.state.offline.at(1).gold == rules.grant + 38);
+  CHECK(m.state.offline.at(1).gold == default_rules.grant + 38);
   CHECK(m.state.orders.at(order).count == 1);
   CHECK(m.state.ledger.gold_burned == 2);
   m.check_balanced();
@@ -149,7 +149,7 @@ TEST_CASE("a buyer cannot buy their own listing or more than their gold") {
   REQUIRE_FALSE(m.act(Join{1}).rejected());
   REQUIRE_FALSE(m.act(Join{2}).rejected());
   gather(m, 1, Item::wood, 1);
-  const auto listed = m.act(List{1, Item::wood, 1, rules.grant + 1});
+  const auto listed = m.act(List{1, Item::wood, 1, default_rules.grant + 1});
   const OrderId order = std::get<Listed>(listed.events[0]).order;
   CHECK(m.rejection(m.act(Buy{1, order, 1})) == Reject::own_order);
   CHECK(m.rejection(m.act(Buy{2, order, 1})) == Reject::not_enough_gold);
@@ -167,7 +167,7 @@ TEST_CASE("an unsold listing expires on a tick and its goods go back") {
   gather(m, 1, Item::ore, 1);
   const std::uint32_t had = m.state.online.at(1).count(Item::ore);
   REQUIRE_FALSE(m.act(List{1, Item::ore, 1, 5}).rejected());
-  m.tick_to(m.tick + rules.listing_ttl_ticks - 1);
+  m.tick_to(m.tick + default_rules.listing_ttl_ticks - 1);
   CHECK(m.state.orders.size() == 1);
   m.tick_to(m.tick + 1);
   CHECK(m.state.orders.empty());

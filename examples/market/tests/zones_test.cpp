@@ -92,7 +92,7 @@ public:
   /// Gathers until `trader` in zone `z` has `count` of `item` (the clock passes the cooldown).
   void gather(zone::ZoneId z, TraderId trader, Item item, std::uint32_t count) {
     while (state(z).online.at(trader).count(item) < count) {
-      clock_.advance(std::chrono::microseconds(rules.gather_cooldown_ticks * 50'000));
+      clock_.advance(std::chrono::microseconds(default_rules.gather_cooldown_ticks * 50'000));
       REQUIRE(act(z, trader, Gather{trader, item}).accepted);
     }
   }
@@ -130,7 +130,7 @@ TEST_CASE("markets trade and a trader travels between them, and replay agrees wi
   REQUIRE(Markets::eventually(
       [&] { return markets.state(2).online.contains(2) && markets.state(1).departing.empty(); }));
   CHECK(markets.state(2).online.at(2).count(Item::tool) == 1);
-  CHECK(markets.state(2).online.at(2).gold == rules.grant - 30);
+  CHECK(markets.state(2).online.at(2).gold == default_rules.grant - 30);
   REQUIRE(markets.act(2, 2, List{2, Item::tool, 1, 45}).accepted);
 
   for (zone::ZoneId z = 1; z <= 2; ++z) {
