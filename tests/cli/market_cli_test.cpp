@@ -52,7 +52,7 @@ const fs::path& served_market_log() {
 TEST_SUITE_BEGIN("cli");
 
 TEST_CASE("whatif decides a market again: the same under its rules, dearer under a patch") {
-  const fs::path rules = fs::path(WORLDLOG_MARKET_RULES_DIR);
+  const fs::path rules = fs::path(WORLDLOG_EXAMPLES_DIR) / "market" / "rules";
   const std::vector<std::string> span{"replay", "whatif", "--data", market_log().string(),
                                       "--zone", "1",      "--from", "2"};
   auto same_args = span;

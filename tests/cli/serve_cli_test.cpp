@@ -130,6 +130,35 @@ TEST_CASE("bots play a served world without an error and SIGTERM leaves a log th
   CHECK_SAYS(verified.out, "audit ok");
 }
 
+TEST_CASE("serve --rules patches the zones of an existing world under other rules at start") {
+  const TempDir dir;
+  const fs::path secret = dir / "secret";
+  std::ofstream(secret) << "a secret of more than sixteen bytes\n";
+  const fs::path data = copy_of_demo(dir); // 4 zones, seed 1, version 1
+  const TempDir serve_scratch("worldlog-cli-serve-");
+  const pid_t serve = start({"serve", "--data", data.string(), "--listen", "127.0.0.1:0", "--http",
+                             "127.0.0.1:0", "--secret-file", secret.string(), "--rules",
+                             std::string(WORLDLOG_EXAMPLES_DIR) + "/rules/gentle-wolves.json"},
+                            serve_scratch.path());
+  std::optional<std::string> port;
+  for (const auto deadline = Clock::now() + patience; !port && Clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    port = served_port(read_file(serve_scratch.path() / "stdout"));
+  }
+  ::kill(serve, SIGTERM);
+  const Run served = finish(serve, serve_scratch.path());
+  REQUIRE_MESSAGE(port, describe(served));
+  REQUIRE_RUN_OK(served);
+  for (int zone = 1; zone <= 4; ++zone)
+    CHECK_SAYS(served.out, fmt::format("zone {}: rules changed to version 2", zone));
+
+  const json::value verified = run_json({"replay", "verify", "--data", data.string(), "--json"});
+  const json::array spans = verdict_of(verified, 3).at("rules_spans").as_array();
+  REQUIRE(spans.size() == 2);
+  CHECK(as_number(spans[0].at("version")) == 1);
+  CHECK(as_number(spans[1].at("version")) == 2);
+}
+
 /// Starts `serve` on `data` and waits until it listens (its world started); its pid.
 pid_t start_serve(const fs::path& data, const fs::path& secret, const TempDir& scratch,
                   std::optional<std::string>& port) {

@@ -14,14 +14,14 @@
 
 #include "cli/cli.hpp"
 
-#ifndef WORLDLOG_RULES_DIR
-#error "WORLDLOG_RULES_DIR must name examples/rules"
+#ifndef WORLDLOG_EXAMPLES_DIR
+#error "WORLDLOG_EXAMPLES_DIR must name examples/"
 #endif
 
 namespace worldlog::test {
 namespace {
 
-const fs::path rules_dir = WORLDLOG_RULES_DIR;
+const fs::path rules_dir = fs::path(WORLDLOG_EXAMPLES_DIR) / "rules";
 
 std::vector<std::string> whatif_args(const fs::path& data, StreamId zone, Seq from,
                                      const fs::path& rules, std::vector<std::string> more = {}) {

@@ -12,7 +12,7 @@
 
 #include <doctest/doctest.h>
 
-#include <worldlog/game/default_rules.hpp>
+#include <worldlog/game/rules.hpp>
 #include <worldlog/net/metrics.hpp>
 
 #include "net/server_fixture.hpp"
