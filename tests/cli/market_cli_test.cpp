@@ -67,14 +67,14 @@ TEST_CASE("whatif decides a market again: the same under its rules, dearer under
   const json::value dear = run_json(dear_args);
   CHECK_FALSE(dear.at("same").as_bool());
   CHECK(as_number(dear.at("rules_after").at("version")) == 2);
-  // One open listing a trader at most: a second is refused, where it was accepted.
+  // One open listing a trader at most: a second is refused, where it was accepted (and what
+  // follows from it changes too: goods not in escrow, journeys with or without open listings).
   bool refused_listing = false;
   for (const auto& change : dear.at("outcome_changes").as_array()) {
-    if (change.at("command").at("type") != "List") continue;
-    CHECK(change.at("before").at("accepted").as_bool());
-    CHECK_FALSE(change.at("after").at("accepted").as_bool());
-    CHECK(as_text(change.at("after").at("reject")) == "too_many_orders");
-    refused_listing = true;
+    refused_listing = refused_listing || (change.at("command").at("type") == "List" &&
+                                          change.at("before").at("accepted").as_bool() &&
+                                          !change.at("after").at("accepted").as_bool() &&
+                                          change.at("after").at("reject") == "too_many_orders");
   }
   CHECK(refused_listing);
   // A sale that still happens pays four times the fee.

@@ -73,6 +73,7 @@ TEST_CASE("whatif under the rules the log ran decides every zone again to the sa
 
 TEST_CASE("whatif with the wolves' bites halved shows the bites and what follows differ") {
   bool bites_halved = false;
+  bool entities_differ = false;
   for (const StreamId zone : {StreamId{1}, StreamId{2}}) {
     CAPTURE(zone);
     const json::value report =
@@ -95,12 +96,12 @@ TEST_CASE("whatif with the wolves' bites halved shows the bites and what follows
         }
       }
     }
-    if (!report.at("same").as_bool()) {
-      CHECK(as_number(report.at("differing_decisions")) > 0);
-      CHECK_FALSE(report.at("entities").as_array().empty());
-    }
+    if (!report.at("same").as_bool()) CHECK(as_number(report.at("differing_decisions")) > 0);
+    // A zone's final states may meet again (the bitten healed or respawned); some player's differ.
+    entities_differ = entities_differ || !report.at("entities").as_array().empty();
   }
   CHECK(bites_halved);
+  CHECK(entities_differ);
 
   const Run printed = run(whatif_args(fights_log(), 1, 2, rules_dir / "gentle-wolves.json"));
   REQUIRE_RUN_OK(printed);

@@ -532,7 +532,7 @@ struct WhatIfCommand {
 
 /// "v2 (1a2b3c4d)": a rules id of a what-if report.
 std::string rules_id_text(const json::value& rules) {
-  return fmt::format("v{} ({})", rules.at("version").as_int64(),
+  return fmt::format("v{} ({})", rules.at("version").to_number<std::int64_t>(),
                      std::string_view(rules.at("hash").as_string()).substr(0, 8));
 }
 
@@ -541,8 +541,9 @@ std::string outcome_text(const json::object& outcome) {
   if (outcome.at("accepted").as_bool()) return "accepted";
   const json::value* name = outcome.if_contains("reject");
   return fmt::format("rejected ({}: {})",
-                     name != nullptr ? std::string(name->as_string())
-                                     : fmt::format("code {}", outcome.at("code").as_int64()),
+                     name != nullptr
+                         ? std::string(name->as_string())
+                         : fmt::format("code {}", outcome.at("code").to_number<std::int64_t>()),
                      std::string_view(outcome.at("reason").as_string()));
 }
 
@@ -591,8 +592,9 @@ void run_whatif(const Models& models, const WhatIfCommand& options) {
   for (const auto& change : outcomes) {
     const auto& object = change.as_object();
     const auto& actor = object.at("actor").as_object();
-    fmt::print("  seq {} {}:{} {} {}: {} -> {}\n", object.at("seq").as_int64(),
-               std::string_view(actor.at("kind").as_string()), actor.at("id").as_int64(),
+    fmt::print("  seq {} {}:{} {} {}: {} -> {}\n", object.at("seq").to_number<std::int64_t>(),
+               std::string_view(actor.at("kind").as_string()),
+               actor.at("id").to_number<std::int64_t>(),
                std::string_view(object.at("command").at("type").as_string()),
                json::serialize(object.at("command")), outcome_text(object.at("before").as_object()),
                outcome_text(object.at("after").as_object()));
