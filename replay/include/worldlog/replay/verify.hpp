@@ -93,8 +93,8 @@ struct StreamVerdict {
   std::optional<std::uint32_t> genesis_rules{}; ///< rules version recorded in the genesis
   std::uint32_t min_event_rules = 0;            ///< rules versions the events were decided by
   std::uint32_t max_event_rules = 0;
-  std::uint64_t upcast_events = 0;        ///< events stored at an older schema version than M's
-  log::Seq first_upcast = 0;              ///< the first of them (0: none)
+  std::uint64_t upcast_events = 0; ///< events stored at an older schema version than M's
+  log::Seq first_upcast = 0;       ///< the first of them (0: none)
   /// Which rules decided which seqs, oldest first (only for zone::RulesAsData models; as far as
   /// the fold got).
   std::vector<RulesSpan> rules_spans{};
