@@ -138,11 +138,6 @@ group_by_entity(const std::vector<Change>& diff) {
   return entities;
 }
 
-/// One decision's events: as the log holds them, or as the what-if decided them.
-template <typename M> struct Decided {
-  std::vector<std::pair<log::Actor, typename M::Event>> events;
-};
-
 } // namespace detail
 
 /// Decides events [options.from, options.to] of `zone` again under options.rules, from the
@@ -255,7 +250,7 @@ template <zone::RulesAsData M>
     last_tick = tick;
   };
 
-  // Decides a recorded command again; `logged_outcome` is what the log says it was.
+  // Decides a recorded command again; `accepted_before` and `rejected` are what the log says.
   const auto decide = [&](const log::EventView& at, const Command& command, bool accepted_before,
                           const zone::CommandRejected* rejected) {
     close_decision();
