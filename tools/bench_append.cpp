@@ -42,7 +42,7 @@ using Clock = std::chrono::steady_clock;
 struct BenchOptions {
   std::uint64_t events = 1'000'000;
   std::size_t payload = 100;
-  std::size_t command = 0; ///< bytes of a recorded command on every event (a zone's Move: ~40)
+  std::size_t command = 0; ///< bytes of a recorded command on every event (a Move: 64)
   std::size_t batch = 256;
   unsigned producers = 4;
   bool json = false;

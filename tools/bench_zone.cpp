@@ -18,7 +18,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -60,6 +62,12 @@ struct ZoneBenchOptions {
   bool json = false;
 };
 
+/// How many errors of one code were answered, and the first one's message.
+struct ErrorKind {
+  std::uint64_t count = 0;
+  std::string first;
+};
+
 /// Counts answers and records their latency; shared with the reply callbacks.
 struct Tally {
   LatencyHistogram latency;
@@ -67,6 +75,9 @@ struct Tally {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> errors{0};
+  std::mutex error_mutex;
+  /// Errors by code, each with the first message seen; under error_mutex.
+  std::map<std::string_view, ErrorKind> error_kinds;
 };
 
 zone::Reply reply_into(const std::shared_ptr<Tally>& tally, SteadyClock::time_point due) {
@@ -74,6 +85,9 @@ zone::Reply reply_into(const std::shared_ptr<Tally>& tally, SteadyClock::time_po
     tally->latency.record(SteadyClock::now() - due);
     if (!outcome.ok()) {
       tally->errors.fetch_add(1, std::memory_order_relaxed);
+      const std::scoped_lock lock(tally->error_mutex);
+      auto& kind = tally->error_kinds[to_string(outcome.error().code())];
+      if (kind.count++ == 0) kind.first = outcome.error().message();
     } else if (outcome->accepted) {
       tally->accepted.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -101,6 +115,7 @@ struct RunFigures {
   std::uint64_t accepted = 0;
   std::uint64_t rejected = 0;
   std::uint64_t errors = 0;
+  std::map<std::string_view, ErrorKind> error_kinds;
   double p50_ms = 0;
   double p99_ms = 0;
   double p999_ms = 0;
@@ -108,6 +123,8 @@ struct RunFigures {
   double send_lag_p99_ms = 0;
   double send_lag_max_ms = 0;
   std::uint64_t appends = 0;
+  std::uint64_t zones_without_stats = 0; ///< zones that did not answer for their append count
+  std::string stats_error;               ///< the first such zone's answer
   /// p99 of each stage of a command inside the zones (zone::StageTimes), in ms.
   double mailbox_p99_ms = 0;
   double batching_p99_ms = 0;
@@ -193,12 +210,19 @@ RunFigures run_once(const ZoneBenchOptions& options) {
   }
 
   std::uint64_t appends = 0;
+  std::uint64_t zones_without_stats = 0;
+  std::string stats_error;
   for (zone::ZoneId z = 1; z <= options.zones; ++z) {
     auto target = zones.zone(z);
-    if (!target) continue;
-    auto stats = runtime::call_blocking(
-        *target, [target] { return target->stats(); }, std::chrono::seconds(10));
-    if (stats.ok()) appends += stats->appends;
+    auto stats = target
+                     ? runtime::call_blocking(
+                           *target, [target] { return target->stats(); }, std::chrono::seconds(10))
+                     : Result<zone::ZoneStats>(make_error(Errc::not_found, "not running"));
+    if (stats.ok()) {
+      appends += stats->appends;
+    } else if (zones_without_stats++ == 0) {
+      stats_error = fmt::format("zone {}: {}", z, stats.error().message());
+    }
   }
   if (Status drained = zones.drain_all(std::chrono::seconds(30)); !drained.ok()) {
     fail(fmt::format("the zones did not shut down cleanly: {}", drained.error()));
@@ -212,6 +236,7 @@ RunFigures run_once(const ZoneBenchOptions& options) {
           .accepted = tally->accepted.load(),
           .rejected = tally->rejected.load(),
           .errors = tally->errors.load(),
+          .error_kinds = tally->error_kinds, // every answer is in: no reply writes it now
           .p50_ms = as_ms(tally->latency.percentile_us(0.50)),
           .p99_ms = as_ms(tally->latency.percentile_us(0.99)),
           .p999_ms = as_ms(tally->latency.percentile_us(0.999)),
@@ -219,6 +244,8 @@ RunFigures run_once(const ZoneBenchOptions& options) {
           .send_lag_p99_ms = as_ms(send_lag.percentile_us(0.99)),
           .send_lag_max_ms = as_ms(send_lag.max_us()),
           .appends = appends,
+          .zones_without_stats = zones_without_stats,
+          .stats_error = std::move(stats_error),
           .mailbox_p99_ms = as_ms(stages->mailbox.percentile_us(0.99)),
           .batching_p99_ms = as_ms(stages->batching.percentile_us(0.99)),
           .log_p99_ms = as_ms(stages->log.percentile_us(0.99)),
@@ -231,6 +258,8 @@ void print_run(const ZoneBenchOptions& options, const RunFigures& run) {
              run.answered, run.total);
   fmt::print("  outcomes   {} accepted, {} rejected (recorded), {} errors\n", run.accepted,
              run.rejected, run.errors);
+  for (const auto& [code, kind] : run.error_kinds)
+    fmt::print("  errors     {} {} (the first: {})\n", kind.count, code, kind.first);
   fmt::print("  latency    p50 {:.2f} ms, p99 {:.2f} ms, p999 {:.2f} ms, max {:.2f} ms (due -> "
              "durable ack)\n",
              run.p50_ms, run.p99_ms, run.p999_ms, run.max_ms);
@@ -240,6 +269,10 @@ void print_run(const ZoneBenchOptions& options, const RunFigures& run) {
              run.appends == 0 ? 0.0
                               : static_cast<double>(run.answered + options.players) /
                                     static_cast<double>(run.appends));
+  if (run.zones_without_stats > 0) {
+    fmt::print("  appends    counted in {} of {} zones; the others did not answer ({})\n",
+               options.zones - run.zones_without_stats, options.zones, run.stats_error);
+  }
   fmt::print("  stages     p99 in the mailbox {:.2f} ms, decided to appended {:.2f} ms, appended "
              "to durable {:.2f} ms\n",
              run.mailbox_p99_ms, run.batching_p99_ms, run.log_p99_ms);
@@ -305,15 +338,20 @@ void run_bench(const ZoneBenchOptions& options) {
   if (options.json) {
     boost::json::array each;
     for (const auto& run : runs) {
+      boost::json::object error_kinds;
+      for (const auto& [code, kind] : run.error_kinds)
+        error_kinds[code] = kind.count;
       boost::json::object figures{{"commands_per_s", std::llround(run.achieved)},
                                   {"accepted", run.accepted},
                                   {"rejected", run.rejected},
                                   {"errors", run.errors},
+                                  {"error_kinds", std::move(error_kinds)},
                                   {"p50_ms", run.p50_ms},
                                   {"p99_ms", run.p99_ms},
                                   {"p999_ms", run.p999_ms},
                                   {"max_ms", run.max_ms},
                                   {"appends", run.appends},
+                                  {"zones_without_stats", run.zones_without_stats},
                                   {"mailbox_p99_ms", run.mailbox_p99_ms},
                                   {"batching_p99_ms", run.batching_p99_ms},
                                   {"log_p99_ms", run.log_p99_ms},
