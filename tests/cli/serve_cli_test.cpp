@@ -260,6 +260,31 @@ TEST_CASE("bench serve runs a server and bots against each other and reports eac
   CHECK(fs::is_empty(dir.path()));
 }
 
+TEST_CASE("bench zone answers every command it offers and counts the appends of every zone") {
+  const TempDir dir;
+  const Run benched =
+      run({"bench", "zone", "--players", "40", "--rate", "5", "--zones", "2", "--seconds", "1",
+           "--settle-ms", "0", "--dir", dir.path().string(), "--json"});
+  REQUIRE_RUN_OK(benched);
+  const json::value report = json::parse(lines_of(benched.out).back());
+  const auto& runs = report.at("runs").as_array();
+  REQUIRE(runs.size() == 1);
+  const auto& each = runs.front();
+  // 40 players, 5 moves a second each, for a second: every one answered, most accepted (the
+  // mobs are real: a player they kill moves no more).
+  CHECK(as_number(each.at("accepted")) + as_number(each.at("rejected")) == 200);
+  CHECK(as_number(each.at("accepted")) >= 150);
+  CHECK(as_number(each.at("errors")) == 0);
+  CHECK(each.at("error_kinds").as_object().empty());
+  // Both zones answered for their appends, and the 240 commands (the joins too) took at least
+  // one append per zone and at most one each.
+  CHECK(as_number(each.at("zones_without_stats")) == 0);
+  CHECK(as_number(each.at("appends")) >= 2);
+  CHECK(as_number(each.at("appends")) <= 240);
+  CHECK(each.at("wal_bytes_per_event").to_number<double>() > 100);
+  CHECK(fs::is_empty(dir.path()));
+}
+
 TEST_CASE("bench serve refuses a zone count the server would refuse, before starting anything") {
   const Run refused = run({"bench", "serve", "--zones", "65"});
   CHECK(refused.status != 0);
