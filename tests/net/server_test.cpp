@@ -419,6 +419,25 @@ TEST_CASE("a second connection for a connected player is refused") {
   witness.check_unharmed(8);
 }
 
+TEST_CASE("a connection beyond the maximum is told the server is full, and the others go on") {
+  ServerFixture server({.max_connections = 1});
+  Player first(server, 7);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    TestClient refused(server.endpoint());
+    if (attempt % 2 == 0) {
+      const net::Token token = net::make_token(server.secret(), 8);
+      refused.send(net::Hello{8, {token.begin(), token.end()}});
+    }
+    const auto error = expect_error(refused, net::ErrorCode::server_full);
+    CHECK(error.fatal);
+    CHECK_MESSAGE(error.text.find("limit is 1") != std::string::npos, error.text);
+    CHECK_FALSE(refused.receive().has_value()); // and closed
+  }
+  CHECK(server.counters().connections_refused.load() == 20);
+  CHECK(server.counters().errors[static_cast<std::size_t>(net::ErrorCode::server_full)] == 20);
+  CHECK(first.client.command(2, game::say(7, "still here")).accepted);
+}
+
 TEST_CASE("stopping answers the commands in flight, then closes every connection") {
   ServerFixture server;
   Player player(server, 7);

@@ -167,7 +167,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
                                         "slow_reader",
                                         "shutting_down",
                                         "internal",
-                                        "already_connected"};
+                                        "already_connected",
+                                        "server_full"};
   const auto index = static_cast<std::size_t>(code);
   static_assert(std::size(names) == error_code_count, "a name for every ErrorCode");
   return index < std::size(names) ? names[index] : "unknown";

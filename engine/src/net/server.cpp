@@ -29,6 +29,28 @@ Frame framed(const Message& message) {
   return std::make_shared<const std::string>(frame(encode(message)));
 }
 
+/// Tells a connection the server has no room for it why it is refused, then closes it. The
+/// frame is a few dozen bytes into a fresh socket's empty send buffer, so one write that does
+/// not wait takes it whole; a refused connection holds nothing of the server's afterwards, not
+/// even a pending write, however many arrive. What the client sent already (its Hello) is read
+/// and dropped first: a socket closed over unread bytes resets the connection instead of ending
+/// it, and a client may then see the reset and not the frame.
+void refuse(tcp::socket& socket, std::size_t max_connections) {
+  const std::string refusal = frame(
+      encode(Error{ErrorCode::server_full,
+                   fmt::format("the server is full: its limit is {} connections; try again later",
+                               max_connections),
+                   true, 0}));
+  boost::system::error_code error;
+  socket.non_blocking(true, error);
+  if (!error) socket.write_some(asio::buffer(refusal), error);
+  std::array<char, 512> unread{};
+  for (int reads = 0; !error && reads < 8; ++reads)
+    socket.read_some(asio::buffer(unread), error);
+  socket.shutdown(tcp::socket::shutdown_both, error);
+  socket.close(error);
+}
+
 } // namespace
 
 /// One connection. Everything but push_event() and the zones' callbacks runs on the
@@ -560,8 +582,9 @@ void Server::accept() {
       session->start();
     } else {
       counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
-      boost::system::error_code ignored;
-      socket.close(ignored);
+      counters_.errors[static_cast<std::size_t>(ErrorCode::server_full)].fetch_add(
+          1, std::memory_order_relaxed);
+      refuse(socket, options_.max_connections);
     }
     accept();
   });

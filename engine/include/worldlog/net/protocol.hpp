@@ -37,11 +37,12 @@ enum class ErrorCode : std::uint16_t {
   shutting_down = 14,
   internal = 15,
   already_connected = 16,
+  server_full = 17,
 };
 
 /// ErrorCode values run from 0 to error_code_count - 1.
 inline constexpr std::size_t error_code_count =
-    static_cast<std::size_t>(ErrorCode::already_connected) + 1;
+    static_cast<std::size_t>(ErrorCode::server_full) + 1;
 
 /// "frame_too_large", ...; "unknown" for a number this build does not know.
 [[nodiscard]] std::string_view error_code_name(ErrorCode code) noexcept;
