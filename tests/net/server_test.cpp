@@ -434,7 +434,8 @@ TEST_CASE("a connection beyond the maximum is told the server is full, and the o
     CHECK_FALSE(refused.receive().has_value()); // and closed
   }
   CHECK(server.counters().connections_refused.load() == 20);
-  CHECK(server.counters().errors[static_cast<std::size_t>(net::ErrorCode::server_full)] == 20);
+  CHECK(server.counters().errors[static_cast<std::size_t>(net::ErrorCode::server_full)].load() ==
+        20);
   CHECK(first.client.command(2, game::say(7, "still here")).accepted);
 }
 
