@@ -317,7 +317,7 @@ void add_serve_commands(CLI::App& app, const Models& models) {
       ->check(CLI::PositiveNumber);
   serve_command
       ->add_option("--max-connections", options->max_connections,
-                   "Connections at once; more are closed at accept")
+                   "Connections at once; more are told server_full and closed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serve_command->add_flag("--storage-stats", options->storage_stats,

@@ -112,6 +112,16 @@ public:
     world_ = std::make_unique<World>(pool_.get_executor(), *log_, clock_, options_);
     REQUIRE_OK(world_->start(patience));
   }
+  /// Starts a world over the same log with `other` options instead, and returns how that went
+  /// and how long it took; on failure no world runs afterwards.
+  std::pair<Status, std::chrono::steady_clock::duration> try_start(WorldOptions other) {
+    const auto began = std::chrono::steady_clock::now();
+    world_ = std::make_unique<World>(pool_.get_executor(), *log_, clock_, std::move(other));
+    Status started = world_->start(patience);
+    const auto took = std::chrono::steady_clock::now() - began;
+    if (!started.ok()) world_.reset();
+    return {std::move(started), took};
+  }
   /// A clean shutdown, with a snapshot of every zone.
   void stop() {
     if (!world_) return;
@@ -579,6 +589,29 @@ TEST_CASE("chat bounds the members of a channel and the number of channels") {
   CHECK_OK(live.join_channel("a", 3, inbox));
   REQUIRE_OK(chat->leave("b", 3));
   CHECK_OK(live.join_channel("c", 3, inbox));
+}
+
+TEST_CASE("a world started over its log with another seed refuses at once, snapshots or not") {
+  LiveWorld live({.zones = 2, .seed = 42});
+  live.require_accepted(1, join(7));
+  live.crash(); // no snapshot: recovery folds the genesis
+  for (const bool snapshotted : {false, true}) {
+    CAPTURE(snapshotted);
+    if (snapshotted) {
+      live.start();
+      live.stop(); // a snapshot of every zone at its head: recovery starts past the genesis
+    }
+    const auto attempt = live.try_start({.zones = 2, .seed = 43});
+    REQUIRE_FALSE(attempt.first.ok());
+    const std::string& why = attempt.first.error().message();
+    CHECK_MESSAGE(why.find("with seed 42") != std::string::npos, why);
+    CHECK_MESSAGE(why.find("with seed 43") != std::string::npos, why);
+    // The cause, as soon as the supervisors have given up, not a timeout's generic message.
+    CHECK(attempt.second < patience / 2);
+  }
+  // The log is as it was: the world with the seed it was made with starts over it.
+  live.start();
+  CHECK(live.state(1).offline.contains(7));
 }
 
 TEST_CASE("a world under a rules file records them in each genesis and replays to its hashes") {

@@ -99,6 +99,11 @@ Status Actor::enqueue(std::unique_ptr<detail::Message> message, bool bounded) {
   return {};
 }
 
+ExitReason Actor::exit_reason() const {
+  const std::lock_guard lock(mutex_);
+  return exit_reason_;
+}
+
 void Actor::request_exit(ExitReason reason) {
   {
     std::lock_guard lock(mutex_);

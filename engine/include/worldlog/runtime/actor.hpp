@@ -84,6 +84,9 @@ public:
   /// True once the actor has exited: `on_stop()` ran and the exit handler was told. Safe from
   /// any thread.
   [[nodiscard]] bool exited() const noexcept { return exited_.load(std::memory_order_acquire); }
+  /// Why the actor exited (or is exiting); {failed=false, ""} while no exit is pending. Safe
+  /// from any thread.
+  [[nodiscard]] ExitReason exit_reason() const;
 
   /// Starts the actor: runs `on_start()` on the strand first, then the mailbox (messages cast
   /// before start wait for it). REQUIRES: called once; the actor is owned by a shared_ptr.

@@ -97,8 +97,9 @@ public:
   /// Starts the tree and waits (up to `timeout`) until every zone has recovered from the log;
   /// then takes the directory's census of the zones and logs out every player still online
   /// (`session_lost`), waiting until those logouts are durable. Errors: timeout; io_error, at
-  /// once, when the log cannot be written (a new zone's genesis, say); the first logout that
-  /// failed.
+  /// once, when the log cannot be written (a new zone's genesis, say); invalid_argument, as soon
+  /// as the supervisors give up on a failure restarts do not cure, with its reason (a zone
+  /// whose genesis records another configuration, say); the first logout that failed.
   [[nodiscard]] Status start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   /// A clean shutdown: every player online is logged out (`server_stopped`), every zone sends
   /// what it decided, waits until it is durable and stores a snapshot; then the tree stops.
@@ -269,6 +270,7 @@ template <PlayerModel M> Status World<M>::start(std::chrono::milliseconds timeou
   const bool ready = wait_until(
       [this] {
         if (zones_.write_failure()) return true; // zones that cannot write stop: none will start
+        if (root_->exited()) return true;        // a failure that restarts did not cure
         for (ZoneId zone = 1; zone <= options_.zones; ++zone) {
           auto target = zones_.zone(zone);
           if (!target || !target->running()) return false;
@@ -277,6 +279,9 @@ template <PlayerModel M> Status World<M>::start(std::chrono::milliseconds timeou
       },
       timeout);
   if (auto failed = zones_.write_failure()) return std::move(*failed);
+  if (root_->exited()) {
+    return make_error(Errc::invalid_argument, "{}", root_->exit_reason().what);
+  }
   if (!ready) {
     return make_error(Errc::timeout, "the world's {} zones did not start within {} ms",
                       options_.zones, timeout.count());
