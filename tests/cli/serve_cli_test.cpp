@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -128,6 +130,43 @@ TEST_CASE("bots play a served world without an error and SIGTERM leaves a log th
   const Run verified = run({"audit", "verify", "--data", data.string()});
   REQUIRE_RUN_OK(verified);
   CHECK_SAYS(verified.out, "audit ok");
+}
+
+TEST_CASE("serve over a world made with another seed refuses at once, naming both seeds") {
+  const TempDir dir;
+  const fs::path secret = dir / "secret";
+  std::ofstream(secret) << "a secret of more than sixteen bytes\n";
+  const fs::path data = copy_of_demo(dir); // seed 1, every zone snapshotted at its head
+  std::vector<Seq> heads;
+  for (StreamId zone = 1; zone <= 4; ++zone)
+    heads.push_back(head_of(data, zone));
+  const TempDir serve_scratch("worldlog-cli-serve-");
+  const auto began = Clock::now();
+  const pid_t serve =
+      start({"serve", "--data", data.string(), "--seed", "2", "--listen", "127.0.0.1:0", "--http",
+             "127.0.0.1:0", "--secret-file", secret.string()},
+            serve_scratch.path());
+  // Were it to serve, it is stopped once it says so, and the checks below fail.
+  for (const auto deadline = began + patience; Clock::now() < deadline;) {
+    siginfo_t exited{};
+    if (::waitid(P_PID, static_cast<id_t>(serve), &exited, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        exited.si_pid == serve) {
+      break;
+    }
+    if (served_port(read_file(serve_scratch.path() / "stdout"))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(serve, SIGTERM);
+  const Run served = finish(serve, serve_scratch.path());
+  CHECK(served.status == 1);
+  CHECK_SAYS(served.err, "with seed 1");
+  CHECK_SAYS(served.err, "with seed 2");
+  CHECK(Clock::now() - began < patience / 4);
+  // Nothing was written: the world made with seed 1 is as it was, and verifies.
+  for (StreamId zone = 1; zone <= 4; ++zone)
+    CHECK(head_of(data, zone) == heads[zone - 1]);
+  const Run verified = run({"replay", "verify", "--data", data.string()});
+  CHECK_MESSAGE(verified.status == 0, describe(verified));
 }
 
 TEST_CASE("serve --rules patches the zones of an existing world under other rules at start") {
