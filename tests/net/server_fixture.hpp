@@ -6,8 +6,9 @@
 //   CHECK(alice.hello(7, server.secret()).index() == welcome);
 //   const auto result = alice.command(1, game::join(7));   // the CommandResult, or fails
 //
-// The world runs on the system clock without ticks (no mobs act), so every event comes from a
-// test's own commands.
+// The world runs on the system clock with no ticker and no mobs: a zone runs the ticks due
+// before each command, and with no mobs they do nothing, so every event comes from a test's own
+// commands (and no wolf bites a player a test walks across a zone).
 #pragma once
 
 #include <chrono>
@@ -53,9 +54,12 @@ public:
   explicit ServerFixture(net::ServerOptions options = {}, game::ZoneId zones = 2,
                          zone::ZoneOptions zone_options = {})
       : log_(open_log(temp_ / "log", with_batch_metrics(metrics_))),
-        world_(std::make_unique<game::World>(
-            pool_.get_executor(), *log_, clock_,
-            game::WorldOptions{.zones = zones, .seed = 5, .zone = zone_options})),
+        world_(
+            std::make_unique<game::World>(pool_.get_executor(), *log_, clock_,
+                                          game::WorldOptions{.zones = zones,
+                                                             .seed = 5,
+                                                             .model_config = game::model_config(0),
+                                                             .zone = zone_options})),
         secret_{"test-secret-of-32-bytes-at-least!"} {
     REQUIRE_OK(world_->start());
     server_ = std::make_unique<net::Server>(io_, *world_, secret_, options);
