@@ -1,10 +1,12 @@
-// `replay whatif` through the `worldlog` binary: a demo log decided again under the rules it ran
-// (nothing may differ: replay is exact), under a balance patch (the wolves' bites halved: the
-// bites, and what follows from them, differ in the patch's direction), and refused input.
+// `replay whatif` through the `worldlog` binary: a demo log, and a simulated one whose zones
+// crashed and restarted, decided again under the rules they ran (nothing may differ: replay is
+// exact), under a balance patch (the wolves' bites halved: the bites, and what follows from
+// them, differ in the patch's direction), and refused input.
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,44 +33,65 @@ std::vector<std::string> whatif_args(const fs::path& data, StreamId zone, Seq fr
   return args;
 }
 
-/// A longer demo than demo_log(), with fights enough for the patch to show: written once.
+/// A simulated world with fights enough for the patch to show, whose zones crash and restart
+/// (27 times) and whose process crashes and loses power: written once. The same seed gives the
+/// same log, so what the tests find in it is found every time.
 const fs::path& fights_log() {
   static const TempDir dir("worldlog-whatif-");
   static const fs::path log = [] {
-    const Run demo = run({"demo", "--data", (dir / "demo").string(), "--seconds", "25", "--players",
-                          "24", "--zones", "2", "--seed", "11"});
-    REQUIRE_RUN_OK(demo);
-    return dir / "demo";
+    const Run sim = run({"sim", "--seed", "11", "--steps", "20000", "--players", "24", "--zones",
+                         "2", "--data", (dir / "sim").string()});
+    REQUIRE_RUN_OK(sim);
+    return dir / "sim";
   }();
   return log;
+}
+
+/// Checks that `whatif` under the rules `data` ran, from `from`, decides `zone` again to the
+/// same outcomes, events and state.
+void check_decided_again_the_same(const fs::path& data, StreamId zone, Seq from) {
+  CAPTURE(zone);
+  CAPTURE(from);
+  const json::value report =
+      run_json(whatif_args(data, zone, from, rules_dir / "reference.json", {"--json"}));
+  CHECK(report.at("same").as_bool());
+  CHECK(as_number(report.at("differing_events")) == 0);
+  CHECK(report.at("outcome_changes").as_array().empty());
+  CHECK(report.at("diff").as_array().empty());
+  CHECK(as_number(report.at("commands")) > 0);
+  CHECK(as_number(report.at("ticks")) > 0);
+  CHECK(as_number(report.at("events_before")) == as_number(report.at("events_after")));
+  CHECK(as_number(report.at("to")) == head_of(data, zone));
+  CHECK(report.at("rules_before") == report.at("rules_after"));
+  CHECK(report.at("hash_before") == report.at("hash_after"));
+  CHECK(as_text(report.at("hash_after")) == state_hash(data, zone));
 }
 
 TEST_SUITE_BEGIN("cli");
 
 TEST_CASE("whatif under the rules the log ran decides every zone again to the same events") {
   for (const StreamId zone : open_log(demo_log(), {.read_only = true})->streams()) {
-    CAPTURE(zone);
-    const Seq head = head_of(demo_log(), zone);
-    for (const Seq from : {Seq{2}, head / 2}) {
-      CAPTURE(from);
-      const json::value report =
-          run_json(whatif_args(demo_log(), zone, from, rules_dir / "reference.json", {"--json"}));
-      CHECK(report.at("same").as_bool());
-      CHECK(as_number(report.at("differing_events")) == 0);
-      CHECK(report.at("outcome_changes").as_array().empty());
-      CHECK(report.at("diff").as_array().empty());
-      CHECK(as_number(report.at("commands")) > 0);
-      CHECK(as_number(report.at("ticks")) > 0);
-      CHECK(as_number(report.at("events_before")) == as_number(report.at("events_after")));
-      CHECK(as_number(report.at("to")) == head);
-      CHECK(report.at("rules_before") == report.at("rules_after"));
-      CHECK(report.at("hash_before") == report.at("hash_after"));
-      CHECK(as_text(report.at("hash_after")) == state_hash(demo_log(), zone));
-    }
+    for (const Seq from : {Seq{2}, head_of(demo_log(), zone) / 2})
+      check_decided_again_the_same(demo_log(), zone, from);
   }
   const Run printed = run(whatif_args(demo_log(), 1, 2, rules_dir / "reference.json"));
   REQUIRE_RUN_OK(printed);
   CHECK_SAYS(printed.out, "no difference: the same outcomes, events and final state");
+}
+
+TEST_CASE("whatif decides a zone again to the same events across its crashes and restarts") {
+  for (const StreamId zone : {StreamId{1}, StreamId{2}}) {
+    // Each restart begins a new writer's term: the stream holds several.
+    auto log = open_log(fights_log(), {.read_only = true});
+    auto events = log->read_stream(zone, 1, std::numeric_limits<std::size_t>::max());
+    REQUIRE_OK(events);
+    std::uint64_t last_epoch = 0;
+    for (const auto& event : *events)
+      last_epoch = std::max(last_epoch, event.epoch());
+    CHECK(last_epoch > 5);
+    log.reset();
+    check_decided_again_the_same(fights_log(), zone, 2);
+  }
 }
 
 TEST_CASE("whatif with the wolves' bites halved shows the bites and what follows differ") {

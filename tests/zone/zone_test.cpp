@@ -345,6 +345,29 @@ TEST_CASE("a command is decided after every tick up to its own, each run once an
   CHECK(world.log().head(1) == head);
 }
 
+TEST_CASE("a zone restarted within the tick it last ran does not run that tick again") {
+  ZoneWorld world;
+  // The clock starts a tick past a roll: on to the next roll's tick, which the command runs.
+  world.clock().advance(std::chrono::milliseconds(50) * (Tally::roll_every_ticks - 1));
+  REQUIRE_OK(world.submit(1, add(7, 1)));
+  const auto rolls = world.state(1).rolls.size();
+  REQUIRE(rolls > 0);
+  const auto first_incarnation = world.zones().zone(1);
+  CHECK_FALSE(world.submit(1, Tally::Explode{}).ok());
+  REQUIRE(eventually([&] {
+    auto now = world.zones().zone(1);
+    return now != nullptr && now != first_incarnation;
+  }));
+  // The same tick still: the new incarnation decides the command without rolling again.
+  REQUIRE_OK(world.submit(1, add(7, 1)));
+  CHECK(world.state(1).rolls.size() == rolls);
+  CHECK(world.hash(1) == world.fold_from_scratch(1));
+  // The next roll's tick runs as ever.
+  world.clock().advance(std::chrono::milliseconds(50) * Tally::roll_every_ticks);
+  REQUIRE_OK(world.submit(1, add(7, 1)));
+  CHECK(world.state(1).rolls.size() == rolls + 1);
+}
+
 TEST_CASE("a gap longer than max_catch_up_ticks is not simulated: the zone goes on from now") {
   ZoneWorld world({.zones = 1, .seed = 42, .zone = {.max_catch_up_ticks = 8}});
   world.clock().advance(std::chrono::milliseconds(50));

@@ -77,7 +77,8 @@ struct ZoneOptions {
   /// tick since the last one it ran, in order, before it decides a command or when told to
   /// tick (a late tick message catches up). A gap longer than this (a stall, a clock stepping
   /// forward) is not simulated: the zone goes on from the current tick. After a start the zone
-  /// runs from the current tick; it does not simulate the time it was down.
+  /// runs every tick from the one it starts in; it does not simulate the time it was down, and
+  /// does not run again the tick of its log's last event (a restart within that tick).
   std::uint64_t max_catch_up_ticks = 1'200;
   /// Thinned movement (docs/protocol.md, "What a player sees"), for a model that says which of
   /// its events are movement (`M::is_movement(event)`): a viewer is shown every move of the
@@ -930,6 +931,11 @@ private:
     if (!head.ok()) return std::move(head).error();
     if (!head->empty()) {
       last_wall_us_ = std::max(last_wall_us_, head->front().wall_time_us());
+      // The zone runs every tick from the one it starts in. Not one before: the time it was down
+      // is not simulated. Nor one its log shows it ran already: every event of tick T was
+      // decided after tick T ran (run_ticks), so a zone restarted within the tick of its last
+      // event does not run that tick again.
+      last_tick_ = std::max(head->front().tick(), std::max<std::uint64_t>(now_tick(), 1) - 1);
       // A new owner of the stream: one term past the one that wrote its head.
       epoch_ = head->front().epoch() + 1;
     }
