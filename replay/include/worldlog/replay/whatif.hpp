@@ -15,7 +15,8 @@
 //
 // It reads and never writes: it runs on a read-only log beside a live server. What it cannot
 // know, it does not invent: the ticks of a zone's run before the run's first event in the span
-// (a restart) are not run again, nor ticks a stalled zone skipped (zone::ZoneOptions::
+// (a restart) are not run again (under the rules the log ran they decided nothing, so a what-if
+// under those is exact across restarts), nor ticks a stalled zone skipped (zone::ZoneOptions::
 // max_catch_up_ticks), nor handoffs the changed rules would have started elsewhere: another
 // zone's stream is not touched.
 #pragma once
