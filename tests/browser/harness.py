@@ -39,9 +39,10 @@ def binary_from_argv():
     return os.path.abspath(sys.argv[1])
 
 
-def wait_for(what, condition, timeout=PATIENCE, interval=0.1):
+def wait_for(what, condition, timeout=PATIENCE, interval=0.1, explain=None):
     """Polls `condition` until it returns something truthy, and returns that; fails naming
-    `what` after `timeout` seconds. An element replaced while it was read counts as not yet."""
+    `what` after `timeout` seconds, with what `explain()` returns then, if given. An element
+    replaced while it was read counts as not yet."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -51,7 +52,8 @@ def wait_for(what, condition, timeout=PATIENCE, interval=0.1):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
+            detail = f"\n{explain()}" if explain else ""
+            raise AssertionError(f"waited {timeout} s for {what}{detail}")
         time.sleep(interval)
 
 
