@@ -1,4 +1,4 @@
-// The test runner of log_tests: doctest's own main. CTest runs each test case on its own
-// (see tests/CMakeLists.txt); run the binary directly to run them all.
+// The test runner of every suite: doctest's own main, compiled once. CTest runs each test case
+// on its own (see tests/CMakeLists.txt); run a suite's binary directly to run all its cases.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
