@@ -4,12 +4,13 @@
 # (as fmt's find-package test does): `consumer` appends to a log and reads it back, and
 # `ledger-log`, log tools over a model of the consumer's own, writes a log of that model and
 # replays, bisects and audits it. Then the market example (examples/market) is built on its own
-# against the prefix, as its README says, and runs its tests and its server with bot traders.
-# Any failing step fails the test.
+# against the prefix, as its README says, and runs its server with bot traders (its tests ran
+# in the tree already: here they are not built). Any failing step fails the test.
 #
 # Inputs (-D): BINARY_DIR (the worldlog build tree), SOURCE_DIR (the consumer project),
 # MARKET_SOURCE_DIR (examples/market), WORK_DIR (scratch, wiped first), CXX_COMPILER,
-# BUILD_TYPE, and optionally CXX_FLAGS and LINKER_FLAGS (for sanitizer builds).
+# BUILD_TYPE, and optionally CONFIG_FLAGS (the tree's flags for BUILD_TYPE), CXX_FLAGS and
+# LINKER_FLAGS (for sanitizer builds).
 cmake_minimum_required(VERSION 3.22)
 
 foreach(input BINARY_DIR SOURCE_DIR MARKET_SOURCE_DIR WORK_DIR CXX_COMPILER)
@@ -33,6 +34,12 @@ endfunction()
 
 run("install" ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
 
+set(config_flags "")
+if(DEFINED CONFIG_FLAGS AND BUILD_TYPE)
+  string(TOUPPER "${BUILD_TYPE}" build_type)
+  set(config_flags "-DCMAKE_CXX_FLAGS_${build_type}=${CONFIG_FLAGS}")
+endif()
+
 # configure(STEP SOURCE BUILD ARGS...): configures SOURCE in BUILD against the prefix. Only the
 # fresh prefix may satisfy find_package(worldlog): no package registry, and the project's cache
 # is checked.
@@ -43,6 +50,7 @@ function(configure step source build)
       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
       -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
       -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+      ${config_flags}
       "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
       "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}"
       ${ARGN})
@@ -84,11 +92,10 @@ run_expecting("audit player"
               "REFUSED Spend            not_enough_gold (code 3): account 42 has 70 gold, cannot spend 500"
               ${ledger_log} audit player --data ${ledger} --player 42)
 
-# The market example on its own: its tests (rules, zones on a real log, the server over TCP),
-# then market_server with its bots for two seconds.
+# The market example on its own: its library, demo and server, then market_server with its
+# bots for two seconds.
 set(market_build ${WORK_DIR}/market)
-configure("configure market" ${MARKET_SOURCE_DIR} ${market_build} -DMARKET_TESTS=ON)
+configure("configure market" ${MARKET_SOURCE_DIR} ${market_build} -DMARKET_TESTS=OFF)
 run("build market" ${CMAKE_COMMAND} --build ${market_build})
-run("market tests" ${market_build}/market_tests)
 run_expecting("market server" "every ledger balanced"
               ${market_build}/market_server --data ${WORK_DIR}/market-log --seconds 2)
