@@ -7,8 +7,8 @@
 #                                viewer of the world it wrote, printing its URL)
 #   tools/setup.sh test          ... then check the C++ sources against .clang-format, run the
 #                                tests and a minute of `worldlog sim` seeds, both again under
-#                                ASan+UBSan (clang 14), then each libFuzzer target for
-#                                WORLDLOG_FUZZ_SECONDS (60)
+#                                ASan+UBSan (clang 14), then the libFuzzer targets side by
+#                                side for WORLDLOG_FUZZ_SECONDS (60)
 #
 # CMAKE_BUILD_PARALLEL_LEVEL limits the build jobs on a shared machine.
 set -euo pipefail
@@ -117,11 +117,29 @@ case $command in
     # Only the fuzz targets and the libraries they call: not the examples or the replay library.
     cmake --build build-fuzz --target fuzz_seeds fuzz_record fuzz_frame
     build-fuzz/tests/fuzz/fuzz_seeds build-fuzz/seeds/record build-fuzz/seeds/frame
-    for target in record frame; do
+    # Both targets at once, a core each. Each one's output goes to build-fuzz/fuzz_TARGET.log:
+    # its figures are printed after, or all of it when it failed.
+    targets=(record frame)
+    pids=()
+    for target in "${targets[@]}"; do
       mkdir -p "build-fuzz/corpus/$target"
       "build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="${WORLDLOG_FUZZ_SECONDS:-60}" \
         -artifact_prefix=build-fuzz/ -print_final_stats=1 \
-        "build-fuzz/corpus/$target" "build-fuzz/seeds/$target"
+        "build-fuzz/corpus/$target" "build-fuzz/seeds/$target" >"build-fuzz/fuzz_$target.log" 2>&1 &
+      pids+=("$!")
     done
+    failed=0
+    for i in "${!targets[@]}"; do
+      log="build-fuzz/fuzz_${targets[$i]}.log"
+      if wait "${pids[$i]}"; then
+        echo "fuzz_${targets[$i]}:"
+        grep -E '^(Done [0-9]+ runs|stat::)' "$log"
+      else
+        cat "$log"
+        echo "setup: fuzz_${targets[$i]} failed (its log: $log; its input: build-fuzz/crash-*)" >&2
+        failed=1
+      fi
+    done
+    exit "$failed"
     ;;
 esac
